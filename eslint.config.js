@@ -1,0 +1,29 @@
+// Flat config: typescript-eslint on every package, plus the import boundaries the design
+// depends on (core imports no backend; backends import only core).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const boundary = (group, message) => ({
+  'no-restricted-imports': ['error', { patterns: [{ group, message }] }],
+});
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/build/**', 'coverage/**', 'bench-results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['packages/core/**/*.ts'],
+    rules: boundary(['@flextoe/backend-*', '@flextoe/sockets', '@flextoe/bench'], 'core imports no backend (DESIGN.md 3).'),
+  },
+  {
+    files: ['packages/backend-*/**/*.ts'],
+    rules: boundary(['@flextoe/sockets', '@flextoe/bench', '@flextoe/backend-*'], 'a backend imports only @flextoe/core.'),
+  },
+);
