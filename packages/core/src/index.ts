@@ -1,1 +1,2 @@
-export {};
+export * from './hw/index.js';
+export * from './pipeline/stage-graph.js';
