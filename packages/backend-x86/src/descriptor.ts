@@ -1,0 +1,84 @@
+/**
+ * The x86 backend as `flextoe info` shows it. Driver availability is probed on this host the
+ * first time `drivers` is read, not at import: probing runs pkg-config, and importing a
+ * package should not spawn processes.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { BackendDescriptor, DriverAvailability } from '@flextoe/core';
+
+/** What the probe needs from the host; tests pass a fake. */
+export interface HostProbe {
+  exists(path: string): boolean;
+  /** Runs a command; `status` is null and `error` set when it could not be started. */
+  run(command: string, args: readonly string[]): { status: number | null; stdout: string; error?: Error };
+}
+
+const realHost: HostProbe = {
+  exists: existsSync,
+  run(command, args) {
+    const r = spawnSync(command, args, { encoding: 'utf8', timeout: 5000 });
+    return { status: r.status, stdout: r.stdout ?? '', ...(r.error ? { error: r.error } : {}) };
+  },
+};
+
+/** The native DPDK addon is not written yet; a later issue replaces this with a check for its .node file. */
+const DPDK_ADDON_BUILT = false;
+
+export function probeX86Drivers(host: HostProbe = realHost): DriverAvailability[] {
+  const tun = host.exists('/dev/net/tun');
+  const dpdk = probeLibdpdk(host);
+  return [
+    { name: 'virtual', available: true, detail: 'in-process wire; needs no root and no DPDK' },
+    {
+      name: 'tap',
+      available: tun,
+      detail: tun ? '/dev/net/tun present (creating a TAP needs CAP_NET_ADMIN)' : '/dev/net/tun not found',
+    },
+    {
+      name: 'dpdk',
+      available: dpdk.found && DPDK_ADDON_BUILT,
+      detail: `${dpdk.why}; ${DPDK_ADDON_BUILT ? 'addon built' : 'addon not built yet'}`,
+    },
+  ];
+}
+
+function probeLibdpdk(host: HostProbe): { found: boolean; why: string } {
+  const exists = host.run('pkg-config', ['--exists', 'libdpdk']);
+  if (exists.error) return { found: false, why: 'pkg-config not available, so libdpdk cannot be located' };
+  if (exists.status !== 0) return { found: false, why: 'libdpdk not found by pkg-config' };
+  const version = host.run('pkg-config', ['--modversion', 'libdpdk']).stdout.trim();
+  return { found: true, why: `libdpdk ${version || '(unknown version)'} found by pkg-config` };
+}
+
+let probed: readonly DriverAvailability[] | undefined;
+
+export const descriptor: BackendDescriptor = {
+  name: 'x86',
+  title: 'Native x86',
+  description:
+    'The FlexTOE data path on host cores: worker threads (DPDK lcores where DPDK is present) ' +
+    'joined by SharedArrayBuffer rings, with real packet I/O over DPDK, TAP or an in-process wire.',
+  status: 'not-implemented',
+  issue:
+    'worker-thread data path and packet I/O drivers (issue: Native x86 backend: worker threads, DPDK addon, TAP)',
+  timeBase: 'wall',
+  get drivers() {
+    return (probed ??= Object.freeze(probeX86Drivers()));
+  },
+  features: {
+    'data path stages': 'planned',
+    'parallel stages': 'planned',
+    'flow groups': 'planned',
+    'congestion control': 'planned',
+    'window scaling': 'planned',
+    'out-of-order intervals': 'planned',
+    pinning: 'planned',
+    deterministic: 'n/a (wall time)',
+    'cycle model': 'n/a (real cores)',
+    'DMA model': 'n/a (memcpy)',
+    'fault injection': 'planned',
+    'pcap capture': 'planned',
+    'extension hooks': 'planned',
+  },
+};

@@ -1,0 +1,33 @@
+export {
+  BACKEND_NAMES,
+  BUFFER_SIZES,
+  CC_ALGORITHMS,
+  CONFIG_KEYS,
+  CONFIG_SCHEMA,
+  DEFAULT_CONFIG,
+  DEFAULT_STACK,
+  PORT_DRIVERS,
+  TIME_MODES,
+  type BackendName,
+  type CcAlgorithm,
+  type ConfigKey,
+  type DpdkPortConfig,
+  type FlexToeConfig,
+  type FlexToeConfigInput,
+  type PortConfig,
+  type PortDriver,
+  type StackOptions,
+  type TapPortConfig,
+  type TimeMode,
+  type VirtualPortConfig,
+} from './schema.js';
+export { ConfigError, type ConfigProblem, type ConfigSource } from './errors.js';
+export {
+  BACKEND_ENV,
+  CONFIG_FILE_NAME,
+  loadConfig,
+  resolveConfig,
+  type ConfigSources,
+  type LoadConfigOptions,
+  type ResolvedConfig,
+} from './load-config.js';
