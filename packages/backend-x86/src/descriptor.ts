@@ -61,7 +61,7 @@ export const descriptor: BackendDescriptor = {
     'joined by SharedArrayBuffer rings, with real packet I/O over DPDK, TAP or an in-process wire.',
   status: 'not-implemented',
   issue:
-    'worker-thread data path and packet I/O drivers (issue: Native x86 backend: worker threads, DPDK addon, TAP)',
+    'worker-thread data path and packet I/O drivers (issue: backend-x86: native threads, real packet I/O through DPDK, interoperating with Linux TCP)',
   timeBase: 'wall',
   get drivers() {
     return (probed ??= Object.freeze(probeX86Drivers()));

@@ -35,7 +35,7 @@ export const BACKENDS: readonly BackendDescriptor[] = [x86, agilioSim, bluefield
 export const COMMANDS = new Map<string, CliCommand>(
   [
     infoCommand,
-    placeholder('serve', 'run a stack and serve applications on it', 'issue: the flextoe serve command'),
+    placeholder('serve', 'run a stack and serve applications on it', 'issue: backend-x86 (flextoe serve)'),
     placeholder(
       'bench',
       'run the cross-backend benchmark suite',

@@ -1,0 +1,390 @@
+/**
+ * The protocol stage: the ONLY writer of per-flow TCP state (FlexTOE). One instance per flow
+ * group processes, strictly in order, received segments, transmit opportunities from the
+ * queue manager, application bumps and retransmit requests. Every function is a pure
+ * function of (work item, the flow's protocol record) that fills a `ProtocolResult`;
+ * side effects (DMA, transmit, notifications) are applied by the runner.
+ */
+import { seq, type SeqNumber } from '../wire/seq.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { FlowFlag, type ProtocolRecord } from '../state/flow-records.js';
+import type { OooIntervals } from './ooo-intervals.js';
+import { DataPathDrop, ProtocolAction as A, type ProtocolResult, type RxSummary } from './work-items.js';
+
+/** Per-stack constants the protocol stage needs. */
+export interface ProtocolConfig {
+  /** Payload bytes per segment (FlexTOE: 1448 = 1500 - 40 - 12 bytes of timestamps). */
+  readonly mss: number;
+  /** Delay ACKs: acknowledge every second segment (RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2). */
+  readonly delayedAck: boolean;
+  readonly ooo: OooIntervals;
+}
+
+/** Largest window field value (RFC 9293 3.1). */
+const MAX_WINDOW_FIELD = 0xffff;
+
+/** The window we advertise, scaled (RFC 7323 2.3) and clamped to the 16-bit field. */
+export function advertisedWindow(tcp: ProtocolRecord): number {
+  const w = tcp.rxAvail >>> tcp.rcvWscale;
+  return w > MAX_WINDOW_FIELD ? MAX_WINDOW_FIELD : w;
+}
+
+/** Fills the ACK fields of `out` from the current state (RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT>). */
+export function fillAck(tcp: ProtocolRecord, out: ProtocolResult): void {
+  out.seq = tcp.sndNxt;
+  out.ack = tcp.rcvNxt;
+  out.window = advertisedWindow(tcp);
+  out.tsEcr = tcp.tsRecent;
+  // FlexTOE: remember a zero (or sub-MSS) window so freeing the buffer forces an update.
+  if (tcp.rxAvail === 0) tcp.set(FlowFlag.RxZeroWindow);
+}
+
+function sendAck(tcp: ProtocolRecord, out: ProtocolResult): void {
+  out.actions |= A.SendAck;
+  tcp.unset(FlowFlag.AckPending);
+  fillAck(tcp, out);
+}
+
+/**
+ * RFC 9293 3.10.7.4, first check: is the segment acceptable?
+ *   len = 0, RCV.WND = 0: SEG.SEQ = RCV.NXT
+ *   len = 0, RCV.WND > 0: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
+ *   len > 0, RCV.WND = 0: not acceptable
+ *   len > 0, RCV.WND > 0: either end of the segment falls in the window
+ */
+export function segmentAcceptable(segSeq: SeqNumber, segLen: number, rcvNxt: SeqNumber, rcvWnd: number): boolean {
+  if (segLen === 0) return rcvWnd === 0 ? segSeq === rcvNxt : seq.inWindow(segSeq, rcvNxt, rcvWnd);
+  if (rcvWnd === 0) return false;
+  return seq.inWindow(segSeq, rcvNxt, rcvWnd) || seq.inWindow(seq.add(segSeq, segLen - 1), rcvNxt, rcvWnd);
+}
+
+/** Go-back-N (FlexTOE): resume sending at SND.UNA; everything in flight becomes unsent again. */
+export function goBackN(tcp: ProtocolRecord, txSize: number): void {
+  const finInFlight = tcp.has(FlowFlag.TxFinSent) && !tcp.has(FlowFlag.TxFinAcked) ? 1 : 0;
+  const dataInFlight = tcp.txSent - finInFlight;
+  tcp.sndNxt = seq.sub(tcp.sndNxt, tcp.txSent);
+  tcp.txNextPos = (tcp.txNextPos - dataInFlight) & (txSize - 1);
+  tcp.txAvail += dataInFlight;
+  tcp.txSent = 0;
+  if (finInFlight) tcp.unset(FlowFlag.TxFinSent);
+  tcp.dupAcks = 0;
+}
+
+/** RFC 5681 3.2: the third duplicate ACK triggers (here: go-back-N) fast retransmit. */
+const DUPACK_THRESHOLD = 3;
+
+/**
+ * Processes one received data-path segment. `nowTs` is our timestamp clock (us, u32), used for
+ * the RTT sample from the echo. `rxSize`/`txSize` are the host ring sizes (powers of two).
+ */
+export function protocolRx(
+  s: RxSummary,
+  tcp: ProtocolRecord,
+  cfg: ProtocolConfig,
+  rxSize: number,
+  txSize: number,
+  nowTs: number,
+  out: ProtocolResult,
+): void {
+  out.reset();
+  if (!tcp.has(FlowFlag.Valid)) {
+    out.actions = A.Drop;
+    out.dropReason = DataPathDrop.FlowNotValid;
+    return;
+  }
+  const flags = s.tcpFlags;
+  const fin = (flags & TcpFlag.FIN) !== 0 ? 1 : 0;
+  const segLen = s.payloadLength + fin;
+  const rcvNxt = tcp.rcvNxt;
+
+  // RFC 7323 5.3 (PAWS): a timestamp older than TS.Recent marks an old duplicate.
+  if (tcp.has(FlowFlag.Timestamps) && s.hasTimestamp && seq.lt(s.tsVal as SeqNumber, tcp.tsRecent as SeqNumber)) {
+    out.actions = A.Drop;
+    out.dropReason = DataPathDrop.Paws;
+    sendAck(tcp, out);
+    return;
+  }
+
+  if (!segmentAcceptable(s.seq, segLen, rcvNxt, tcp.rxAvail)) {
+    // RFC 9293 3.10.7.4: "If an incoming segment is not acceptable, an acknowledgment should
+    // be sent in reply (unless the RST bit is set)".
+    out.actions = A.Drop;
+    out.dropReason = DataPathDrop.NotAcceptable;
+    sendAck(tcp, out);
+    return;
+  }
+
+  // RFC 9293 3.10.7.4 fifth check: "if the ACK bit is off, drop the segment".
+  if ((flags & TcpFlag.ACK) === 0) {
+    out.actions = A.Drop;
+    out.dropReason = DataPathDrop.NoAck;
+    return;
+  }
+
+  // RFC 7323 4.3: remember the peer's timestamp if the segment covers Last.ACK.sent (RCV.NXT).
+  if (s.hasTimestamp && seq.le(s.seq, rcvNxt) && seq.ge(s.tsVal as SeqNumber, tcp.tsRecent as SeqNumber)) {
+    tcp.tsRecent = s.tsVal;
+  }
+
+  if (!processAck(s, tcp, txSize, nowTs, out)) return;
+  processData(s, tcp, cfg, rxSize, fin, out);
+}
+
+/**
+ * RFC 9293 3.10.7.4 fifth check, ESTABLISHED and later: advance SND.UNA, update the send
+ * window, count duplicate ACKs. Returns false when the segment must not be processed further.
+ */
+function processAck(s: RxSummary, tcp: ProtocolRecord, txSize: number, nowTs: number, out: ProtocolResult): boolean {
+  const sndNxt = tcp.sndNxt;
+  const sndUna = seq.sub(sndNxt, tcp.txSent);
+  const ack = s.ack;
+
+  if (seq.gt(ack, sndNxt)) {
+    // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the
+    // segment, and return."
+    out.actions |= A.Drop;
+    out.dropReason = DataPathDrop.AckTooNew;
+    sendAck(tcp, out);
+    return false;
+  }
+
+  const segWnd = s.window << tcp.sndWscale;
+  if (seq.gt(ack, sndUna)) {
+    let acked = seq.diff(ack, sndUna);
+    tcp.txSent -= acked;
+    if (tcp.has(FlowFlag.TxFinSent) && ack === sndNxt && !tcp.has(FlowFlag.TxFinAcked)) {
+      // Our FIN occupies the last sequence number (RFC 9293 3.5).
+      tcp.set(FlowFlag.TxFinAcked);
+      out.actions |= A.FinAcked;
+      acked -= 1;
+    }
+    out.txFreed = acked;
+    out.ackedBytes = acked;
+    if (acked > 0) out.actions |= A.NotifyTxFreed;
+    if ((s.tcpFlags & TcpFlag.ECE) !== 0) {
+      out.ecnBytes = acked;
+      // RFC 3168 6.1.2: the congestion-control loop reduces; we confirm with CWR.
+      tcp.set(FlowFlag.CwrPending);
+    }
+    tcp.dupAcks = 0;
+    // FlexTOE measures RTT on the NIC from the timestamp echo (RFC 7323 4.1).
+    if (s.hasTimestamp && s.tsEcr !== 0) out.rttUs = (nowTs - s.tsEcr) >>> 0;
+  } else if (
+    ack === sndUna &&
+    tcp.txSent > 0 &&
+    s.payloadLength === 0 &&
+    (s.tcpFlags & TcpFlag.FIN) === 0 &&
+    segWnd === tcp.sndWnd
+  ) {
+    // RFC 5681 2: a duplicate ACK carries no data, does not move the window, and arrives
+    // while data is outstanding.
+    tcp.dupAcks = tcp.dupAcks + 1;
+    if (tcp.dupAcks === DUPACK_THRESHOLD) {
+      goBackN(tcp, txSize);
+      out.actions |= A.Retransmitted | A.TxReady;
+    }
+  }
+
+  // RFC 9293 3.10.7.4: update the window if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+  // SND.WL2 =< SEG.ACK); only for acceptable ACKs (SND.UNA =< SEG.ACK).
+  if (
+    seq.ge(ack, sndUna) &&
+    (seq.lt(tcp.sndWl1, s.seq) || (tcp.sndWl1 === s.seq && seq.le(tcp.sndWl2, ack)))
+  ) {
+    const opened = segWnd > tcp.sndWnd;
+    tcp.sndWnd = segWnd;
+    tcp.sndWl1 = s.seq;
+    tcp.sndWl2 = ack;
+    if (opened && tcp.txAvail > 0) out.actions |= A.TxReady;
+  }
+  if ((out.actions & A.NotifyTxFreed) !== 0 && (tcp.txAvail > 0 || tcp.has(FlowFlag.TxFinPending))) {
+    out.actions |= A.TxReady;
+  }
+  return true;
+}
+
+/** RFC 9293 3.10.7.4 seventh check: place segment text, advance RCV.NXT, merge intervals. */
+function processData(
+  s: RxSummary,
+  tcp: ProtocolRecord,
+  cfg: ProtocolConfig,
+  rxSize: number,
+  fin: number,
+  out: ProtocolResult,
+): void {
+  if (s.payloadLength === 0 && fin === 0) return; // a pure ACK is not acknowledged
+  if (s.ce) out.actions |= A.EchoCe;
+  const rcvNxt = tcp.rcvNxt;
+  // Trim to the window: bytes before RCV.NXT were received already; bytes beyond
+  // RCV.NXT + RCV.WND do not fit the host buffer (RFC 9293 3.10.7.4 "trim").
+  let start = s.seq;
+  let skip = 0;
+  if (seq.lt(start, rcvNxt)) {
+    skip = seq.diff(rcvNxt, start);
+    start = rcvNxt;
+  }
+  let len = s.payloadLength - skip;
+  if (len < 0) len = 0; // only a FIN (or nothing) is new
+  const offset = seq.diff(start, rcvNxt);
+  const room = tcp.rxAvail - offset;
+  let finFits = fin;
+  if (len > room) {
+    len = room > 0 ? room : 0;
+    finFits = 0; // the FIN lies beyond what we can accept
+  }
+
+  if (offset === 0) {
+    if (len > 0) {
+      out.actions |= A.DmaPayload | A.NotifyRx;
+      out.rxPos = tcp.rxNextPos;
+      out.payloadSkip = skip;
+      out.payloadCopy = len;
+    }
+    let newNxt = seq.add(rcvNxt, len);
+    // An in-order segment may close the gap to out-of-order data (FlexTOE merges).
+    if (tcp.oooLen !== 0) newNxt = cfg.ooo.mergeAt(tcp, newNxt);
+    const advanced = seq.diff(newNxt, rcvNxt);
+    tcp.rcvNxt = newNxt;
+    tcp.rxNextPos = (tcp.rxNextPos + advanced) & (rxSize - 1);
+    tcp.rxAvail -= advanced;
+    out.rxBytes = advanced;
+    if (advanced > 0) out.actions |= A.NotifyRx;
+    // The FIN counts only when all data before it is in (RFC 9293 3.10.7.4 eighth check).
+    const finSeq = seq.add(s.seq, s.payloadLength);
+    if (finFits && finSeq === newNxt && !tcp.has(FlowFlag.RxFin)) {
+      tcp.rcvNxt = seq.add(newNxt, 1);
+      tcp.set(FlowFlag.RxFin);
+      out.actions |= A.FinReceived;
+    }
+    if (cfg.delayedAck && (out.actions & A.FinReceived) === 0 && tcp.oooLen === 0 && !s.ce) {
+      // RFC 9293 3.8.6.3: ACK at least every second full-sized segment.
+      if (tcp.has(FlowFlag.AckPending)) sendAck(tcp, out);
+      else tcp.set(FlowFlag.AckPending);
+      return;
+    }
+    sendAck(tcp, out);
+    return;
+  }
+
+  // Out of order: place the payload directly in the host buffer at its offset (FlexTOE) if
+  // an interval can record it; otherwise drop it. Either way a duplicate ACK goes out at once
+  // (RFC 5681 4.2) so the sender learns of the gap.
+  if (len > 0 && cfg.ooo.add(tcp, start, len)) {
+    out.actions |= A.DmaPayload;
+    out.rxPos = (tcp.rxNextPos + offset) & (rxSize - 1);
+    out.payloadSkip = skip;
+    out.payloadCopy = len;
+  } else if (len > 0) {
+    out.dropReason = DataPathDrop.OooNoInterval;
+  } else {
+    out.dropReason = DataPathDrop.BeyondWindow;
+  }
+  sendAck(tcp, out);
+}
+
+/**
+ * A transmit opportunity from the queue manager: build at most one segment (one MSS per
+ * scheduling event, FlexTOE). Sets `TxSegment` and the TX fields, or nothing if the flow
+ * cannot send (window closed, nothing to send). `cwnd` is the congestion window the control plane
+ * set in the flow's CC record (bytes; 0 = unlimited).
+ */
+export function protocolTx(tcp: ProtocolRecord, cfg: ProtocolConfig, txSize: number, cwnd: number, out: ProtocolResult): void {
+  out.reset();
+  if (!tcp.has(FlowFlag.Valid)) return;
+  const limit = cwnd !== 0 && cwnd < tcp.sndWnd ? cwnd : tcp.sndWnd;
+  let usable = limit - tcp.txSent;
+  if (usable < 0) usable = 0;
+  let len = tcp.txAvail;
+  if (len > cfg.mss) len = cfg.mss;
+  if (len > usable) len = usable;
+  if (len === 0 && tcp.txAvail > 0 && tcp.has(FlowFlag.PersistProbe) && tcp.txSent === 0) {
+    // RFC 9293 3.8.6.1: probe a zero window with one byte of new data.
+    len = 1;
+  }
+  tcp.unset(FlowFlag.PersistProbe);
+  // Our FIN follows the last byte of data once the application closed (RFC 9293 3.10.4).
+  const sendFin =
+    tcp.has(FlowFlag.TxFinPending) && !tcp.has(FlowFlag.TxFinSent) && len === tcp.txAvail ? 1 : 0;
+  if (len === 0 && !sendFin) return;
+
+  out.actions = A.TxSegment;
+  out.seq = tcp.sndNxt;
+  out.txPos = tcp.txNextPos;
+  out.txLength = len;
+  out.txFlags = sendFin ? TcpFlag.FIN : 0;
+  if (len > 0 && len === tcp.txAvail) out.txFlags |= TcpFlag.PSH;
+  if (tcp.has(FlowFlag.CwrPending) && len > 0) {
+    out.txFlags |= TcpFlag.CWR;
+    tcp.unset(FlowFlag.CwrPending);
+  }
+  tcp.sndNxt = seq.add(tcp.sndNxt, len + sendFin);
+  tcp.txNextPos = (tcp.txNextPos + len) & (txSize - 1);
+  tcp.txAvail -= len;
+  tcp.txSent += len + sendFin;
+  if (sendFin) tcp.set(FlowFlag.TxFinSent);
+  // Every segment carries the current ACK (RFC 9293 3.10.7.4), so a pending ACK is sent.
+  out.ack = tcp.rcvNxt;
+  out.window = advertisedWindow(tcp);
+  out.tsEcr = tcp.tsRecent;
+  tcp.unset(FlowFlag.AckPending);
+  if (tcp.rxAvail === 0) tcp.set(FlowFlag.RxZeroWindow);
+  // More to send right away? Then the queue manager keeps the flow active.
+  if (tcp.txAvail > 0 && limit - tcp.txSent > 0) out.actions |= A.TxReady;
+}
+
+/** Application bump: `n` more bytes appended to the TX ring ("I appended N bytes"). */
+export function protocolTxAppended(tcp: ProtocolRecord, n: number, out: ProtocolResult): void {
+  out.reset();
+  if (!tcp.has(FlowFlag.Valid)) return;
+  tcp.txAvail += n;
+  out.actions = A.TxReady;
+}
+
+/**
+ * Application bump: `n` bytes of the RX ring consumed ("I consumed N bytes"). Sends a window
+ * update when the window was closed (FlexTOE) or grows by at least min(buffer/2, MSS) from a
+ * window below one MSS (receiver SWS avoidance, RFC 9293 3.8.6.2.2).
+ */
+export function protocolRxConsumed(tcp: ProtocolRecord, cfg: ProtocolConfig, rxSize: number, n: number, out: ProtocolResult): void {
+  out.reset();
+  if (!tcp.has(FlowFlag.Valid)) return;
+  const before = tcp.rxAvail;
+  tcp.rxAvail = before + n;
+  const threshold = Math.min(rxSize >>> 1, cfg.mss);
+  if ((tcp.has(FlowFlag.RxZeroWindow) || before < cfg.mss) && tcp.rxAvail >= threshold) {
+    tcp.unset(FlowFlag.RxZeroWindow);
+    sendAck(tcp, out);
+  }
+}
+
+/** The application closed its side: FIN goes out after the data (RFC 9293 3.10.4 CLOSE). */
+export function protocolClose(tcp: ProtocolRecord, out: ProtocolResult): void {
+  out.reset();
+  if (!tcp.has(FlowFlag.Valid)) return;
+  tcp.set(FlowFlag.TxFinPending);
+  out.actions = A.TxReady;
+}
+
+/** Host timeout: go-back-N from SND.UNA (FlexTOE: the control plane requests retransmission). */
+export function protocolRetransmit(tcp: ProtocolRecord, txSize: number, out: ProtocolResult): void {
+  out.reset();
+  if (!tcp.has(FlowFlag.Valid)) return;
+  if (tcp.txSent === 0) return;
+  goBackN(tcp, txSize);
+  out.actions = A.Retransmitted | A.TxReady;
+}
+
+/** Host persist timer: probe a zero window (RFC 9293 3.8.6.1). */
+export function protocolPersistProbe(tcp: ProtocolRecord, out: ProtocolResult): void {
+  out.reset();
+  if (!tcp.has(FlowFlag.Valid)) return;
+  tcp.set(FlowFlag.PersistProbe);
+  out.actions = A.TxReady;
+}
+
+/** Delayed-ACK timer fired: send the owed ACK. */
+export function protocolAckTimeout(tcp: ProtocolRecord, out: ProtocolResult): void {
+  out.reset();
+  if (!tcp.has(FlowFlag.Valid) || !tcp.has(FlowFlag.AckPending)) return;
+  sendAck(tcp, out);
+}

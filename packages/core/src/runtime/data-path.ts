@@ -1,0 +1,424 @@
+/**
+ * The FlexTOE data path on one thread: every stage instance, and the ONE place where stage
+ * results become side effects (DMA copies, frames to the wire, context-queue notifications,
+ * exceptions to the control plane, congestion-control counters). The loop reads as the list
+ * of stages: pre-processing -> sequencing/reorder -> protocol -> post-processing -> DMA ->
+ * context queues, and queue manager -> protocol -> post-processing -> DMA -> egress.
+ *
+ * Work items carry per-flow-group sequence numbers and pass a reorder buffer before the
+ * protocol stage, and transmitted frames pass an egress re-sequencer, exactly as when the
+ * replicated stages run in parallel on a backend's cores; here they simply arrive in order.
+ */
+import type { Clock } from '../hw/clock.js';
+import type { DmaEngine } from '../hw/dma-engine.js';
+import type { MemoryTiers } from '../hw/memory-tiers.js';
+import type { NicPort } from '../hw/nic-port.js';
+import { PacketBuffer, PacketPool } from '../hw/packet-buffer.js';
+import { FlowFlag, FlowStateTables } from '../state/flow-records.js';
+import { FlowTable } from '../state/flow-table.js';
+import { ContextQueue, CONTEXT_ENTRY_WORDS, Notification, Request } from '../pipeline/context-queue.js';
+import { dmaFromRing, dmaToRing } from '../pipeline/dma.js';
+import { OooIntervals } from '../pipeline/ooo-intervals.js';
+import { buildSegment, payloadOffset, PostprocessContext, updateCcCounters } from '../pipeline/postprocess.js';
+import { preprocess, PreprocessContext, PreVerdict } from '../pipeline/preprocess.js';
+import {
+  protocolAckTimeout,
+  protocolClose,
+  protocolPersistProbe,
+  protocolRetransmit,
+  protocolRx,
+  protocolRxConsumed,
+  protocolTx,
+  protocolTxAppended,
+  type ProtocolConfig,
+} from '../pipeline/protocol.js';
+import { QueueManager } from '../pipeline/queue-manager.js';
+import { ReorderBuffer, Sequencer } from '../pipeline/reorder-buffer.js';
+import { SlowPathReason } from '../pipeline/slow-path.js';
+import { DataPathDrop, ProtocolAction as A, ProtocolResult, RxSummary } from '../pipeline/work-items.js';
+import { WIRE_ERROR_COUNT } from '../wire/drop-reason.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { DataPathCounters, type DataPathStats } from './counters.js';
+
+export interface DataPathOptions {
+  readonly localIp: number;
+  readonly maxFlows: number;
+  readonly flowGroups: number;
+  readonly mss: number;
+  readonly delayedAck: boolean;
+  readonly oooIntervals: number;
+  readonly burst: number;
+  /** Frames the exception queue holds for the control plane before it drops (counted). */
+  readonly exceptionQueueEntries: number;
+  readonly contextQueueEntries: number;
+  readonly txCredits: number;
+  readonly parseFlags: number;
+}
+
+/** A frame handed to the control plane, with the reason. */
+export interface ExceptionEntry {
+  readonly frame: PacketBuffer;
+  readonly reason: SlowPathReason;
+}
+
+/** Host events from the data path the control plane must see (FIN in / FIN acked). */
+export enum FlowEvent {
+  FinReceived = 1,
+  FinAcked = 2,
+}
+
+const WORK_POOL = 256;
+/** Bytes-ready we report to the queue manager: the protocol stage decides the real amount. */
+const QM_READY = 0x3fffffff;
+
+export class DataPath {
+  readonly tables: FlowStateTables;
+  readonly flowTable: FlowTable;
+  readonly ooo: OooIntervals;
+  readonly qm: QueueManager;
+  readonly counters: DataPathCounters;
+  readonly contexts: ContextQueue[] = [];
+  /** Host RX/TX rings per flow (host memory the DMA stage reaches). */
+  readonly rxRings: (Uint8Array | null)[];
+  readonly txRings: (Uint8Array | null)[];
+
+  private readonly pre: PreprocessContext;
+  private readonly post = new PostprocessContext();
+  private readonly protoCfg: ProtocolConfig;
+  private readonly res = new ProtocolResult();
+  private readonly summaries: RxSummary[] = [];
+  private readonly reorder: ReorderBuffer[] = [];
+  private readonly ingressSeq: Sequencer;
+  private readonly releaseOut = new Uint32Array(WORK_POOL);
+  private readonly rxBufs: PacketBuffer[];
+  private readonly txBufs: PacketBuffer[];
+  private txCount = 0;
+  /** Frames in the batch that hold a queue-manager credit. */
+  private txQmFrames = 0;
+  private readonly exceptionPool: PacketPool;
+  /** Frames for the control plane, FIFO. */
+  readonly exceptions: ExceptionEntry[] = [];
+  /** Flow events for the control plane: [event, flowId] pairs. */
+  readonly flowEvents: number[] = [];
+  private readonly reqScratch = new Uint32Array(CONTEXT_ENTRY_WORDS);
+  private readonly note = new Uint32Array(CONTEXT_ENTRY_WORDS);
+  private readonly dmaDone = new Uint32Array(256);
+
+  constructor(
+    readonly opts: DataPathOptions,
+    readonly port: NicPort,
+    readonly dma: DmaEngine,
+    readonly clock: Clock,
+    readonly tiers: MemoryTiers,
+  ) {
+    this.tables = new FlowStateTables(opts.maxFlows, tiers);
+    let cap = 2;
+    while (cap < opts.maxFlows * 2) cap <<= 1;
+    const tableRegion = tiers.allocate('flow-table', FlowTable.bytesFor(cap));
+    this.flowTable = new FlowTable(tableRegion.buffer, tableRegion.byteOffset, cap);
+    this.ooo = new OooIntervals(opts.maxFlows, opts.oooIntervals);
+    this.protoCfg = { mss: opts.mss, delayedAck: opts.delayedAck, ooo: this.ooo };
+    this.qm = new QueueManager(opts.maxFlows, { credits: opts.txCredits, mss: opts.mss });
+    this.pre = new PreprocessContext(opts.localIp, port.mac, this.flowTable, opts.flowGroups, opts.parseFlags);
+    this.counters = new DataPathCounters(WIRE_ERROR_COUNT);
+    this.ingressSeq = new Sequencer(opts.flowGroups);
+    for (let g = 0; g < opts.flowGroups; g++) this.reorder.push(new ReorderBuffer(WORK_POOL));
+    for (let i = 0; i < WORK_POOL; i++) this.summaries.push(new RxSummary());
+    this.rxBufs = [];
+    this.txBufs = [];
+    for (let i = 0; i < opts.burst; i++) this.rxBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
+    for (let i = 0; i < opts.burst; i++) this.txBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
+    this.exceptionPool = new PacketPool(opts.exceptionQueueEntries, port.capabilities.maxFrameBytes);
+    this.rxRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
+    this.txRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
+  }
+
+  /** Our timestamp clock: microseconds, u32 (RFC 7323 TSval; FlexTOE measures RTT with it). */
+  tsNow(): number {
+    return Math.floor(this.clock.now() / 1000) >>> 0;
+  }
+
+  addContext(entries: number): ContextQueue {
+    const q = new ContextQueue(this.contexts.length, entries);
+    this.contexts.push(q);
+    return q;
+  }
+
+  // ---------------------------------------------------------------- receive
+
+  /** Receives one burst and runs it through the RX pipeline. Returns frames processed. */
+  pollRx(): number {
+    const n = this.port.rxBurst(this.rxBufs, this.rxBufs.length);
+    if (n === 0) return 0;
+    const c = this.counters;
+    let item = 0;
+    // Pre-processing (replicated stage): summaries get per-group ingress sequence numbers.
+    for (let i = 0; i < n; i++) {
+      const frame = this.rxBufs[i]!;
+      c.rxFrames++;
+      const s = this.summaries[item]!;
+      const v = preprocess(frame, this.pre, s);
+      if (v === PreVerdict.DataPath) {
+        s.ingressSeq = this.ingressSeq.next(s.group);
+        if (!this.reorder[s.group]!.insert(s.ingressSeq, item)) {
+          c.reorderFull++;
+          continue;
+        }
+        item++;
+      } else if (v === PreVerdict.SlowPath) {
+        this.toException(frame, this.pre.slowPathReason);
+      } else if (this.pre.notForUs) {
+        c.notForUs++;
+      } else {
+        c.wireErrors[this.pre.wireError]!++;
+      }
+    }
+    // Reorder buffer -> protocol stage, strictly in order per flow group.
+    for (let g = 0; g < this.reorder.length; g++) {
+      const k = this.reorder[g]!.release(this.releaseOut, this.releaseOut.length);
+      for (let j = 0; j < k; j++) this.processRxItem(this.summaries[this.releaseOut[j]!]!);
+    }
+    this.flushTx();
+    return n;
+  }
+
+  private processRxItem(s: RxSummary): void {
+    const c = this.counters;
+    const tcp = this.tables.protocol.at(s.flowId);
+    const bufs = this.tables.buffers.at(s.flowId);
+    const res = this.res;
+    protocolRx(s, tcp, this.protoCfg, bufs.rxSize, bufs.txSize, this.tsNow(), res);
+    c.protocolRx++;
+    if (res.dropReason !== DataPathDrop.None) c.protocolDrops[res.dropReason]!++;
+    const cc = this.tables.cc.at(s.flowId);
+    updateCcCounters(cc, res, this.tsNow());
+    if ((res.actions & A.Retransmitted) !== 0) c.fastRetransmits++;
+    // DMA: payload into the host RX ring (two copies when it wraps), before notifying.
+    if ((res.actions & A.DmaPayload) !== 0) {
+      const ring = this.rxRings[s.flowId]!;
+      if (dmaToRing(this.dma, s.frame!.data, s.payloadOffset + res.payloadSkip, ring, res.rxPos, res.payloadCopy, s.flowId) < 0) {
+        c.dmaRefused++;
+      } else c.dmaToHostBytes += res.payloadCopy;
+    }
+    this.drainDma();
+    this.applyCommon(s.flowId, res);
+  }
+
+  /** Effects shared by every protocol entry point: notifications, ACKs, scheduling. */
+  private applyCommon(flowId: number, res: ProtocolResult): void {
+    const a = res.actions;
+    if (a === 0) return;
+    const bufs = this.tables.buffers.at(flowId);
+    if ((a & A.NotifyRx) !== 0 && res.rxBytes > 0) this.notify(bufs.context, Notification.RxData, bufs.opaque, res.rxBytes);
+    if ((a & A.NotifyTxFreed) !== 0) this.notify(bufs.context, Notification.TxFreed, bufs.opaque, res.txFreed);
+    if ((a & A.FinReceived) !== 0) {
+      this.notify(bufs.context, Notification.Fin, bufs.opaque, 0);
+      this.flowEvents.push(FlowEvent.FinReceived, flowId);
+    }
+    if ((a & A.FinAcked) !== 0) this.flowEvents.push(FlowEvent.FinAcked, flowId);
+    if ((a & A.SendAck) !== 0) this.emitAck(flowId, res);
+    if ((a & A.TxReady) !== 0) this.qm.activate(flowId, QM_READY);
+  }
+
+  private notify(context: number, kind: Notification, opaque: number, n: number): void {
+    const q = this.contexts[context];
+    const note = this.note;
+    note[0] = kind;
+    note[1] = opaque;
+    note[2] = n;
+    if (!q || !q.notifications.tryPush(note)) this.counters.notificationsDropped++;
+  }
+
+  private emitAck(flowId: number, res: ProtocolResult): void {
+    const frame = this.txSlot();
+    if (frame === null) return;
+    const tcp = this.tables.protocol.at(flowId);
+    const ts = tcp.has(FlowFlag.Timestamps);
+    const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
+    const id = this.tables.identity.at(flowId);
+    frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, this.tsNow(), 0);
+    this.txCount++;
+    this.counters.acksSent++;
+  }
+
+  /** A free transmit buffer, flushing the batch when it is full. */
+  private txSlot(): PacketBuffer | null {
+    if (this.txCount === this.txBufs.length) this.flushTx();
+    if (this.txCount === this.txBufs.length) {
+      this.counters.txDropped++;
+      return null;
+    }
+    return this.txBufs[this.txCount]!;
+  }
+
+  /** Egress: hands the batch to the port in protocol order (the egress re-sequencer's output). */
+  flushTx(): void {
+    if (this.txCount === 0) return;
+    const sent = this.port.txBurst(this.txBufs, this.txCount);
+    this.counters.txFrames += sent;
+    // A frame the port refused is lost on the wire; TCP recovers (counted, never silent).
+    this.counters.txDropped += this.txCount - sent;
+    for (let i = 0; i < this.txQmFrames; i++) this.qm.returnCredit();
+    this.txQmFrames = 0;
+    this.txCount = 0;
+  }
+
+  private toException(frame: PacketBuffer, reason: SlowPathReason): void {
+    const copy = this.exceptionPool.get();
+    if (copy === null) {
+      this.counters.exceptionsDropped++;
+      return;
+    }
+    frame.data.copy(copy.data, 0, 0, frame.length);
+    copy.length = frame.length;
+    copy.timestampNs = frame.timestampNs;
+    // The slow path may allocate: it is the host's control plane, not the per-packet path.
+    this.exceptions.push({ frame: copy, reason });
+    this.counters.slowPath[reason]!++;
+  }
+
+  /** The control plane returns an exception frame when done with it. */
+  releaseException(frame: PacketBuffer): void {
+    this.exceptionPool.put(frame);
+  }
+
+  /** Re-runs a frame through the data path (the control plane just installed its flow). */
+  reinject(frame: PacketBuffer): void {
+    const s = this.summaries[0]!;
+    if (preprocess(frame, this.pre, s) === PreVerdict.DataPath) {
+      this.processRxItem(s);
+      this.flushTx();
+    }
+  }
+
+  private drainDma(): void {
+    while (this.dma.poll(this.dmaDone, this.dmaDone.length) === this.dmaDone.length);
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** Drains every context's request queue into the protocol stage. Returns requests handled. */
+  pollRequests(): number {
+    let handled = 0;
+    const r = this.reqScratch;
+    for (let q = 0; q < this.contexts.length; q++) {
+      const ring = this.contexts[q]!.requests;
+      while (ring.tryPop(r)) {
+        this.applyRequest(r[0]! as Request, r[1]!, r[2]!);
+        handled++;
+      }
+    }
+    if (handled > 0) this.flushTx();
+    return handled;
+  }
+
+  /** One request through the protocol stage (also the control plane's direct entry). */
+  applyRequest(kind: Request, flowId: number, n: number): void {
+    const tcp = this.tables.protocol.at(flowId);
+    const res = this.res;
+    switch (kind) {
+      case Request.TxAppended:
+        protocolTxAppended(tcp, n, res);
+        break;
+      case Request.RxConsumed:
+        protocolRxConsumed(tcp, this.protoCfg, this.tables.buffers.at(flowId).rxSize, n, res);
+        break;
+      case Request.Close:
+        protocolClose(tcp, res);
+        break;
+      case Request.Retransmit:
+        protocolRetransmit(tcp, this.tables.buffers.at(flowId).txSize, res);
+        if ((res.actions & A.Retransmitted) !== 0) this.counters.timeoutRetransmits++;
+        break;
+      case Request.PersistProbe:
+        protocolPersistProbe(tcp, res);
+        break;
+      case Request.AckTimeout:
+        protocolAckTimeout(tcp, res);
+        break;
+      default:
+        this.counters.badRequests++;
+        return;
+    }
+    this.applyCommon(flowId, res);
+  }
+
+  // ---------------------------------------------------------------- transmit
+
+  /** Queue manager -> protocol -> post -> DMA -> egress, up to one burst. Returns segments sent. */
+  pollTx(): number {
+    const now = this.clock.now();
+    let sent = 0;
+    const res = this.res;
+    while (sent < this.txBufs.length) {
+      const flowId = this.qm.poll(now);
+      if (flowId < 0) break;
+      const tcp = this.tables.protocol.at(flowId);
+      const bufs = this.tables.buffers.at(flowId);
+      const cc = this.tables.cc.at(flowId);
+      protocolTx(tcp, this.protoCfg, bufs.txSize, cc.cwnd, res);
+      if ((res.actions & A.TxSegment) === 0) {
+        this.qm.returnCredit();
+        this.qm.deactivate(flowId);
+        continue;
+      }
+      const frame = this.txSlot();
+      if (frame === null) {
+        this.qm.returnCredit();
+        break;
+      }
+      const ts = tcp.has(FlowFlag.Timestamps);
+      const off = payloadOffset(this.post, ts);
+      if (res.txLength > 0) {
+        if (dmaFromRing(this.dma, this.txRings[flowId]!, res.txPos, frame.data, off, res.txLength, flowId) < 0) {
+          this.counters.dmaRefused++;
+        } else this.counters.dmaFromHostBytes += res.txLength;
+      }
+      const id = this.tables.identity.at(flowId);
+      frame.length = buildSegment(this.post, frame.data, id, res, res.txFlags, ts, tcp.has(FlowFlag.Ecn), this.tsNow(), res.txLength);
+      this.txCount++;
+      this.txQmFrames++;
+      this.counters.dataSegments++;
+      cc.txSegments = cc.txSegments + 1;
+      this.qm.sent(flowId, res.txLength, now);
+      if ((res.actions & A.TxReady) === 0) this.qm.deactivate(flowId);
+      else this.qm.activate(flowId, QM_READY);
+      sent++;
+    }
+    this.drainDma();
+    this.flushTx();
+    return sent;
+  }
+
+  /** Raw frame from the control plane (SYN, SYN-ACK, RST, ARP): `build` writes it. */
+  sendControlFrame(build: (buf: Buffer) => number): void {
+    const frame = this.txSlot();
+    if (frame === null) return;
+    frame.length = build(frame.data);
+    this.txCount++;
+    this.counters.controlFrames++;
+    this.flushTx();
+  }
+
+  // ---------------------------------------------------------------- flow install / removal
+
+  isValid(flowId: number): boolean {
+    return this.tables.protocol.at(flowId).has(FlowFlag.Valid);
+  }
+
+  removeFlow(flowId: number): void {
+    const id = this.tables.identity.at(flowId);
+    this.flowTable.remove(id.localIp, id.remoteIp, id.localPort, id.remotePort);
+    this.tables.protocol.at(flowId).clear();
+    this.tables.cc.at(flowId).clear();
+    this.ooo.clear(this.tables.protocol.at(flowId));
+    this.qm.deactivate(flowId);
+    this.rxRings[flowId] = null;
+    this.txRings[flowId] = null;
+  }
+
+  /** Counters as a plain object by stage and reason. */
+  stats(): DataPathStats {
+    return this.counters.snapshot();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Memory tiers for the inline runner and the x86 backend: every region is its own
+ * SharedArrayBuffer (so worker threads can share it), tiers are named after what they model,
+ * and accesses are counted per tier rather than charged.
+ */
+import type { MemoryRegion, MemoryTiers, RegionPurpose, TierInfo } from '../hw/memory-tiers.js';
+
+const HOST_TIERS: readonly TierInfo[] = [
+  { name: 'nic', sizeBytes: 4 * 2 ** 30, accessCycles: [4, 200], scope: 'nic' },
+  { name: 'host', sizeBytes: 16 * 2 ** 30, accessCycles: [4, 200], scope: 'host' },
+];
+
+export class HeapMemoryTiers implements MemoryTiers {
+  readonly tiers: readonly TierInfo[] = HOST_TIERS;
+  private readonly used = new Map<string, number>();
+  private nextId = 0;
+  /** Accesses recorded per region id (the x86 backend's per-tier counts). */
+  readonly accesses: number[] = [];
+  private readonly regionTier: string[] = [];
+
+  tierFor(purpose: RegionPurpose): string {
+    return purpose === 'host-buffers' ? 'host' : 'nic';
+  }
+
+  allocate(purpose: RegionPurpose, byteLength: number, tier = this.tierFor(purpose)): MemoryRegion {
+    const info = this.tiers.find((t) => t.name === tier);
+    if (!info) throw new RangeError(`memory tier "${tier}" does not exist; tiers: ${this.tiers.map((t) => t.name).join(', ')}`);
+    const used = (this.used.get(tier) ?? 0) + byteLength;
+    if (used > info.sizeBytes) throw new RangeError(`memory tier "${tier}" is full (${info.sizeBytes} B)`);
+    this.used.set(tier, used);
+    const id = this.nextId++;
+    this.accesses.push(0);
+    this.regionTier.push(tier);
+    return { id, tier, purpose, buffer: new SharedArrayBuffer(Math.max(8, byteLength)), byteOffset: 0, byteLength };
+  }
+
+  recordAccess(region: MemoryRegion, _bytes: number, _write: boolean): void {
+    this.accesses[region.id]!++;
+  }
+
+  /** Accesses summed per tier name. */
+  accessesByTier(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.accesses.length; i++) out[this.regionTier[i]!] = (out[this.regionTier[i]!] ?? 0) + this.accesses[i]!;
+    return out;
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * Per-flow state in fixed-layout records, split by the stage that owns it (FlexTOE, DESIGN.md
+ * 1): protocol 64 B, connection identity 32 B, host buffer info 32 B, congestion-control
+ * counters 32 B. Each table lives in a `MemoryRegion` from the backend's memory tiers, so the
+ * same bytes serve one thread (simulators) or several (x86, SharedArrayBuffer).
+ *
+ * Stages read and write through a cursor: `table.at(flowId)` points the cursor at a record
+ * (and records one bulk access with the memory tiers, as an NFP thread reading a record from
+ * CLS/EMEM), then plain accessors read words. No allocation.
+ */
+import type { MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
+import type { SeqNumber } from '../wire/seq.js';
+
+export const PROTOCOL_RECORD_BYTES = 64;
+export const IDENTITY_RECORD_BYTES = 32;
+export const BUFFERS_RECORD_BYTES = 32;
+export const CC_RECORD_BYTES = 32;
+
+/** Bits of `ProtocolRecord.flags`. */
+export const FlowFlag = {
+  /** The flow is installed and the data path may process it. */
+  Valid: 1 << 0,
+  /** RFC 7323: timestamps negotiated (FlexTOE requires them; we accept flows without). */
+  Timestamps: 1 << 1,
+  /** RFC 3168: ECN negotiated; data segments carry ECT(0), CE is echoed with ECE. */
+  Ecn: 1 << 2,
+  /** The application closed its side: send FIN once all data is sent. */
+  TxFinPending: 1 << 3,
+  /** Our FIN has been sent (it occupies sequence number txFinSeq = end of data). */
+  TxFinSent: 1 << 4,
+  /** Our FIN was acknowledged. */
+  TxFinAcked: 1 << 5,
+  /** The peer's FIN was received in order (RCV.NXT covers it). */
+  RxFin: 1 << 6,
+  /** Last advertised window was zero: force a window update when the buffer frees (FlexTOE). */
+  RxZeroWindow: 1 << 7,
+  /** An ACK is owed (delayed-ACK mode). */
+  AckPending: 1 << 8,
+  /** Received a CE-marked segment not yet echoed (delayed-ACK mode keeps it for the ACK). */
+  CePending: 1 << 9,
+  /** Send CWR on the next data segment (RFC 3168 6.1.2: after reducing the window on ECE). */
+  CwrPending: 1 << 10,
+  /** Zero-window probe requested by the control plane (RFC 9293 3.8.6.1). */
+  PersistProbe: 1 << 11,
+} as const;
+
+const FLAGS_WSCALE_SHIFT = 16;
+
+/**
+ * Protocol state, 64 B = 16 words; only the protocol stage writes it (FlexTOE). Names follow
+ * RFC 9293 where the field is an RFC variable, FlexTOE's otherwise.
+ */
+export const ProtocolWord = {
+  flags: 0,
+  /** SND.NXT */
+  sndNxt: 1,
+  /** Offset of SND.NXT in the host TX ring (FlexTOE tx_next_pos). */
+  txNextPos: 2,
+  /** SND.NXT - SND.UNA: bytes sent and not acknowledged (FlexTOE tx_sent). */
+  txSent: 3,
+  /** Bytes the application appended that were not sent yet (FlexTOE tx_avail). */
+  txAvail: 4,
+  /** SND.WND in bytes (already scaled), relative to SND.UNA. */
+  sndWnd: 5,
+  /** TS.Recent: the peer's TSval we echo (RFC 7323 4.3). */
+  tsRecent: 6,
+  /** RCV.NXT */
+  rcvNxt: 7,
+  /** Offset of RCV.NXT in the host RX ring (FlexTOE rx_next_pos). */
+  rxNextPos: 8,
+  /** Free bytes in the host RX ring beyond RCV.NXT: RCV.WND (FlexTOE rx_avail). */
+  rxAvail: 9,
+  /** First out-of-order interval: start sequence and length (FlexTOE rx_ooo_start/len). */
+  oooStart: 10,
+  oooLen: 11,
+  /** Duplicate-ACK counter (RFC 5681 3.2) in the low byte; retransmit generation above. */
+  dupAcks: 12,
+  /** Not used yet (keeps the record at 64 B). */
+  spare: 13,
+  /** SND.WL1 / SND.WL2 folded: the ack number of the last window update (RFC 9293 3.10.7.4). */
+  sndWl2: 14,
+  /** SND.WL1: the sequence number of the last window update. */
+  sndWl1: 15,
+} as const;
+
+export class ProtocolRecord {
+  private readonly w: Uint32Array;
+  private base = 0;
+  /** Flow id the cursor points at. */
+  flowId = -1;
+
+  constructor(
+    private readonly region: MemoryRegion,
+    private readonly tiers: MemoryTiers | null,
+  ) {
+    this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
+  }
+
+  /** Points the cursor at `flowId`'s record and records the access. */
+  at(flowId: number): this {
+    this.flowId = flowId;
+    this.base = flowId * (PROTOCOL_RECORD_BYTES >>> 2);
+    this.tiers?.recordAccess(this.region, PROTOCOL_RECORD_BYTES, true);
+    return this;
+  }
+
+  /** Zeroes the record (flow removal / install). */
+  clear(): void {
+    this.w.fill(0, this.base, this.base + (PROTOCOL_RECORD_BYTES >>> 2));
+  }
+
+  get flags(): number { return this.w[this.base + ProtocolWord.flags]! & 0xffff; }
+  set flags(v: number) {
+    const i = this.base + ProtocolWord.flags;
+    this.w[i] = (this.w[i]! & 0xffff0000) | (v & 0xffff);
+  }
+  has(flag: number): boolean { return (this.w[this.base]! & flag) !== 0; }
+  set(flag: number): void { this.w[this.base] = this.w[this.base]! | flag; }
+  unset(flag: number): void { this.w[this.base] = this.w[this.base]! & ~flag; }
+
+  /** RFC 7323 2.3: shift count the peer applies to windows it advertises (we scale its windows). */
+  get sndWscale(): number { return (this.w[this.base]! >>> FLAGS_WSCALE_SHIFT) & 0xf; }
+  /** RFC 7323 2.3: shift count we apply to windows we advertise. */
+  get rcvWscale(): number { return (this.w[this.base]! >>> (FLAGS_WSCALE_SHIFT + 4)) & 0xf; }
+  setWscale(snd: number, rcv: number): void {
+    const i = this.base;
+    this.w[i] = (this.w[i]! & 0xff00ffff) | ((snd & 0xf) << FLAGS_WSCALE_SHIFT) | ((rcv & 0xf) << (FLAGS_WSCALE_SHIFT + 4));
+  }
+
+  get sndNxt(): SeqNumber { return this.w[this.base + ProtocolWord.sndNxt]! as SeqNumber; }
+  set sndNxt(v: SeqNumber) { this.w[this.base + ProtocolWord.sndNxt] = v; }
+  get txNextPos(): number { return this.w[this.base + ProtocolWord.txNextPos]!; }
+  set txNextPos(v: number) { this.w[this.base + ProtocolWord.txNextPos] = v; }
+  get txSent(): number { return this.w[this.base + ProtocolWord.txSent]!; }
+  set txSent(v: number) { this.w[this.base + ProtocolWord.txSent] = v; }
+  get txAvail(): number { return this.w[this.base + ProtocolWord.txAvail]!; }
+  set txAvail(v: number) { this.w[this.base + ProtocolWord.txAvail] = v; }
+  get sndWnd(): number { return this.w[this.base + ProtocolWord.sndWnd]!; }
+  set sndWnd(v: number) { this.w[this.base + ProtocolWord.sndWnd] = v; }
+  get tsRecent(): number { return this.w[this.base + ProtocolWord.tsRecent]!; }
+  set tsRecent(v: number) { this.w[this.base + ProtocolWord.tsRecent] = v; }
+  get rcvNxt(): SeqNumber { return this.w[this.base + ProtocolWord.rcvNxt]! as SeqNumber; }
+  set rcvNxt(v: SeqNumber) { this.w[this.base + ProtocolWord.rcvNxt] = v; }
+  get rxNextPos(): number { return this.w[this.base + ProtocolWord.rxNextPos]!; }
+  set rxNextPos(v: number) { this.w[this.base + ProtocolWord.rxNextPos] = v; }
+  get rxAvail(): number { return this.w[this.base + ProtocolWord.rxAvail]!; }
+  set rxAvail(v: number) { this.w[this.base + ProtocolWord.rxAvail] = v; }
+  get oooStart(): SeqNumber { return this.w[this.base + ProtocolWord.oooStart]! as SeqNumber; }
+  set oooStart(v: SeqNumber) { this.w[this.base + ProtocolWord.oooStart] = v; }
+  get oooLen(): number { return this.w[this.base + ProtocolWord.oooLen]!; }
+  set oooLen(v: number) { this.w[this.base + ProtocolWord.oooLen] = v; }
+  get dupAcks(): number { return this.w[this.base + ProtocolWord.dupAcks]!; }
+  set dupAcks(v: number) { this.w[this.base + ProtocolWord.dupAcks] = v; }
+  get sndWl1(): SeqNumber { return this.w[this.base + ProtocolWord.sndWl1]! as SeqNumber; }
+  set sndWl1(v: SeqNumber) { this.w[this.base + ProtocolWord.sndWl1] = v; }
+  get sndWl2(): SeqNumber { return this.w[this.base + ProtocolWord.sndWl2]! as SeqNumber; }
+  set sndWl2(v: SeqNumber) { this.w[this.base + ProtocolWord.sndWl2] = v; }
+}
+
+/**
+ * Connection identity, 32 B: what post-processing needs to build headers and pre-processing
+ * to confirm a lookup. MACs are 48-bit numbers split into a high 16 and low 32 bits.
+ */
+const Id = { localIp: 0, remoteIp: 1, ports: 2, localMacHi: 3, localMacLo: 4, remoteMacHi: 5, remoteMacLo: 6, group: 7 } as const;
+
+export class IdentityRecord {
+  private readonly w: Uint32Array;
+  private base = 0;
+  flowId = -1;
+
+  constructor(
+    private readonly region: MemoryRegion,
+    private readonly tiers: MemoryTiers | null,
+  ) {
+    this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
+  }
+
+  at(flowId: number): this {
+    this.flowId = flowId;
+    this.base = flowId * (IDENTITY_RECORD_BYTES >>> 2);
+    this.tiers?.recordAccess(this.region, IDENTITY_RECORD_BYTES, false);
+    return this;
+  }
+
+  write(localIp: number, remoteIp: number, localPort: number, remotePort: number, localMac: number, remoteMac: number, group: number): void {
+    const b = this.base;
+    this.w[b + Id.localIp] = localIp;
+    this.w[b + Id.remoteIp] = remoteIp;
+    this.w[b + Id.ports] = ((localPort & 0xffff) << 16) | (remotePort & 0xffff);
+    this.w[b + Id.localMacHi] = Math.floor(localMac / 0x100000000);
+    this.w[b + Id.localMacLo] = localMac >>> 0;
+    this.w[b + Id.remoteMacHi] = Math.floor(remoteMac / 0x100000000);
+    this.w[b + Id.remoteMacLo] = remoteMac >>> 0;
+    this.w[b + Id.group] = group;
+  }
+
+  get localIp(): number { return this.w[this.base + Id.localIp]!; }
+  get remoteIp(): number { return this.w[this.base + Id.remoteIp]!; }
+  get localPort(): number { return this.w[this.base + Id.ports]! >>> 16; }
+  get remotePort(): number { return this.w[this.base + Id.ports]! & 0xffff; }
+  get localMac(): number { return this.w[this.base + Id.localMacHi]! * 0x100000000 + this.w[this.base + Id.localMacLo]!; }
+  get remoteMac(): number { return this.w[this.base + Id.remoteMacHi]! * 0x100000000 + this.w[this.base + Id.remoteMacLo]!; }
+  get group(): number { return this.w[this.base + Id.group]!; }
+}
+
+/** Host buffer info, 32 B: where the flow's RX and TX rings live in host memory. */
+const Buf = { rxSize: 0, txSize: 1, context: 2, opaque: 3, txHeadPos: 4 } as const;
+
+export class BuffersRecord {
+  private readonly w: Uint32Array;
+  private base = 0;
+  flowId = -1;
+
+  constructor(
+    private readonly region: MemoryRegion,
+    private readonly tiers: MemoryTiers | null,
+  ) {
+    this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
+  }
+
+  at(flowId: number): this {
+    this.flowId = flowId;
+    this.base = flowId * (BUFFERS_RECORD_BYTES >>> 2);
+    this.tiers?.recordAccess(this.region, BUFFERS_RECORD_BYTES, false);
+    return this;
+  }
+
+  write(rxSize: number, txSize: number, context: number, opaque: number): void {
+    const b = this.base;
+    this.w[b + Buf.rxSize] = rxSize;
+    this.w[b + Buf.txSize] = txSize;
+    this.w[b + Buf.context] = context;
+    this.w[b + Buf.opaque] = opaque;
+  }
+
+  /** RX ring size in bytes (a power of two). */
+  get rxSize(): number { return this.w[this.base + Buf.rxSize]!; }
+  get txSize(): number { return this.w[this.base + Buf.txSize]!; }
+  /** Application context whose queue gets this flow's notifications. */
+  get context(): number { return this.w[this.base + Buf.context]!; }
+  /** The application's id for the connection, echoed in notifications. */
+  get opaque(): number { return this.w[this.base + Buf.opaque]!; }
+}
+
+/**
+ * Congestion-control counters, 32 B: the data path accumulates, the control plane reads and
+ * resets them each control interval and writes the rate (FlexTOE, DESIGN.md 1).
+ */
+const Cc = { nsPerByte: 0, cwnd: 1, rttUs: 2, ackedBytes: 3, ecnBytes: 4, fastRetransmits: 5, lastProgressUs: 6, txSegments: 7 } as const;
+
+export class CcRecord {
+  private readonly w: Uint32Array;
+  private readonly f: Float32Array;
+  private base = 0;
+  flowId = -1;
+
+  constructor(
+    private readonly region: MemoryRegion,
+    private readonly tiers: MemoryTiers | null,
+  ) {
+    this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
+    this.f = new Float32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
+  }
+
+  at(flowId: number): this {
+    this.flowId = flowId;
+    this.base = flowId * (CC_RECORD_BYTES >>> 2);
+    this.tiers?.recordAccess(this.region, CC_RECORD_BYTES, true);
+    return this;
+  }
+
+  clear(): void {
+    this.w.fill(0, this.base, this.base + (CC_RECORD_BYTES >>> 2));
+  }
+
+  /** Transmit pacing in ns per byte (FlexTOE: cycles per byte); 0 = unlimited. */
+  get nsPerByte(): number { return this.f[this.base + Cc.nsPerByte]!; }
+  set nsPerByte(v: number) { this.f[this.base + Cc.nsPerByte] = v; }
+  /** Congestion window in bytes set by the control plane (window-based CC); 0 = unlimited. */
+  get cwnd(): number { return this.w[this.base + Cc.cwnd]!; }
+  set cwnd(v: number) { this.w[this.base + Cc.cwnd] = v; }
+  /** RTT estimate measured on the NIC from timestamp echoes (FlexTOE rtt_est), us. */
+  get rttUs(): number { return this.w[this.base + Cc.rttUs]!; }
+  set rttUs(v: number) { this.w[this.base + Cc.rttUs] = v; }
+  /** Bytes newly acknowledged since the control plane last read (wraps; read as a difference). */
+  get ackedBytes(): number { return this.w[this.base + Cc.ackedBytes]!; }
+  set ackedBytes(v: number) { this.w[this.base + Cc.ackedBytes] = v; }
+  /** Of those, bytes acknowledged with ECE (DCTCP's marked fraction). */
+  get ecnBytes(): number { return this.w[this.base + Cc.ecnBytes]!; }
+  set ecnBytes(v: number) { this.w[this.base + Cc.ecnBytes] = v; }
+  get fastRetransmits(): number { return this.w[this.base + Cc.fastRetransmits]!; }
+  set fastRetransmits(v: number) { this.w[this.base + Cc.fastRetransmits] = v; }
+  /** Clock (us, u32) when SND.UNA last advanced: the control plane's timeout reference. */
+  get lastProgressUs(): number { return this.w[this.base + Cc.lastProgressUs]!; }
+  set lastProgressUs(v: number) { this.w[this.base + Cc.lastProgressUs] = v; }
+  get txSegments(): number { return this.w[this.base + Cc.txSegments]!; }
+  set txSegments(v: number) { this.w[this.base + Cc.txSegments] = v; }
+}
+
+/** The four tables for `maxFlows` flows, allocated from the backend's memory tiers. */
+export class FlowStateTables {
+  readonly protocol: ProtocolRecord;
+  readonly identity: IdentityRecord;
+  readonly buffers: BuffersRecord;
+  readonly cc: CcRecord;
+
+  constructor(
+    readonly maxFlows: number,
+    tiers: MemoryTiers,
+  ) {
+    this.protocol = new ProtocolRecord(tiers.allocate('protocol-state', maxFlows * PROTOCOL_RECORD_BYTES), tiers);
+    this.identity = new IdentityRecord(tiers.allocate('flow-identity', maxFlows * IDENTITY_RECORD_BYTES), tiers);
+    this.buffers = new BuffersRecord(tiers.allocate('flow-buffers', maxFlows * BUFFERS_RECORD_BYTES), tiers);
+    this.cc = new CcRecord(tiers.allocate('cc-state', maxFlows * CC_RECORD_BYTES), tiers);
+  }
+}
