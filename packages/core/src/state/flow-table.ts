@@ -1,0 +1,316 @@
+/**
+ * FlexTOE's flow lookup: the 4-tuple of an established connection -> its flow id, as the
+ * pre-processing stage does it for every received segment (DESIGN.md 1: "flow lookup (4-tuple
+ * hash table), assign the flow group").
+ *
+ * Layout: open addressing with linear probing over one Uint32Array in memory the caller gives
+ * (a `MemoryRegion` from the backend's tiers, possibly a SharedArrayBuffer). A 16-byte header,
+ * then `capacity` slots of 4 words each, so one slot never straddles a 16-byte line:
+ *
+ *   header: [magic, capacity, maxEntries, size]
+ *   slot:   [localIp, remoteIp, localPort << 16 | remotePort, flowId + 1]   (tag 0 = empty)
+ *
+ * Storing `flowId + 1` makes an all-zero slot the empty slot, so a zeroed region (which is what
+ * `MemoryTiers.allocate` returns) only needs its header written. Deletion shifts later entries
+ * of the probe run backwards (Knuth, TAOCP vol. 3, 6.4 Algorithm R), so there are no tombstones
+ * and a lookup's probe length depends only on the live entries. The load factor is capped
+ * (default 50%): linear probing's expected probe count for a miss is ~(1 + 1/(1-a)^2)/2, i.e.
+ * 2.5 slots at a = 0.5 but 50 at a = 0.9, and a miss is what an attacker can ask for.
+ *
+ * Concurrency: one writer (the control plane installs and removes flows) and readers on the same
+ * thread, or readers elsewhere that the caller keeps away from concurrent writes (FlexTOE
+ * installs flow state through the pipeline, not behind its back). `attach` gives a second view
+ * of an initialised table, e.g. in a worker thread.
+ *
+ * Nothing here allocates after construction; a full table is a counted `tableFull`, not a throw.
+ */
+
+const MAGIC = 0x464c_5754; // 'FLWT'
+const HEADER_WORDS = 4;
+const H_MAGIC = 0;
+const H_CAPACITY = 1;
+const H_MAX_ENTRIES = 2;
+const H_SIZE = 3;
+const SLOT_WORDS = 4;
+
+/** Largest flow id: the slot stores `flowId + 1` in a u32 and 0 means empty. */
+export const MAX_FLOW_ID = 0xffff_fffe;
+
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78). FlexTOE hashes the 4-tuple with the
+// NFP's CRC unit; on x86 the same role is played by DPDK's rte_hash_crc, which is CRC-32C because
+// SSE4.2 has an instruction for it. CRC is linear, which is fine for spreading well-formed keys
+// but is NOT a keyed hash: the table is only filled by the control plane for established
+// connections (a peer cannot insert at will), and the load cap bounds the worst probe run.
+const CRC32C_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f6_3b78 : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+
+function crcU32(crc: number, v: number): number {
+  // Bytes in network order (most significant first), as they sit in the IPv4/TCP headers.
+  crc = CRC32C_TABLE[(crc ^ (v >>> 24)) & 0xff]! ^ (crc >>> 8);
+  crc = CRC32C_TABLE[(crc ^ (v >>> 16)) & 0xff]! ^ (crc >>> 8);
+  crc = CRC32C_TABLE[(crc ^ (v >>> 8)) & 0xff]! ^ (crc >>> 8);
+  return CRC32C_TABLE[(crc ^ v) & 0xff]! ^ (crc >>> 8);
+}
+
+/**
+ * CRC-32C of the 12 bytes localIp(4) remoteIp(4) localPort(2) remotePort(2), big-endian, with
+ * the usual ~0 initial value and final inversion. Unsigned 32-bit result. The flow group is
+ * `hash4(...) % G` (FlexTOE), and the table's home slot is `hash4(...) & (capacity - 1)`.
+ * Matches `crc32c(bytes)` of any standard implementation (iSCSI, RFC 3720 B.4).
+ */
+export function hash4(localIp: number, remoteIp: number, localPort: number, remotePort: number): number {
+  let crc = 0xffff_ffff;
+  crc = crcU32(crc, localIp >>> 0);
+  crc = crcU32(crc, remoteIp >>> 0);
+  crc = crcU32(crc, (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0);
+  return (crc ^ 0xffff_ffff) >>> 0;
+}
+
+/** Counters; `tableFull` is the drop counter for the load-factor bound. */
+export interface FlowTableCounters {
+  inserts: number;
+  removes: number;
+  hits: number;
+  misses: number;
+  /** Insert refused: the table holds `maxEntries` flows already. */
+  tableFull: number;
+  /** Insert refused: the 4-tuple is already installed (the existing mapping is kept). */
+  duplicate: number;
+  /** Insert refused: flow id outside 0..MAX_FLOW_ID. */
+  invalidFlowId: number;
+  /** Remove of a 4-tuple that is not installed. */
+  removeMiss: number;
+  /** Longest probe sequence any operation has walked (slots), a health gauge. */
+  maxProbe: number;
+}
+
+export interface FlowTableOptions {
+  /** Highest fill ratio, 0 < maxLoad <= 0.9; default 0.5 (see the file comment). */
+  maxLoad?: number;
+}
+
+/** Module-private marker: `attach` keeps the contents and trusts the header. */
+const ATTACH: FlowTableOptions = Object.freeze({});
+
+export class FlowTable {
+  /** Bytes of memory a table of `capacity` slots needs (header + 16 B per slot). */
+  static bytesFor(capacity: number): number {
+    checkCapacity(capacity);
+    return (HEADER_WORDS + capacity * SLOT_WORDS) * 4;
+  }
+
+  /** A second view of a table another thread (or earlier code) initialised in `buffer`. */
+  static attach(buffer: ArrayBufferLike, byteOffset: number): FlowTable {
+    const header = new Uint32Array(buffer, byteOffset, HEADER_WORDS);
+    if (header[H_MAGIC] !== MAGIC) throw new RangeError(`flow table: no table at byte offset ${byteOffset}`);
+    return new FlowTable(buffer, byteOffset, header[H_CAPACITY]!, ATTACH);
+  }
+
+  readonly capacity: number;
+  /** Most flows the table accepts (capacity x maxLoad). */
+  readonly maxEntries: number;
+  /** Hash of the 4-tuple of the last insert/lookup/remove: FlexTOE's flow group is this mod G. */
+  lastHash = 0;
+  private readonly _counters: FlowTableCounters = {
+    inserts: 0,
+    removes: 0,
+    hits: 0,
+    misses: 0,
+    tableFull: 0,
+    duplicate: 0,
+    invalidFlowId: 0,
+    removeMiss: 0,
+    maxProbe: 0,
+  };
+  private readonly words: Uint32Array;
+  private readonly mask: number;
+
+  /**
+   * Initialises an empty table of `capacity` slots (a power of two >= 2) in `buffer` at
+   * `byteOffset` (a multiple of 4), overwriting `FlowTable.bytesFor(capacity)` bytes.
+   */
+  constructor(buffer: ArrayBufferLike, byteOffset: number, capacity: number, options?: FlowTableOptions) {
+    checkCapacity(capacity);
+    if (byteOffset % 4 !== 0) {
+      throw new RangeError(`flow table: byte offset ${byteOffset} is not a multiple of 4`);
+    }
+    const words = HEADER_WORDS + capacity * SLOT_WORDS;
+    if (byteOffset + words * 4 > buffer.byteLength) {
+      throw new RangeError(
+        `flow table: needs ${words * 4} bytes at offset ${byteOffset} but the buffer has ${buffer.byteLength}`,
+      );
+    }
+    this.words = new Uint32Array(buffer, byteOffset, words);
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    if (options === ATTACH) {
+      this.maxEntries = this.words[H_MAX_ENTRIES]!;
+      return;
+    }
+    const maxLoad = options?.maxLoad ?? 0.5;
+    if (!(maxLoad > 0 && maxLoad <= 0.9)) {
+      throw new RangeError(`flow table: maxLoad ${maxLoad} must be in (0, 0.9]`);
+    }
+    // At least one slot always stays empty, so every probe loop terminates.
+    this.maxEntries = Math.max(1, Math.min(capacity - 1, Math.floor(capacity * maxLoad)));
+    this.words.fill(0);
+    this.words[H_CAPACITY] = capacity;
+    this.words[H_MAX_ENTRIES] = this.maxEntries;
+    this.words[H_SIZE] = 0;
+    this.words[H_MAGIC] = MAGIC;
+  }
+
+  /** Installed flows. */
+  get size(): number {
+    return this.words[H_SIZE]!;
+  }
+
+  get counters(): Readonly<FlowTableCounters> {
+    return this._counters;
+  }
+
+  /**
+   * Installs 4-tuple -> flowId. False (and a counter) when the table is at its load bound, the
+   * tuple is already installed, or flowId is out of range. Ports are 16-bit, IPs 32-bit.
+   */
+  insert(localIp: number, remoteIp: number, localPort: number, remotePort: number, flowId: number): boolean {
+    const c = this._counters;
+    if (!(flowId >= 0 && flowId <= MAX_FLOW_ID) || flowId !== Math.floor(flowId)) {
+      c.invalidFlowId++;
+      return false;
+    }
+    const lip = localIp >>> 0;
+    const rip = remoteIp >>> 0;
+    const ports = (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0;
+    const h = hash4(lip, rip, localPort, remotePort);
+    this.lastHash = h;
+    const w = this.words;
+    let i = h & this.mask;
+    let probe = 1;
+    for (;;) {
+      const base = HEADER_WORDS + i * SLOT_WORDS;
+      if (w[base + 3] === 0) break;
+      if (w[base] === lip && w[base + 1] === rip && w[base + 2] === ports) {
+        c.duplicate++;
+        return false;
+      }
+      i = (i + 1) & this.mask;
+      probe++;
+    }
+    if (probe > c.maxProbe) c.maxProbe = probe;
+    // The duplicate check above walks the run first: a full table must still say "duplicate"
+    // for an installed tuple rather than "full".
+    if (w[H_SIZE]! >= this.maxEntries) {
+      c.tableFull++;
+      return false;
+    }
+    const base = HEADER_WORDS + i * SLOT_WORDS;
+    w[base] = lip;
+    w[base + 1] = rip;
+    w[base + 2] = ports;
+    w[base + 3] = flowId + 1;
+    w[H_SIZE] = w[H_SIZE]! + 1;
+    c.inserts++;
+    return true;
+  }
+
+  /** The flow id of the 4-tuple, or -1. Sets `lastHash` either way. */
+  lookup(localIp: number, remoteIp: number, localPort: number, remotePort: number): number {
+    const lip = localIp >>> 0;
+    const rip = remoteIp >>> 0;
+    const ports = (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0;
+    const h = hash4(lip, rip, localPort, remotePort);
+    this.lastHash = h;
+    const w = this.words;
+    let i = h & this.mask;
+    let probe = 1;
+    for (;;) {
+      const base = HEADER_WORDS + i * SLOT_WORDS;
+      const tag = w[base + 3]!;
+      if (tag === 0) {
+        this._counters.misses++;
+        if (probe > this._counters.maxProbe) this._counters.maxProbe = probe;
+        return -1;
+      }
+      if (w[base] === lip && w[base + 1] === rip && w[base + 2] === ports) {
+        this._counters.hits++;
+        if (probe > this._counters.maxProbe) this._counters.maxProbe = probe;
+        return tag - 1;
+      }
+      i = (i + 1) & this.mask;
+      probe++;
+    }
+  }
+
+  /** Uninstalls the 4-tuple; false (counted `removeMiss`) when it was not installed. */
+  remove(localIp: number, remoteIp: number, localPort: number, remotePort: number): boolean {
+    const lip = localIp >>> 0;
+    const rip = remoteIp >>> 0;
+    const ports = (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0;
+    const h = hash4(lip, rip, localPort, remotePort);
+    this.lastHash = h;
+    const w = this.words;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const base = HEADER_WORDS + i * SLOT_WORDS;
+      if (w[base + 3] === 0) {
+        this._counters.removeMiss++;
+        return false;
+      }
+      if (w[base] === lip && w[base + 1] === rip && w[base + 2] === ports) break;
+      i = (i + 1) & mask;
+    }
+    // Backward shift (Algorithm R): walk the rest of the run; an entry whose home slot is not
+    // cyclically in (hole, j] would become unreachable past the hole, so it moves into the hole.
+    let hole = i;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const jb = HEADER_WORDS + j * SLOT_WORDS;
+      if (w[jb + 3] === 0) break;
+      const p = w[jb + 2]!;
+      const home = hash4(w[jb]!, w[jb + 1]!, p >>> 16, p & 0xffff) & mask;
+      const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+      if (stays) continue;
+      const hb = HEADER_WORDS + hole * SLOT_WORDS;
+      w[hb] = w[jb]!;
+      w[hb + 1] = w[jb + 1]!;
+      w[hb + 2] = p;
+      w[hb + 3] = w[jb + 3]!;
+      hole = j;
+    }
+    const hb = HEADER_WORDS + hole * SLOT_WORDS;
+    w[hb] = 0;
+    w[hb + 1] = 0;
+    w[hb + 2] = 0;
+    w[hb + 3] = 0;
+    w[H_SIZE] = w[H_SIZE]! - 1;
+    this._counters.removes++;
+    return true;
+  }
+
+  /** Removes every flow (control plane reset). */
+  clear(): void {
+    this.words.fill(0, HEADER_WORDS);
+    this.words[H_SIZE] = 0;
+  }
+}
+
+function checkCapacity(capacity: number): void {
+  if (
+    !Number.isInteger(capacity) ||
+    capacity < 2 ||
+    capacity > 1 << 28 ||
+    (capacity & (capacity - 1)) !== 0
+  ) {
+    throw new RangeError(`flow table: capacity ${capacity} must be a power of two from 2 to 2^28`);
+  }
+}
