@@ -501,6 +501,7 @@ export class ControlPlane {
     const scaled = c.peerWscale >= 0;
     tcp.setWscale(scaled ? c.peerWscale : 0, scaled ? c.ourWscale : 0);
     tcp.sndNxt = seq.add(c.iss, 1);
+    tcp.sndMax = tcp.sndNxt;
     tcp.sndWnd = windowScaled ? c.peerWindow : c.peerWindow;
     tcp.sndWl1 = peerSeq;
     tcp.sndWl2 = ack;

@@ -31,7 +31,10 @@ export function advertisedWindow(tcp: ProtocolRecord): number {
 
 /** Fills the ACK fields of `out` from the current state (RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT>). */
 export function fillAck(tcp: ProtocolRecord, out: ProtocolResult): void {
-  out.seq = tcp.sndNxt;
+  // After go-back-N, SND.NXT lies below data the peer may already hold; a pure ACK carries the
+  // highest sequence sent (BSD tcp_output: snd_max), so it stays acceptable to the peer
+  // (RFC 9293 3.10.7.4 first check) instead of provoking an ACK in reply.
+  out.seq = tcp.sndMax;
   out.ack = tcp.rcvNxt;
   out.window = advertisedWindow(tcp);
   out.tsEcr = tcp.tsRecent;
@@ -135,18 +138,34 @@ export function protocolRx(
  * window, count duplicate ACKs. Returns false when the segment must not be processed further.
  */
 function processAck(s: RxSummary, tcp: ProtocolRecord, txSize: number, nowTs: number, out: ProtocolResult): boolean {
-  const sndNxt = tcp.sndNxt;
-  const sndUna = seq.sub(sndNxt, tcp.txSent);
+  const sndUna = seq.sub(tcp.sndNxt, tcp.txSent);
   const ack = s.ack;
 
-  if (seq.gt(ack, sndNxt)) {
+  if (seq.gt(ack, tcp.sndMax)) {
     // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the
-    // segment, and return."
+    // segment, and return." Go-back-N rewinds SND.NXT, so "sent" is judged against the
+    // highest sequence ever sent (RFC 9293's SND.NXT; BSD snd_max).
     out.actions |= A.Drop;
     out.dropReason = DataPathDrop.AckTooNew;
     sendAck(tcp, out);
     return false;
   }
+  if (seq.gt(ack, tcp.sndNxt)) {
+    // The peer already holds data beyond our rewound SND.NXT: skip it (BSD: snd_nxt follows
+    // snd_una up) rather than resending it; the bytes count as sent and are acked below.
+    const skip = seq.diff(ack, tcp.sndNxt);
+    let dataSkip = skip;
+    if (dataSkip > tcp.txAvail) {
+      // Only our FIN can lie beyond the data (RFC 9293 3.5): it was sent before the rewind.
+      dataSkip = tcp.txAvail;
+      tcp.set(FlowFlag.TxFinSent);
+    }
+    tcp.sndNxt = ack;
+    tcp.txNextPos = (tcp.txNextPos + dataSkip) & (txSize - 1);
+    tcp.txAvail -= dataSkip;
+    tcp.txSent += skip;
+  }
+  const sndNxt = tcp.sndNxt;
 
   const segWnd = s.window << tcp.sndWscale;
   if (seq.gt(ack, sndUna)) {
@@ -318,6 +337,7 @@ export function protocolTx(tcp: ProtocolRecord, cfg: ProtocolConfig, txSize: num
     tcp.unset(FlowFlag.CwrPending);
   }
   tcp.sndNxt = seq.add(tcp.sndNxt, len + sendFin);
+  if (seq.gt(tcp.sndNxt, tcp.sndMax)) tcp.sndMax = tcp.sndNxt;
   tcp.txNextPos = (tcp.txNextPos + len) & (txSize - 1);
   tcp.txAvail -= len;
   tcp.txSent += len + sendFin;

@@ -75,8 +75,8 @@ export const ProtocolWord = {
   oooLen: 11,
   /** Duplicate-ACK counter (RFC 5681 3.2) in the low byte; retransmit generation above. */
   dupAcks: 12,
-  /** Not used yet (keeps the record at 64 B). */
-  spare: 13,
+  /** Highest sequence number sent (BSD snd_max): go-back-N rewinds SND.NXT, not this. */
+  sndMax: 13,
   /** SND.WL1 / SND.WL2 folded: the ack number of the last window update (RFC 9293 3.10.7.4). */
   sndWl2: 14,
   /** SND.WL1: the sequence number of the last window update. */
@@ -129,6 +129,8 @@ export class ProtocolRecord {
 
   get sndNxt(): SeqNumber { return this.w[this.base + ProtocolWord.sndNxt]! as SeqNumber; }
   set sndNxt(v: SeqNumber) { this.w[this.base + ProtocolWord.sndNxt] = v; }
+  get sndMax(): SeqNumber { return this.w[this.base + ProtocolWord.sndMax]! as SeqNumber; }
+  set sndMax(v: SeqNumber) { this.w[this.base + ProtocolWord.sndMax] = v; }
   get txNextPos(): number { return this.w[this.base + ProtocolWord.txNextPos]!; }
   set txNextPos(v: number) { this.w[this.base + ProtocolWord.txNextPos] = v; }
   get txSent(): number { return this.w[this.base + ProtocolWord.txSent]!; }
