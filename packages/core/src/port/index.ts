@@ -1,0 +1,7 @@
+export * from './virtual-network.js';
+export * from './fault-injecting-port.js';
+export * from './tracing-port.js';
+export * from './capturing-port.js';
+export * from './pcap-writer.js';
+export * from './null-port.js';
+export { wireTimeNs, ETHERNET_WIRE_OVERHEAD_BYTES } from './wire-time.js';

@@ -1,0 +1,4 @@
+export * from './prng.js';
+export * from './real-time.js';
+export * from './manual-clock.js';
+export * from './copy-frame.js';

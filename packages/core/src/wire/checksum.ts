@@ -1,0 +1,91 @@
+// The Internet checksum: RFC 1071 (computation), RFC 9293 section 3.1 (TCP pseudo-header),
+// RFC 1624 (incremental update).
+//
+// Sums are kept unfolded in a plain JS number while adding (exact up to 2^53, i.e. for any
+// buffer below 2^37 bytes) and folded once at the end, RFC 1071 section 2(B) "Deferred Carries:
+// ... it may be more efficient to defer adding end-around carries until the main summation loop
+// is finished".
+
+/**
+ * Adds the 16-bit big-endian words of buf[start, end) to `initial` (RFC 1071 4.1). An odd final
+ * byte is padded on the right with zero, as RFC 9293 3.1 prescribes for the TCP checksum.
+ * Returns the unfolded sum; pass it to `foldSum` or `finishChecksum`.
+ */
+export function sumWords(buf: Uint8Array, start: number, end: number, initial: number): number {
+  let sum = initial;
+  const evenEnd = start + ((end - start) & ~1);
+  let i = start;
+  for (; i < evenEnd; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (i < end) sum += buf[i]! << 8;
+  return sum;
+}
+
+/**
+ * Folds carries into the low 16 bits (end-around carry, RFC 1071 2(A)). A non-zero sum never
+ * folds to 0, so the result is the ones' complement sum in 1..0xffff unless every word was 0.
+ */
+export function foldSum(sum: number): number {
+  // 2^32 = 1 (mod 0xffff): fold a > 32-bit accumulator into 32 bits first (twice at most).
+  while (sum > 0xffffffff) sum = (sum % 0x100000000) + Math.floor(sum / 0x100000000);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** The checksum field value for an unfolded sum: the ones' complement of the folded sum. */
+export function finishChecksum(sum: number): number {
+  return ~foldSum(sum) & 0xffff;
+}
+
+/** The Internet checksum of buf[start, end) (RFC 1071). */
+export function internetChecksum(buf: Uint8Array, start: number, end: number): number {
+  return finishChecksum(sumWords(buf, start, end, 0));
+}
+
+/**
+ * True when an unfolded sum that covered the transmitted checksum field verifies: RFC 1071 1(3),
+ * "if the result is all 1 bits, the check succeeds".
+ */
+export function checksumVerifies(sum: number): boolean {
+  return foldSum(sum) === 0xffff;
+}
+
+/** Source and destination IPv4 addresses as u32 numbers, e.g. an `Ipv4Header`. */
+export interface Ipv4Addresses {
+  readonly src: number;
+  readonly dst: number;
+}
+
+/**
+ * Unfolded sum of the IPv4 pseudo-header (RFC 9293 3.1): source address, destination address,
+ * zero + protocol, and the TCP length (header plus data, in octets, excluding the pseudo-header).
+ * Takes the addresses in an object so they are never passed as (boxable) arguments: bytes.ts.
+ */
+export function pseudoHeaderSum(ip: Ipv4Addresses, protocol: number, l4Length: number): number {
+  const src = ip.src;
+  const dst = ip.dst;
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + l4Length;
+}
+
+/**
+ * RFC 1624 equation 3: the new checksum after a 16-bit word changes from `oldWord` to `newWord`,
+ * HC' = ~(~HC + ~m + m'). Equal to a full recomputation whenever the covered data has a non-zero
+ * word other than the changed one (always so for IPv4 and TCP: version, protocol).
+ */
+export function updateChecksum16(checksum: number, oldWord: number, newWord: number): number {
+  return finishChecksum((~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff));
+}
+
+/**
+ * RFC 1624 equation 3 for a 32-bit field (two words), e.g. an address, a sequence number.
+ * A small leaf meant to be inlined: u32 arguments of a call V8 does not inline are boxed
+ * (bytes.ts); in doubt, call `updateChecksum16` on the two halves.
+ */
+export function updateChecksum32(checksum: number, oldValue: number, newValue: number): number {
+  const sum =
+    (~checksum & 0xffff) +
+    (~(oldValue >>> 16) & 0xffff) +
+    (~oldValue & 0xffff) +
+    ((newValue >>> 16) & 0xffff) +
+    (newValue & 0xffff);
+  return finishChecksum(sum);
+}
