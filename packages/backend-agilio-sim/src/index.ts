@@ -1,1 +1,2 @@
 export * from './descriptor.js';
+export * from './module.js';

@@ -32,3 +32,5 @@ export * from './port/index.js';
 export * from './util/index.js';
 export * from './config/index.js';
 export * from './backend-descriptor.js';
+export * from './runtime/inline-module.js';
+export * from './hw/single-core.js';

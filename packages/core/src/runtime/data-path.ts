@@ -364,7 +364,10 @@ export class DataPath {
       }
       const frame = this.txSlot();
       if (frame === null) {
+        // Undo the protocol stage's claim is not possible; the segment is lost on the wire and
+        // recovered by TCP. Put the flow back in line (every poll ends in sent or deactivate).
         this.qm.returnCredit();
+        this.qm.sent(flowId, 0, now);
         break;
       }
       const ts = tcp.has(FlowFlag.Timestamps);
