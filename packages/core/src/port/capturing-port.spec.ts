@@ -36,7 +36,7 @@ function readPcap(file: Buffer): { header: Record<string, number>; records: Pcap
     linktype: file.readUInt32LE(20),
   };
   const records: PcapRecord[] = [];
-  for (let o = PCAP_GLOBAL_HEADER_BYTES; o < file.length; ) {
+  for (let o = PCAP_GLOBAL_HEADER_BYTES; o < file.length;) {
     const stored = file.readUInt32LE(o + 8);
     records.push({
       seconds: file.readUInt32LE(o),
@@ -131,15 +131,18 @@ describe('CapturingPort', () => {
 
   it('flushes when its buffer fills, and the chunks join into one valid file', () => {
     const chunks: Buffer[] = [];
-    const w = new PcapWriter({ write: (b) => void chunks.push(Buffer.from(b)) }, { bufferBytes: 1, snaplen: 2000 });
+    const w = new PcapWriter(
+      { write: (b) => void chunks.push(Buffer.from(b)) },
+      { bufferBytes: 1, snaplen: 2000 },
+    );
     const frames = Array.from({ length: 10 }, (_, i) => testFrame(1, 2, i, 1000 + i));
     frames.forEach((f, i) => w.writeFrame(f.data, f.length, i));
     expect(chunks.length).to.be.at.least(9);
     w.close();
     const { records } = readPcap(Buffer.concat(chunks));
-    expect(records.map((r) => r.bytes.equals(frames[r.fraction]!.data.subarray(0, frames[r.fraction]!.length)))).to.deep.equal(
-      new Array(10).fill(true),
-    );
+    expect(
+      records.map((r) => r.bytes.equals(frames[r.fraction]!.data.subarray(0, frames[r.fraction]!.length))),
+    ).to.deep.equal(new Array(10).fill(true));
   });
 
   it('stop() flushes buffered records to the file', async () => {
@@ -158,7 +161,14 @@ describe('CapturingPort', () => {
     if (spawnSync('tshark', ['--version']).status !== 0) this.skip(); // not installed: not checked
     const path = join(dir, 'e.pcap');
     exchange(path);
-    const fields = ['frame.len', 'ip.src', 'tcp.seq_raw', 'frame.time_epoch', 'ip.checksum.status', 'tcp.checksum.status'];
+    const fields = [
+      'frame.len',
+      'ip.src',
+      'tcp.seq_raw',
+      'frame.time_epoch',
+      'ip.checksum.status',
+      'tcp.checksum.status',
+    ];
     const out = execFileSync(
       'tshark',
       [
@@ -168,7 +178,10 @@ describe('CapturingPort', () => {
       ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
     );
-    const rows = out.trim().split('\n').map((l) => l.split(','));
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     expect(rows.map((r) => r.slice(0, 3))).to.deep.equal([
       ['154', '10.0.0.1', '1'],
       ['1454', '10.0.0.1', '2'],

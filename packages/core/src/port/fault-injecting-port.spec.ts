@@ -84,7 +84,10 @@ describe('FaultInjectingPort', () => {
       const sent = [tcpFrame(1, 0, r.b.mac, r.a.mac), tcpFrame(2, 1400, r.b.mac, r.a.mac)];
       r.a.txBurst(sent, 2);
       const got = drainFrames(r.fault);
-      expect(got.map((g, i) => g.equals(sent[i]!.data.subarray(0, sent[i]!.length)))).to.deep.equal([true, true]);
+      expect(got.map((g, i) => g.equals(sent[i]!.data.subarray(0, sent[i]!.length)))).to.deep.equal([
+        true,
+        true,
+      ]);
       expect(delivered({}, 1000)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i));
     });
 
@@ -105,7 +108,9 @@ describe('FaultInjectingPort', () => {
       expect(() => new FaultInjectingPort(inner, { corrupt: -0.1 })).to.throw(RangeError);
       expect(() => new FaultInjectingPort(inner, { duplicate: NaN })).to.throw(RangeError);
       expect(() => new FaultInjectingPort(inner, { queueFrames: 0 })).to.throw(RangeError);
-      expect(() => new FaultInjectingPort(inner, { delayNs: 1, clock: { now: () => 0 } })).to.throw(TypeError);
+      expect(() => new FaultInjectingPort(inner, { delayNs: 1, clock: { now: () => 0 } })).to.throw(
+        TypeError,
+      );
     });
   });
 
@@ -134,11 +139,15 @@ describe('FaultInjectingPort', () => {
     const MIXED: FaultOptions = { loss: 0.05, duplicate: 0.05, reorder: 0.05, corrupt: 0.05 };
 
     it('the same seed gives the identical delivered sequence (bytes and order)', () => {
-      expect(deliveredDigest({ ...MIXED, seed: 42 }, 5000)).to.equal(deliveredDigest({ ...MIXED, seed: 42 }, 5000));
+      expect(deliveredDigest({ ...MIXED, seed: 42 }, 5000)).to.equal(
+        deliveredDigest({ ...MIXED, seed: 42 }, 5000),
+      );
     });
 
     it('a different seed gives a different sequence', () => {
-      expect(deliveredDigest({ ...MIXED, seed: 42 }, 5000)).to.not.equal(deliveredDigest({ ...MIXED, seed: 43 }, 5000));
+      expect(deliveredDigest({ ...MIXED, seed: 42 }, 5000)).to.not.equal(
+        deliveredDigest({ ...MIXED, seed: 43 }, 5000),
+      );
     });
 
     it('each fault has its own stream: turning duplication on leaves the loss pattern unchanged', () => {
@@ -241,15 +250,19 @@ describe('FaultInjectingPort', () => {
 
     it('never produces a frame whose checksums still verify (any seed, any length)', () => {
       fc.assert(
-        fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 0, max: 1400 }), (seed, payload) => {
-          const r = rig({ corrupt: 1, seed, queueFrames: 16 }, { rxQueueFrames: 16 });
-          const frames = Array.from({ length: 8 }, (_, i) => tcpFrame(seed + i, payload, r.b.mac, r.a.mac));
-          for (const f of frames) expect(checksumsVerify(f.data, f.length)).to.equal(true);
-          r.a.txBurst(frames, frames.length);
-          const rx = buffers(8);
-          expect(r.fault.rxBurst(rx, 8)).to.equal(8);
-          for (const b of rx) expect(checksumsVerify(b.data, b.length)).to.equal(false);
-        }),
+        fc.property(
+          fc.integer({ min: 0, max: 2 ** 31 }),
+          fc.integer({ min: 0, max: 1400 }),
+          (seed, payload) => {
+            const r = rig({ corrupt: 1, seed, queueFrames: 16 }, { rxQueueFrames: 16 });
+            const frames = Array.from({ length: 8 }, (_, i) => tcpFrame(seed + i, payload, r.b.mac, r.a.mac));
+            for (const f of frames) expect(checksumsVerify(f.data, f.length)).to.equal(true);
+            r.a.txBurst(frames, frames.length);
+            const rx = buffers(8);
+            expect(r.fault.rxBurst(rx, 8)).to.equal(8);
+            for (const b of rx) expect(checksumsVerify(b.data, b.length)).to.equal(false);
+          },
+        ),
         { numRuns: 500 },
       );
     });
@@ -268,13 +281,18 @@ describe('FaultInjectingPort', () => {
         r,
         500,
         (s) => tcpFrame(s, 10, r.b.mac, r.a.mac),
-        (b) => expect(b.data.subarray(0, 14).equals(tcpFrame(0, 10, r.b.mac, r.a.mac).data.subarray(0, 14))).to.equal(true),
+        (b) =>
+          expect(
+            b.data.subarray(0, 14).equals(tcpFrame(0, 10, r.b.mac, r.a.mac).data.subarray(0, 14)),
+          ).to.equal(true),
       );
     });
 
     it('reports no receive checksum offload while it corrupts', () => {
       const inner = new NullPort();
-      Object.defineProperty(inner, 'capabilities', { value: { ...inner.capabilities, rxChecksumOffload: true } });
+      Object.defineProperty(inner, 'capabilities', {
+        value: { ...inner.capabilities, rxChecksumOffload: true },
+      });
       expect(new FaultInjectingPort(inner, { corrupt: 0.1 }).capabilities.rxChecksumOffload).to.equal(false);
       expect(new FaultInjectingPort(inner, { loss: 0.1 }).capabilities.rxChecksumOffload).to.equal(true);
     });
@@ -350,7 +368,12 @@ describe('FaultInjectingPort', () => {
       const f = s.faults;
       expect(got).to.equal(20_000 - f['injected-loss'] + f['injected-duplicate'] - f['fault-queue-full']);
       expect(s.rxPackets).to.equal(got);
-      for (const k of ['injected-loss', 'injected-duplicate', 'injected-reorder', 'injected-corrupt'] as const) {
+      for (const k of [
+        'injected-loss',
+        'injected-duplicate',
+        'injected-reorder',
+        'injected-corrupt',
+      ] as const) {
         expect(f[k], k).to.be.within(700, 1300);
       }
       expect(r.b.stats().rxPackets).to.equal(20_000);

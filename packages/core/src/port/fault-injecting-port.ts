@@ -151,9 +151,11 @@ export class FaultInjectingPort implements NicPort {
     this.reorderTimeoutNs = nonNegative(opts.reorderTimeoutNs ?? 1_000_000, 'reorderTimeoutNs');
     this.delayNs = nonNegative(opts.delayNs ?? 0, 'delayNs');
     this.rateGbps = opts.rateGbps ?? Infinity;
-    if (!(this.rateGbps > 0)) throw new RangeError(`FaultInjectingPort: rateGbps must be > 0, got ${this.rateGbps}`);
+    if (!(this.rateGbps > 0))
+      throw new RangeError(`FaultInjectingPort: rateGbps must be > 0, got ${this.rateGbps}`);
     this.nsPerByte = nsPerByte(this.rateGbps);
-    this.timed = this.delayNs > 0 || this.rateGbps !== Infinity || (this.p.reorder > 0 && this.reorderDepth > 0);
+    this.timed =
+      this.delayNs > 0 || this.rateGbps !== Infinity || (this.p.reorder > 0 && this.reorderDepth > 0);
 
     this.clock = opts.clock ?? realTime;
     const timers = opts.timers ?? (opts.clock === undefined ? realTime : asTimers(opts.clock));
@@ -353,7 +355,8 @@ export class FaultInjectingPort implements NicPort {
     const t = this.times;
     this.outDue[tail] = t[NOW]! + this.delayNs;
     if (this.rateGbps !== Infinity) {
-      t[LAST_DUE] = Math.max(this.outDue[tail]!, t[LAST_DUE]!) + wireBytes(this.slotLen[slot]!) * this.nsPerByte;
+      t[LAST_DUE] =
+        Math.max(this.outDue[tail]!, t[LAST_DUE]!) + wireBytes(this.slotLen[slot]!) * this.nsPerByte;
       this.outDue[tail] = t[LAST_DUE]!;
     }
     this.outSlot[tail] = slot;
@@ -389,7 +392,7 @@ export class FaultInjectingPort implements NicPort {
     const rng = this.corruptBitsRng;
     const flips = 1 + rng.nextInt(3);
     let usedWordBits = 0;
-    for (let done = 0; done < flips; ) {
+    for (let done = 0; done < flips;) {
       const off = rng.nextInt(span);
       const bit = rng.nextInt(8);
       // Words are big-endian from the region start (even offsets are the high byte).
@@ -420,16 +423,20 @@ function probability(p: number | undefined, name: string): number {
 }
 
 function nonNegative(v: number, name: string): number {
-  if (!(v >= 0 && Number.isFinite(v))) throw new RangeError(`FaultInjectingPort: ${name} must be finite and >= 0, got ${v}`);
+  if (!(v >= 0 && Number.isFinite(v)))
+    throw new RangeError(`FaultInjectingPort: ${name} must be finite and >= 0, got ${v}`);
   return v;
 }
 
 function count(v: number, name: string, min: number): number {
-  if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`FaultInjectingPort: ${name} must be an integer >= ${min}, got ${v}`);
+  if (!(Number.isInteger(v) && v >= min))
+    throw new RangeError(`FaultInjectingPort: ${name} must be an integer >= ${min}, got ${v}`);
   return v;
 }
 
 function asTimers(clock: Clock): Timers | undefined {
   const c = clock as Partial<Timers>;
-  return typeof c.schedule === 'function' && typeof c.cancel === 'function' ? (clock as Clock & Timers) : undefined;
+  return typeof c.schedule === 'function' && typeof c.cancel === 'function'
+    ? (clock as Clock & Timers)
+    : undefined;
 }

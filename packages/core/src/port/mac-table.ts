@@ -69,8 +69,7 @@ export class MacTable {
       // Keep one bucket free so probing always terminates.
       if (this.used >= this.mask) throw new RangeError('MacTable: more static MACs than buckets');
       this.insert(i, hi, lo, port, 1);
-    }
-    else {
+    } else {
       this.port[i] = port + 1;
       this.isStatic[i] = 1;
     }

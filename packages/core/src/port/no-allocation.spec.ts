@@ -37,7 +37,8 @@ function allocatedBy(fn: () => void): number {
   const after = process.memoryUsage().heapUsed;
   const { statistics } = profiler.stop();
   const collected = statistics.reduce(
-    (sum, s) => sum + Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize),
+    (sum, s) =>
+      sum + Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize),
     0,
   );
   return after - before + collected;
@@ -64,7 +65,7 @@ function run(r: Rig, frames: number): number {
       if (off < BURST) r.clock.advance(r.stepNs);
     }
     r.clock.advance(r.stepNs);
-    for (let n = 64; n === 64; ) {
+    for (let n = 64; n === 64;) {
       n = r.receiver.rxBurst(rx, 64);
       received += n;
     }
@@ -99,7 +100,6 @@ describe('software ports: no allocation per frame', () => {
     const receiver = new CapturingPort(fault, new PcapWriter({ write: () => {} }), { clock });
     const { allocated, received } = measure({ clock, sender, receiver, stepNs: 1_000 });
     expect(received).to.be.above(FRAMES * 0.97);
-    if (process.env.ALLOC_DEBUG) console.log(`${allocated} B for ${FRAMES} frames`);
     expect(allocated, `${allocated} B for ${FRAMES} frames`).to.be.below(BOUND);
   });
 
@@ -111,7 +111,6 @@ describe('software ports: no allocation per frame', () => {
     const receiver = new FaultInjectingPort(inner, { clock, delayNs: 2_000, rateGbps: 40, seed: 2 });
     const { allocated, received } = measure({ clock, sender, receiver, stepNs: 20_000 });
     expect(received).to.be.above(FRAMES * 0.99);
-    if (process.env.ALLOC_DEBUG) console.log(`${allocated} B for ${FRAMES} frames`);
     expect(allocated, `${allocated} B for ${FRAMES} frames`).to.be.below(BOUND);
   });
 });

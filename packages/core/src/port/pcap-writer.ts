@@ -61,7 +61,7 @@ export class PcapWriter {
     return new PcapWriter(
       {
         write: (bytes) => {
-          for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+          for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
         },
         close: () => closeSync(fd),
       },
@@ -75,7 +75,8 @@ export class PcapWriter {
   ) {
     this.nanos = (opts.precision ?? 'ns') === 'ns';
     this.snaplen = opts.snaplen ?? 65535;
-    if (!(Number.isInteger(this.snaplen) && this.snaplen > 0)) throw new RangeError('PcapWriter: bad snaplen');
+    if (!(Number.isInteger(this.snaplen) && this.snaplen > 0))
+      throw new RangeError('PcapWriter: bad snaplen');
     const base = opts.epochBaseNs ?? 0n;
     if (base < 0n) throw new RangeError('PcapWriter: epochBaseNs must be >= 0');
     this.baseSeconds = Number(base / 1_000_000_000n);

@@ -82,7 +82,12 @@ const TCP = IP + 20;
  * An Ethernet/IPv4/TCP frame with correct checksums (RFC 791 header checksum, RFC 9293 segment
  * checksum over the pseudo-header), `payload` bytes of data, sequence number `seq`.
  */
-export function tcpFrame(seq: number, payload = 100, dst = 0x020000000002, src = 0x020000000001): PacketBuffer {
+export function tcpFrame(
+  seq: number,
+  payload = 100,
+  dst = 0x020000000002,
+  src = 0x020000000001,
+): PacketBuffer {
   const length = TCP + 20 + payload;
   const b = new PacketBuffer(Math.max(length, 1536));
   const d = b.data;

@@ -93,7 +93,8 @@ export class VirtualNetwork {
   constructor(opts: VirtualNetworkOptions = {}) {
     this.rateGbps = opts.rateGbps ?? Infinity;
     this.delayNs = opts.delayNs ?? 0;
-    if (!(this.rateGbps > 0)) throw new RangeError(`VirtualNetwork: rateGbps must be > 0, got ${this.rateGbps}`);
+    if (!(this.rateGbps > 0))
+      throw new RangeError(`VirtualNetwork: rateGbps must be > 0, got ${this.rateGbps}`);
     if (!(this.delayNs >= 0 && Number.isFinite(this.delayNs))) {
       throw new RangeError(`VirtualNetwork: delayNs must be finite and >= 0, got ${this.delayNs}`);
     }
@@ -291,7 +292,11 @@ export class VirtualPort implements NicPort {
 
   configure(conf: PortConfiguration): void {
     const net = this.attached();
-    if (!(Number.isInteger(conf.mtu) && conf.mtu > 0 && conf.mtu + ETHERNET_HEADER_BYTES <= net.maxFrameBytes)) {
+    if (!(
+      Number.isInteger(conf.mtu) &&
+      conf.mtu > 0 &&
+      conf.mtu + ETHERNET_HEADER_BYTES <= net.maxFrameBytes
+    )) {
       throw new RangeError(`VirtualPort: mtu ${conf.mtu} does not fit frames of ${net.maxFrameBytes} B`);
     }
     if (conf.mac !== this.macAddr) net.changeMac(this, conf.mac);
@@ -480,10 +485,13 @@ function checkUnicastMac(mac: number): void {
 
 function asTimers(clock: Clock): Timers | undefined {
   const c = clock as Partial<Timers>;
-  return typeof c.schedule === 'function' && typeof c.cancel === 'function' ? (clock as Clock & Timers) : undefined;
+  return typeof c.schedule === 'function' && typeof c.cancel === 'function'
+    ? (clock as Clock & Timers)
+    : undefined;
 }
 
 function positiveInt(n: number, name: string): number {
-  if (!(Number.isInteger(n) && n > 0)) throw new RangeError(`VirtualNetwork: ${name} must be a positive integer, got ${n}`);
+  if (!(Number.isInteger(n) && n > 0))
+    throw new RangeError(`VirtualNetwork: ${name} must be a positive integer, got ${n}`);
   return n;
 }

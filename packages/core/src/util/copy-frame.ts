@@ -18,7 +18,9 @@ const WHOLE_COPY_MAX = 2048;
 export function copyFrame(src: Uint8Array, dst: Buffer, len: number, dstOffset = 0): void {
   if (len <= 0) return;
   if (len > src.length || dstOffset + len > dst.length) {
-    throw new RangeError(`copyFrame: ${len} B do not fit (source ${src.length} B, room ${dst.length - dstOffset} B)`);
+    throw new RangeError(
+      `copyFrame: ${len} B do not fit (source ${src.length} B, room ${dst.length - dstOffset} B)`,
+    );
   }
   if (src.length <= WHOLE_COPY_MAX && src.length <= dst.length - dstOffset) {
     Buffer.prototype.copy.call(src, dst, dstOffset);
