@@ -19,11 +19,26 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS config files (mocha's) run in Node.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['packages/core/**/*.ts'],
-    rules: boundary(['@flextoe/backend-*', '@flextoe/sockets', '@flextoe/bench'], 'core imports no backend (DESIGN.md 3).'),
+    rules: boundary(
+      ['@flextoe/backend-*', '@flextoe/sockets', '@flextoe/bench'],
+      'core imports no backend (DESIGN.md 3).',
+    ),
   },
   {
     files: ['packages/backend-*/**/*.ts'],
-    rules: boundary(['@flextoe/sockets', '@flextoe/bench', '@flextoe/backend-*'], 'a backend imports only @flextoe/core.'),
+    rules: boundary(
+      ['@flextoe/sockets', '@flextoe/bench', '@flextoe/backend-*'],
+      'a backend imports only @flextoe/core.',
+    ),
   },
 );

@@ -9,7 +9,14 @@ import type { PacketBuffer } from '../hw/packet-buffer.js';
 import { ArpOp, ArpPacket } from '../wire/arp.js';
 import { WireError } from '../wire/drop-reason.js';
 import { MAC_BROADCAST } from '../wire/ethernet.js';
-import { emitArpFrame, emitTcpFrame, L4Kind, ParsedFrame, parseFrame, TcpFrameTemplate } from '../wire/frame.js';
+import {
+  emitArpFrame,
+  emitTcpFrame,
+  L4Kind,
+  ParsedFrame,
+  parseFrame,
+  TcpFrameTemplate,
+} from '../wire/frame.js';
 import { Ecn } from '../wire/ipv4.js';
 import { seq, type SeqNumber } from '../wire/seq.js';
 import { TcpFlag } from '../wire/tcp.js';
@@ -21,7 +28,13 @@ import type { DataPath } from '../runtime/data-path.js';
 import { FlowEvent } from '../runtime/data-path.js';
 import { Connection, type ConnectionHandlers } from '../runtime/connection.js';
 import { ArpCache } from './arp-cache.js';
-import { createCcFlowState, createCcSample, controlIntervalUs, createCongestionControl, type CcName } from './cc/congestion-control.js';
+import {
+  createCcFlowState,
+  createCcSample,
+  controlIntervalUs,
+  createCongestionControl,
+  type CcName,
+} from './cc/congestion-control.js';
 import type { IsnGenerator } from './isn.js';
 import { RtoEstimator } from './rto.js';
 import { TcpError, TcpState } from './tcp-state.js';
@@ -134,7 +147,8 @@ export class ControlPlane {
   connect(remoteIp: number, remotePort: number, handlers: ConnectionHandlers, localPort = 0): Connection {
     const lport = localPort || this.ephemeralPort(remoteIp, remotePort);
     const key = connKey(remoteIp, remotePort, lport);
-    if (this.connections.has(key)) throw new TcpError('EADDRINUSE', `local port ${lport} is in use for this peer`);
+    if (this.connections.has(key))
+      throw new TcpError('EADDRINUSE', `local port ${lport} is in use for this peer`);
     const c = this.newConnection(lport, remoteIp, remotePort);
     c.handlers = handlers;
     c.state = TcpState.SynSent;
@@ -170,10 +184,30 @@ export class ControlPlane {
     if (c.state === TcpState.Closed) return;
     if (c.flowId >= 0 && c.state !== TcpState.TimeWait) {
       const tcp = this.dp.tables.protocol.at(c.flowId);
-      this.sendRaw(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, tcp.sndNxt, 0 as SeqNumber, TcpFlag.RST, 0, null);
+      this.sendRaw(
+        c.localPort,
+        c.remoteIp,
+        c.remotePort,
+        c.remoteMac,
+        tcp.sndNxt,
+        0 as SeqNumber,
+        TcpFlag.RST,
+        0,
+        null,
+      );
       this.counters.rstSent++;
     } else if (c.state === TcpState.SynReceived) {
-      this.sendRaw(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, seq.add(c.iss, 1), 0 as SeqNumber, TcpFlag.RST, 0, null);
+      this.sendRaw(
+        c.localPort,
+        c.remoteIp,
+        c.remotePort,
+        c.remoteMac,
+        seq.add(c.iss, 1),
+        0 as SeqNumber,
+        TcpFlag.RST,
+        0,
+        null,
+      );
       this.counters.rstSent++;
     }
     this.finish(c, err, false);
@@ -222,7 +256,8 @@ export class ControlPlane {
   private handleArp(a: ArpPacket): void {
     const now = this.clock.now();
     // RFC 826 "merge": refresh the sender's entry if we know it, add it if we are the target.
-    if (a.targetIp === this.opts.localIp || this.arp.lookup(a.senderIp, now) >= 0) this.arp.update(a.senderIp, a.senderMac, now);
+    if (a.targetIp === this.opts.localIp || this.arp.lookup(a.senderIp, now) >= 0)
+      this.arp.update(a.senderIp, a.senderMac, now);
     if (a.op === ArpOp.Request && a.targetIp === this.opts.localIp) {
       const reply = new ArpPacket();
       reply.op = ArpOp.Reply;
@@ -236,12 +271,13 @@ export class ControlPlane {
     const waiting = this.awaitingArp.get(a.senderIp);
     if (waiting && a.targetIp === this.opts.localIp) {
       this.awaitingArp.delete(a.senderIp);
-      for (const c of waiting) if (c.state === TcpState.SynSent && c.remoteMac < 0) {
-        c.remoteMac = a.senderMac;
-        if (c.timer >= 0) this.timers.cancel(c.timer);
-        c.timer = -1;
-        this.sendSyn(c);
-      }
+      for (const c of waiting)
+        if (c.state === TcpState.SynSent && c.remoteMac < 0) {
+          c.remoteMac = a.senderMac;
+          if (c.timer >= 0) this.timers.cancel(c.timer);
+          c.timer = -1;
+          this.sendSyn(c);
+        }
     }
   }
 
@@ -322,8 +358,19 @@ export class ControlPlane {
     if ((t.flags & TcpFlag.ACK) !== 0) {
       this.sendRaw(t.dstPort, p.ipv4.src, t.srcPort, mac, t.ack, 0 as SeqNumber, TcpFlag.RST, 0, null);
     } else {
-      const segLen = t.payloadLength + ((t.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((t.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
-      this.sendRaw(t.dstPort, p.ipv4.src, t.srcPort, mac, 0 as SeqNumber, seq.add(t.seq, segLen), TcpFlag.RST | TcpFlag.ACK, 0, null);
+      const segLen =
+        t.payloadLength + ((t.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((t.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
+      this.sendRaw(
+        t.dstPort,
+        p.ipv4.src,
+        t.srcPort,
+        mac,
+        0 as SeqNumber,
+        seq.add(t.seq, segLen),
+        TcpFlag.RST | TcpFlag.ACK,
+        0,
+        null,
+      );
     }
     this.counters.rstSent++;
   }
@@ -347,7 +394,13 @@ export class ControlPlane {
     this.takeSynOptions(c, p);
     // RFC 3168 6.1.1: an ECN-setup SYN has ECE and CWR; we agree with ECE on the SYN-ACK.
     c.ecn = this.opts.ecn && (t.flags & (TcpFlag.ECE | TcpFlag.CWR)) === (TcpFlag.ECE | TcpFlag.CWR);
-    c.iss = this.opts.isn(this.opts.localIp, c.localPort, c.remoteIp, c.remotePort, this.clock.now()) as SeqNumber;
+    c.iss = this.opts.isn(
+      this.opts.localIp,
+      c.localPort,
+      c.remoteIp,
+      c.remotePort,
+      this.clock.now(),
+    ) as SeqNumber;
     this.connections.set(connKey(c.remoteIp, c.remotePort, c.localPort), c);
     this.sendSynAck(c);
   }
@@ -365,7 +418,17 @@ export class ControlPlane {
     if (hasAck && !seq.eq(t.ack, seq.add(c.iss, 1))) {
       // "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is set)".
       if ((t.flags & TcpFlag.RST) === 0) {
-        this.sendRaw(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, t.ack, 0 as SeqNumber, TcpFlag.RST, 0, null);
+        this.sendRaw(
+          c.localPort,
+          c.remoteIp,
+          c.remotePort,
+          c.remoteMac,
+          t.ack,
+          0 as SeqNumber,
+          TcpFlag.RST,
+          0,
+          null,
+        );
         this.counters.rstSent++;
       }
       return;
@@ -373,7 +436,12 @@ export class ControlPlane {
     if ((t.flags & TcpFlag.RST) !== 0) {
       // "If the ACK was acceptable, then signal to the user 'error: connection reset'" (refused).
       this.counters.rstReceived++;
-      if (hasAck) this.finish(c, new TcpError('ECONNREFUSED', `connection refused by ${ipStr(c.remoteIp)}:${c.remotePort}`), false);
+      if (hasAck)
+        this.finish(
+          c,
+          new TcpError('ECONNREFUSED', `connection refused by ${ipStr(c.remoteIp)}:${c.remotePort}`),
+          false,
+        );
       return;
     }
     if ((t.flags & TcpFlag.SYN) === 0) return;
@@ -413,7 +481,17 @@ export class ControlPlane {
     if ((t.flags & TcpFlag.ACK) === 0) return;
     if (!seq.eq(t.ack, seq.add(c.iss, 1))) {
       // "If the segment acknowledgment is not acceptable, form a reset segment".
-      this.sendRaw(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, t.ack, 0 as SeqNumber, TcpFlag.RST, 0, null);
+      this.sendRaw(
+        c.localPort,
+        c.remoteIp,
+        c.remotePort,
+        c.remoteMac,
+        t.ack,
+        0 as SeqNumber,
+        TcpFlag.RST,
+        0,
+        null,
+      );
       this.counters.rstSent++;
       return;
     }
@@ -437,7 +515,11 @@ export class ControlPlane {
       // RFC 5961 3.2: reset only on an exact match of RCV.NXT; in-window -> challenge ACK.
       if (seq.eq(t.seq, tcp.rcvNxt)) {
         this.counters.rstReceived++;
-        this.finish(c, new TcpError('ECONNRESET', `connection reset by ${ipStr(c.remoteIp)}:${c.remotePort}`), false);
+        this.finish(
+          c,
+          new TcpError('ECONNRESET', `connection reset by ${ipStr(c.remoteIp)}:${c.remotePort}`),
+          false,
+        );
       } else if (seq.inWindow(t.seq, tcp.rcvNxt, Math.max(1, tcp.rxAvail))) {
         this.challengeAck(c);
       }
@@ -490,7 +572,9 @@ export class ControlPlane {
       return false;
     }
     const group = dp.flowTable.lastHash % dp.opts.flowGroups;
-    dp.tables.identity.at(flowId).write(o.localIp, c.remoteIp, c.localPort, c.remotePort, dp.port.mac, c.remoteMac, group);
+    dp.tables.identity
+      .at(flowId)
+      .write(o.localIp, c.remoteIp, c.localPort, c.remotePort, dp.port.mac, c.remoteMac, group);
     dp.tables.buffers.at(flowId).write(o.rxBufferBytes, o.txBufferBytes, 0, c.id);
     const tcp = dp.tables.protocol.at(flowId);
     tcp.clear();
@@ -603,7 +687,14 @@ export class ControlPlane {
   readonly byId = new Map<number, Connection>();
 
   private newConnection(localPort: number, remoteIp: number, remotePort: number): Connection {
-    const c = new Connection(this.nextConnId++, this.host, this.opts.localIp, localPort, remoteIp, remotePort);
+    const c = new Connection(
+      this.nextConnId++,
+      this.host,
+      this.opts.localIp,
+      localPort,
+      remoteIp,
+      remotePort,
+    );
     this.byId.set(c.id, c);
     return c;
   }
@@ -643,14 +734,34 @@ export class ControlPlane {
     const o = this.synOptions(c, true);
     // RFC 3168 6.1.1: an ECN-setup SYN carries ECE and CWR.
     const ecnFlags = this.opts.ecn ? TcpFlag.ECE | TcpFlag.CWR : 0;
-    this.sendRaw(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, c.iss, 0 as SeqNumber, TcpFlag.SYN | ecnFlags, Math.min(MAX_WINDOW, this.opts.rxBufferBytes), o);
+    this.sendRaw(
+      c.localPort,
+      c.remoteIp,
+      c.remotePort,
+      c.remoteMac,
+      c.iss,
+      0 as SeqNumber,
+      TcpFlag.SYN | ecnFlags,
+      Math.min(MAX_WINDOW, this.opts.rxBufferBytes),
+      o,
+    );
     this.armSynTimer(c, () => this.sendSyn(c));
   }
 
   private sendSynAck(c: Connection): void {
     const o = this.synOptions(c, false);
     const ecnFlags = c.ecn ? TcpFlag.ECE : 0;
-    this.sendRaw(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, c.iss, seq.add(c.irs, 1), TcpFlag.SYN | TcpFlag.ACK | ecnFlags, Math.min(MAX_WINDOW, this.opts.rxBufferBytes), o);
+    this.sendRaw(
+      c.localPort,
+      c.remoteIp,
+      c.remotePort,
+      c.remoteMac,
+      c.iss,
+      seq.add(c.irs, 1),
+      TcpFlag.SYN | TcpFlag.ACK | ecnFlags,
+      Math.min(MAX_WINDOW, this.opts.rxBufferBytes),
+      o,
+    );
     this.armSynTimer(c, () => this.sendSynAck(c));
   }
 
@@ -663,7 +774,11 @@ export class ControlPlane {
       if (c.state !== TcpState.SynSent && c.state !== TcpState.SynReceived) return;
       if (++c.synRetries > this.opts.synRetries) {
         this.counters.timeouts++;
-        this.finish(c, new TcpError('ETIMEDOUT', `connection to ${ipStr(c.remoteIp)}:${c.remotePort} timed out`), false);
+        this.finish(
+          c,
+          new TcpError('ETIMEDOUT', `connection to ${ipStr(c.remoteIp)}:${c.remotePort} timed out`),
+          false,
+        );
         return;
       }
       resend();
@@ -699,7 +814,17 @@ export class ControlPlane {
       o.tsEcr = tcp.tsRecent;
     }
     const wnd = Math.min(MAX_WINDOW, tcp.rxAvail >>> tcp.rcvWscale);
-    this.sendRaw(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, tcp.sndNxt, tcp.rcvNxt, TcpFlag.ACK, wnd, o);
+    this.sendRaw(
+      c.localPort,
+      c.remoteIp,
+      c.remotePort,
+      c.remoteMac,
+      tcp.sndNxt,
+      tcp.rcvNxt,
+      TcpFlag.ACK,
+      wnd,
+      o,
+    );
   }
 
   private sendRaw(
@@ -763,7 +888,10 @@ export class ControlPlane {
       } else if (now - c.lastProgressNs >= c.rto!.rtoUs * 1000) {
         if (++c.dataRetries > this.opts.dataRetries) {
           this.counters.timeouts++;
-          this.abort(c, new TcpError('ETIMEDOUT', `no acknowledgment from ${ipStr(c.remoteIp)}:${c.remotePort}`));
+          this.abort(
+            c,
+            new TcpError('ETIMEDOUT', `no acknowledgment from ${ipStr(c.remoteIp)}:${c.remotePort}`),
+          );
           continue;
         }
         c.rto!.backoff();

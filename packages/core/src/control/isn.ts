@@ -5,7 +5,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export type IsnGenerator = (localIp: number, localPort: number, remoteIp: number, remotePort: number, nowNs: number) => number;
+export type IsnGenerator = (
+  localIp: number,
+  localPort: number,
+  remoteIp: number,
+  remotePort: number,
+  nowNs: number,
+) => number;
 
 export function rfc6528Isn(secret: Buffer = randomBytes(16)): IsnGenerator {
   return (localIp, localPort, remoteIp, remotePort, nowNs) => {

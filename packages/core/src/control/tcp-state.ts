@@ -14,7 +14,15 @@ export enum TcpState {
 }
 
 /** Errors as Node's net reports them. */
-export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'EHOSTUNREACH' | 'ENOBUFS' | 'EPIPE';
+export type TcpErrorCode =
+  | 'ECONNREFUSED'
+  | 'ECONNRESET'
+  | 'ETIMEDOUT'
+  | 'EADDRINUSE'
+  | 'EADDRNOTAVAIL'
+  | 'EHOSTUNREACH'
+  | 'ENOBUFS'
+  | 'EPIPE';
 
 export class TcpError extends Error {
   constructor(

@@ -16,9 +16,18 @@ export class MemcpyDma implements DmaEngine {
     this.done = new Uint32Array(inFlightPerQueue * 2);
   }
 
-  submit(direction: DmaDirection, src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, length: number, tag: number): boolean {
+  submit(
+    direction: DmaDirection,
+    src: Uint8Array,
+    srcOffset: number,
+    dst: Uint8Array,
+    dstOffset: number,
+    length: number,
+    tag: number,
+  ): boolean {
     if (this.pending[direction]! >= this.limits.inFlightPerQueue) return false;
-    if (length > this.limits.maxCopyBytes) throw new RangeError(`DMA copy of ${length} B exceeds ${this.limits.maxCopyBytes} B`);
+    if (length > this.limits.maxCopyBytes)
+      throw new RangeError(`DMA copy of ${length} B exceeds ${this.limits.maxCopyBytes} B`);
     // Buffer.prototype.copy is a native memmove that allocates nothing.
     Buffer.prototype.copy.call(src, dst, dstOffset, srcOffset, srcOffset + length);
     this.pending[direction]!++;

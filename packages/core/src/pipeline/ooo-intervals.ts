@@ -18,7 +18,8 @@ export class OooIntervals {
     maxFlows: number,
     readonly k: number,
   ) {
-    if (!Number.isInteger(k) || k < 1 || k > 64) throw new RangeError(`oooIntervals is ${k} but must be 1..64`);
+    if (!Number.isInteger(k) || k < 1 || k > 64)
+      throw new RangeError(`oooIntervals is ${k} but must be 1..64`);
     this.extraPerFlow = (k - 1) * 2;
     this.extra = new Uint32Array(Math.max(1, maxFlows * this.extraPerFlow));
     this.scratch = new Uint32Array((k + 1) * 2);

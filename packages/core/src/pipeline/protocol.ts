@@ -55,7 +55,12 @@ function sendAck(tcp: ProtocolRecord, out: ProtocolResult): void {
  *   len > 0, RCV.WND = 0: not acceptable
  *   len > 0, RCV.WND > 0: either end of the segment falls in the window
  */
-export function segmentAcceptable(segSeq: SeqNumber, segLen: number, rcvNxt: SeqNumber, rcvWnd: number): boolean {
+export function segmentAcceptable(
+  segSeq: SeqNumber,
+  segLen: number,
+  rcvNxt: SeqNumber,
+  rcvWnd: number,
+): boolean {
   if (segLen === 0) return rcvWnd === 0 ? segSeq === rcvNxt : seq.inWindow(segSeq, rcvNxt, rcvWnd);
   if (rcvWnd === 0) return false;
   return seq.inWindow(segSeq, rcvNxt, rcvWnd) || seq.inWindow(seq.add(segSeq, segLen - 1), rcvNxt, rcvWnd);
@@ -101,7 +106,11 @@ export function protocolRx(
   const rcvNxt = tcp.rcvNxt;
 
   // RFC 7323 5.3 (PAWS): a timestamp older than TS.Recent marks an old duplicate.
-  if (tcp.has(FlowFlag.Timestamps) && s.hasTimestamp && seq.lt(s.tsVal as SeqNumber, tcp.tsRecent as SeqNumber)) {
+  if (
+    tcp.has(FlowFlag.Timestamps) &&
+    s.hasTimestamp &&
+    seq.lt(s.tsVal as SeqNumber, tcp.tsRecent as SeqNumber)
+  ) {
     out.actions = A.Drop;
     out.dropReason = DataPathDrop.Paws;
     sendAck(tcp, out);
@@ -137,7 +146,13 @@ export function protocolRx(
  * RFC 9293 3.10.7.4 fifth check, ESTABLISHED and later: advance SND.UNA, update the send
  * window, count duplicate ACKs. Returns false when the segment must not be processed further.
  */
-function processAck(s: RxSummary, tcp: ProtocolRecord, txSize: number, nowTs: number, out: ProtocolResult): boolean {
+function processAck(
+  s: RxSummary,
+  tcp: ProtocolRecord,
+  txSize: number,
+  nowTs: number,
+  out: ProtocolResult,
+): boolean {
   const sndUna = seq.sub(tcp.sndNxt, tcp.txSent);
   const ack = s.ack;
 
@@ -307,7 +322,13 @@ function processData(
  * cannot send (window closed, nothing to send). `cwnd` is the congestion window the control plane
  * set in the flow's CC record (bytes; 0 = unlimited).
  */
-export function protocolTx(tcp: ProtocolRecord, cfg: ProtocolConfig, txSize: number, cwnd: number, out: ProtocolResult): void {
+export function protocolTx(
+  tcp: ProtocolRecord,
+  cfg: ProtocolConfig,
+  txSize: number,
+  cwnd: number,
+  out: ProtocolResult,
+): void {
   out.reset();
   if (!tcp.has(FlowFlag.Valid)) return;
   const limit = cwnd !== 0 && cwnd < tcp.sndWnd ? cwnd : tcp.sndWnd;
@@ -365,7 +386,13 @@ export function protocolTxAppended(tcp: ProtocolRecord, n: number, out: Protocol
  * update when the window was closed (FlexTOE) or grows by at least min(buffer/2, MSS) from a
  * window below one MSS (receiver SWS avoidance, RFC 9293 3.8.6.2.2).
  */
-export function protocolRxConsumed(tcp: ProtocolRecord, cfg: ProtocolConfig, rxSize: number, n: number, out: ProtocolResult): void {
+export function protocolRxConsumed(
+  tcp: ProtocolRecord,
+  cfg: ProtocolConfig,
+  rxSize: number,
+  n: number,
+  out: ProtocolResult,
+): void {
   out.reset();
   if (!tcp.has(FlowFlag.Valid)) return;
   const before = tcp.rxAvail;

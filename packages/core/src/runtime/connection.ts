@@ -107,7 +107,8 @@ export class Connection {
    * (0 when the ring is full: wait for `onWritable`). Throws if the connection cannot send.
    */
   write(data: Uint8Array, offset = 0, length = data.length - offset): number {
-    if (!this.canWrite) throw new Error(`write on a connection in ${this.state}${this.txShut ? ' after shutdown' : ''}`);
+    if (!this.canWrite)
+      throw new Error(`write on a connection in ${this.state}${this.txShut ? ' after shutdown' : ''}`);
     const n = Math.min(length, this.writableLength);
     if (n === 0) return 0;
     const ring = this.txRing;
@@ -148,7 +149,8 @@ export class Connection {
   /** Releases `n` bytes of the RX ring to the NIC ("I consumed N bytes"). */
   consume(n: number): void {
     if (n <= 0) return;
-    if (n > this.readableLength) throw new RangeError(`consume(${n}) beyond ${this.readableLength} readable bytes`);
+    if (n > this.readableLength)
+      throw new RangeError(`consume(${n}) beyond ${this.readableLength} readable bytes`);
     this.rxReadPos = (this.rxReadPos + n) & (this.rxRing.length - 1);
     this.readableLength -= n;
     this.host.consumed(this, n);

@@ -55,7 +55,11 @@ export class DataPathCounters {
         timeoutRetransmits: this.timeoutRetransmits,
       },
       post: { acks: this.acksSent, dataSegments: this.dataSegments, controlFrames: this.controlFrames },
-      dma: { toHostBytes: this.dmaToHostBytes, fromHostBytes: this.dmaFromHostBytes, refused: this.dmaRefused },
+      dma: {
+        toHostBytes: this.dmaToHostBytes,
+        fromHostBytes: this.dmaFromHostBytes,
+        refused: this.dmaRefused,
+      },
       ctxq: { notificationsDropped: this.notificationsDropped, badRequests: this.badRequests },
       egress: { txFrames: this.txFrames, txDropped: this.txDropped },
     };
@@ -63,9 +67,20 @@ export class DataPathCounters {
 }
 
 export interface DataPathStats {
-  pre: { rxFrames: number; notForUs: number; malformed: Record<string, number>; slowPath: Record<string, number>; exceptionsDropped: number };
+  pre: {
+    rxFrames: number;
+    notForUs: number;
+    malformed: Record<string, number>;
+    slowPath: Record<string, number>;
+    exceptionsDropped: number;
+  };
   reorder: { full: number };
-  protocol: { segments: number; drops: Record<string, number>; fastRetransmits: number; timeoutRetransmits: number };
+  protocol: {
+    segments: number;
+    drops: Record<string, number>;
+    fastRetransmits: number;
+    timeoutRetransmits: number;
+  };
   post: { acks: number; dataSegments: number; controlFrames: number };
   dma: { toHostBytes: number; fromHostBytes: number; refused: number };
   ctxq: { notificationsDropped: number; badRequests: number };

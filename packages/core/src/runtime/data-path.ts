@@ -19,7 +19,12 @@ import { FlowTable } from '../state/flow-table.js';
 import { ContextQueue, CONTEXT_ENTRY_WORDS, Notification, Request } from '../pipeline/context-queue.js';
 import { dmaFromRing, dmaToRing } from '../pipeline/dma.js';
 import { OooIntervals } from '../pipeline/ooo-intervals.js';
-import { buildSegment, payloadOffset, PostprocessContext, updateCcCounters } from '../pipeline/postprocess.js';
+import {
+  buildSegment,
+  payloadOffset,
+  PostprocessContext,
+  updateCcCounters,
+} from '../pipeline/postprocess.js';
 import { preprocess, PreprocessContext, PreVerdict } from '../pipeline/preprocess.js';
 import {
   protocolAckTimeout,
@@ -119,7 +124,13 @@ export class DataPath {
     this.ooo = new OooIntervals(opts.maxFlows, opts.oooIntervals);
     this.protoCfg = { mss: opts.mss, delayedAck: opts.delayedAck, ooo: this.ooo };
     this.qm = new QueueManager(opts.maxFlows, { credits: opts.txCredits, mss: opts.mss });
-    this.pre = new PreprocessContext(opts.localIp, port.mac, this.flowTable, opts.flowGroups, opts.parseFlags);
+    this.pre = new PreprocessContext(
+      opts.localIp,
+      port.mac,
+      this.flowTable,
+      opts.flowGroups,
+      opts.parseFlags,
+    );
     this.counters = new DataPathCounters(WIRE_ERROR_COUNT);
     this.ingressSeq = new Sequencer(opts.flowGroups);
     for (let g = 0; g < opts.flowGroups; g++) this.reorder.push(new ReorderBuffer(WORK_POOL));
@@ -196,7 +207,17 @@ export class DataPath {
     // DMA: payload into the host RX ring (two copies when it wraps), before notifying.
     if ((res.actions & A.DmaPayload) !== 0) {
       const ring = this.rxRings[s.flowId]!;
-      if (dmaToRing(this.dma, s.frame!.data, s.payloadOffset + res.payloadSkip, ring, res.rxPos, res.payloadCopy, s.flowId) < 0) {
+      if (
+        dmaToRing(
+          this.dma,
+          s.frame!.data,
+          s.payloadOffset + res.payloadSkip,
+          ring,
+          res.rxPos,
+          res.payloadCopy,
+          s.flowId,
+        ) < 0
+      ) {
         c.dmaRefused++;
       } else c.dmaToHostBytes += res.payloadCopy;
     }
@@ -209,8 +230,10 @@ export class DataPath {
     const a = res.actions;
     if (a === 0) return;
     const bufs = this.tables.buffers.at(flowId);
-    if ((a & A.NotifyRx) !== 0 && res.rxBytes > 0) this.notify(bufs.context, Notification.RxData, bufs.opaque, res.rxBytes);
-    if ((a & A.NotifyTxFreed) !== 0) this.notify(bufs.context, Notification.TxFreed, bufs.opaque, res.txFreed);
+    if ((a & A.NotifyRx) !== 0 && res.rxBytes > 0)
+      this.notify(bufs.context, Notification.RxData, bufs.opaque, res.rxBytes);
+    if ((a & A.NotifyTxFreed) !== 0)
+      this.notify(bufs.context, Notification.TxFreed, bufs.opaque, res.txFreed);
     if ((a & A.FinReceived) !== 0) {
       this.notify(bufs.context, Notification.Fin, bufs.opaque, 0);
       this.flowEvents.push(FlowEvent.FinReceived, flowId);
@@ -373,12 +396,24 @@ export class DataPath {
       const ts = tcp.has(FlowFlag.Timestamps);
       const off = payloadOffset(this.post, ts);
       if (res.txLength > 0) {
-        if (dmaFromRing(this.dma, this.txRings[flowId]!, res.txPos, frame.data, off, res.txLength, flowId) < 0) {
+        if (
+          dmaFromRing(this.dma, this.txRings[flowId]!, res.txPos, frame.data, off, res.txLength, flowId) < 0
+        ) {
           this.counters.dmaRefused++;
         } else this.counters.dmaFromHostBytes += res.txLength;
       }
       const id = this.tables.identity.at(flowId);
-      frame.length = buildSegment(this.post, frame.data, id, res, res.txFlags, ts, tcp.has(FlowFlag.Ecn), this.tsNow(), res.txLength);
+      frame.length = buildSegment(
+        this.post,
+        frame.data,
+        id,
+        res,
+        res.txFlags,
+        ts,
+        tcp.has(FlowFlag.Ecn),
+        this.tsNow(),
+        res.txLength,
+      );
       this.txCount++;
       this.txQmFrames++;
       this.counters.dataSegments++;

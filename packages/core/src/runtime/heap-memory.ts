@@ -24,14 +24,24 @@ export class HeapMemoryTiers implements MemoryTiers {
 
   allocate(purpose: RegionPurpose, byteLength: number, tier = this.tierFor(purpose)): MemoryRegion {
     const info = this.tiers.find((t) => t.name === tier);
-    if (!info) throw new RangeError(`memory tier "${tier}" does not exist; tiers: ${this.tiers.map((t) => t.name).join(', ')}`);
+    if (!info)
+      throw new RangeError(
+        `memory tier "${tier}" does not exist; tiers: ${this.tiers.map((t) => t.name).join(', ')}`,
+      );
     const used = (this.used.get(tier) ?? 0) + byteLength;
     if (used > info.sizeBytes) throw new RangeError(`memory tier "${tier}" is full (${info.sizeBytes} B)`);
     this.used.set(tier, used);
     const id = this.nextId++;
     this.accesses.push(0);
     this.regionTier.push(tier);
-    return { id, tier, purpose, buffer: new SharedArrayBuffer(Math.max(8, byteLength)), byteOffset: 0, byteLength };
+    return {
+      id,
+      tier,
+      purpose,
+      buffer: new SharedArrayBuffer(Math.max(8, byteLength)),
+      byteOffset: 0,
+      byteLength,
+    };
   }
 
   recordAccess(region: MemoryRegion, _bytes: number, _write: boolean): void {
@@ -41,7 +51,8 @@ export class HeapMemoryTiers implements MemoryTiers {
   /** Accesses summed per tier name. */
   accessesByTier(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (let i = 0; i < this.accesses.length; i++) out[this.regionTier[i]!] = (out[this.regionTier[i]!] ?? 0) + this.accesses[i]!;
+    for (let i = 0; i < this.accesses.length; i++)
+      out[this.regionTier[i]!] = (out[this.regionTier[i]!] ?? 0) + this.accesses[i]!;
     return out;
   }
 }

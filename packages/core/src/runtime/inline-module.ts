@@ -33,9 +33,15 @@ export function inlineModule(port: NicPort, clock?: Clock & Timers): ContainerMo
   return new ContainerModule(({ bind }) => {
     const time = clock ?? new RealTimeClock();
     bind(NicPort).toConstantValue(port);
-    bind(DmaEngine).toDynamicValue(() => new MemcpyDma()).inSingletonScope();
-    bind(MemoryTiers).toDynamicValue(() => new HeapMemoryTiers()).inSingletonScope();
-    bind(ExecutionUnits).toDynamicValue(() => new SingleCoreUnits()).inSingletonScope();
+    bind(DmaEngine)
+      .toDynamicValue(() => new MemcpyDma())
+      .inSingletonScope();
+    bind(MemoryTiers)
+      .toDynamicValue(() => new HeapMemoryTiers())
+      .inSingletonScope();
+    bind(ExecutionUnits)
+      .toDynamicValue(() => new SingleCoreUnits())
+      .inSingletonScope();
     bind(Clock).toConstantValue(time);
     bind(Timers).toConstantValue(time);
     bind(ContainerHardware).toSelf().inSingletonScope();

@@ -21,7 +21,13 @@ function pair(extra: Partial<TcpStackOptions> = {}) {
     );
   const a = mk('10.0.0.1/24');
   const b = mk('10.0.0.2/24');
-  return { clock, net, a, b, run: (done: () => boolean, limitMs = 60_000) => runVirtual([a, b], clock, done, limitMs * 1e6) };
+  return {
+    clock,
+    net,
+    a,
+    b,
+    run: (done: () => boolean, limitMs = 60_000) => runVirtual([a, b], clock, done, limitMs * 1e6),
+  };
 }
 
 function randomBytes(n: number, seed: number): Buffer {

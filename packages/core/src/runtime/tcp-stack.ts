@@ -102,8 +102,12 @@ export class TcpStack implements ConnectionHost {
     const o = { ...DEFAULT_STACK_OPTIONS, ...stripUndefined(options) };
     const [addr, prefix] = parseCidr(options.ip);
     this.localIp = addr;
-    for (const [name, v] of [['rxBufferBytes', o.rxBufferBytes], ['txBufferBytes', o.txBufferBytes]] as const) {
-      if (!Number.isInteger(v) || v < 4096 || (v & (v - 1)) !== 0) throw new RangeError(`${name} is ${v} but must be a power of two >= 4096`);
+    for (const [name, v] of [
+      ['rxBufferBytes', o.rxBufferBytes],
+      ['txBufferBytes', o.txBufferBytes],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 4096 || (v & (v - 1)) !== 0)
+        throw new RangeError(`${name} is ${v} but must be a power of two >= 4096`);
     }
     this.dataPath = new DataPath(
       {
@@ -168,7 +172,12 @@ export class TcpStack implements ConnectionHost {
     this.control.unlisten(l);
   }
 
-  connect(remoteIp: string | number, remotePort: number, handlers: ConnectionHandlers = {}, localPort = 0): Connection {
+  connect(
+    remoteIp: string | number,
+    remotePort: number,
+    handlers: ConnectionHandlers = {},
+    localPort = 0,
+  ): Connection {
     this.assertOpen();
     const ip = typeof remoteIp === 'number' ? remoteIp : ipv4FromString(remoteIp);
     const c = this.control.connect(ip, remotePort, handlers, localPort);
@@ -282,7 +291,11 @@ export class TcpStack implements ConnectionHost {
   }
 
   stats(): StackStats {
-    return { dataPath: this.dataPath.stats(), control: { ...this.control.counters }, connections: this.control.connections.size };
+    return {
+      dataPath: this.dataPath.stats(),
+      control: { ...this.control.counters },
+      connections: this.control.connections.size,
+    };
   }
 
   /** Aborts every connection and stops; idempotent. */

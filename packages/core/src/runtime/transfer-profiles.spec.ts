@@ -56,7 +56,15 @@ describe(`transfers of ${MIB} MiB each way under fault profiles (virtual wire, v
             timers: clock,
             tiers: new HeapMemoryTiers(),
           },
-          { ip, maxFlows: 16, minRtoMs: 2, synRtoMs: 20, timeWaitMs: 10, controlTickUs: 100, isn: fixedIsn(0xffff_ff00 - seed) },
+          {
+            ip,
+            maxFlows: 16,
+            minRtoMs: 2,
+            synRtoMs: 20,
+            timeWaitMs: 10,
+            controlTickUs: 100,
+            isn: fixedIsn(0xffff_ff00 - seed),
+          },
         );
       const a = mk('10.0.0.1/24', 1);
       const b = mk('10.0.0.2/24', 2);
@@ -95,7 +103,10 @@ describe(`transfers of ${MIB} MiB each way under fault profiles (virtual wire, v
       expect(hashes.up.digest('hex')).to.equal(upHash);
       expect(hashes.down.digest('hex')).to.equal(downHash);
       const s = a.stats().dataPath;
-      if (faults.corrupt) expect(Object.keys(s.pre.malformed).length + Object.keys(b.stats().dataPath.pre.malformed).length).to.be.greaterThan(0);
+      if (faults.corrupt)
+        expect(
+          Object.keys(s.pre.malformed).length + Object.keys(b.stats().dataPath.pre.malformed).length,
+        ).to.be.greaterThan(0);
       a.close();
       b.close();
     });

@@ -19,7 +19,12 @@ const PACING_STEP_NS = 1000;
  * Runs until `done()` is true (returns true) or virtual time passes `limitNs` or nothing is
  * left to happen (returns false).
  */
-export function runVirtual(stacks: readonly Pollable[], clock: ManualClock, done: () => boolean, limitNs: number): boolean {
+export function runVirtual(
+  stacks: readonly Pollable[],
+  clock: ManualClock,
+  done: () => boolean,
+  limitNs: number,
+): boolean {
   const end = clock.now() + limitNs;
   for (;;) {
     let work = 0;

@@ -109,61 +109,145 @@ export class ProtocolRecord {
     this.w.fill(0, this.base, this.base + (PROTOCOL_RECORD_BYTES >>> 2));
   }
 
-  get flags(): number { return this.w[this.base + ProtocolWord.flags]! & 0xffff; }
+  get flags(): number {
+    return this.w[this.base + ProtocolWord.flags]! & 0xffff;
+  }
   set flags(v: number) {
     const i = this.base + ProtocolWord.flags;
     this.w[i] = (this.w[i]! & 0xffff0000) | (v & 0xffff);
   }
-  has(flag: number): boolean { return (this.w[this.base]! & flag) !== 0; }
-  set(flag: number): void { this.w[this.base] = this.w[this.base]! | flag; }
-  unset(flag: number): void { this.w[this.base] = this.w[this.base]! & ~flag; }
-
-  /** RFC 7323 2.3: shift count the peer applies to windows it advertises (we scale its windows). */
-  get sndWscale(): number { return (this.w[this.base]! >>> FLAGS_WSCALE_SHIFT) & 0xf; }
-  /** RFC 7323 2.3: shift count we apply to windows we advertise. */
-  get rcvWscale(): number { return (this.w[this.base]! >>> (FLAGS_WSCALE_SHIFT + 4)) & 0xf; }
-  setWscale(snd: number, rcv: number): void {
-    const i = this.base;
-    this.w[i] = (this.w[i]! & 0xff00ffff) | ((snd & 0xf) << FLAGS_WSCALE_SHIFT) | ((rcv & 0xf) << (FLAGS_WSCALE_SHIFT + 4));
+  has(flag: number): boolean {
+    return (this.w[this.base]! & flag) !== 0;
+  }
+  set(flag: number): void {
+    this.w[this.base] = this.w[this.base]! | flag;
+  }
+  unset(flag: number): void {
+    this.w[this.base] = this.w[this.base]! & ~flag;
   }
 
-  get sndNxt(): SeqNumber { return this.w[this.base + ProtocolWord.sndNxt]! as SeqNumber; }
-  set sndNxt(v: SeqNumber) { this.w[this.base + ProtocolWord.sndNxt] = v; }
-  get sndMax(): SeqNumber { return this.w[this.base + ProtocolWord.sndMax]! as SeqNumber; }
-  set sndMax(v: SeqNumber) { this.w[this.base + ProtocolWord.sndMax] = v; }
-  get txNextPos(): number { return this.w[this.base + ProtocolWord.txNextPos]!; }
-  set txNextPos(v: number) { this.w[this.base + ProtocolWord.txNextPos] = v; }
-  get txSent(): number { return this.w[this.base + ProtocolWord.txSent]!; }
-  set txSent(v: number) { this.w[this.base + ProtocolWord.txSent] = v; }
-  get txAvail(): number { return this.w[this.base + ProtocolWord.txAvail]!; }
-  set txAvail(v: number) { this.w[this.base + ProtocolWord.txAvail] = v; }
-  get sndWnd(): number { return this.w[this.base + ProtocolWord.sndWnd]!; }
-  set sndWnd(v: number) { this.w[this.base + ProtocolWord.sndWnd] = v; }
-  get tsRecent(): number { return this.w[this.base + ProtocolWord.tsRecent]!; }
-  set tsRecent(v: number) { this.w[this.base + ProtocolWord.tsRecent] = v; }
-  get rcvNxt(): SeqNumber { return this.w[this.base + ProtocolWord.rcvNxt]! as SeqNumber; }
-  set rcvNxt(v: SeqNumber) { this.w[this.base + ProtocolWord.rcvNxt] = v; }
-  get rxNextPos(): number { return this.w[this.base + ProtocolWord.rxNextPos]!; }
-  set rxNextPos(v: number) { this.w[this.base + ProtocolWord.rxNextPos] = v; }
-  get rxAvail(): number { return this.w[this.base + ProtocolWord.rxAvail]!; }
-  set rxAvail(v: number) { this.w[this.base + ProtocolWord.rxAvail] = v; }
-  get oooStart(): SeqNumber { return this.w[this.base + ProtocolWord.oooStart]! as SeqNumber; }
-  set oooStart(v: SeqNumber) { this.w[this.base + ProtocolWord.oooStart] = v; }
-  get oooLen(): number { return this.w[this.base + ProtocolWord.oooLen]!; }
-  set oooLen(v: number) { this.w[this.base + ProtocolWord.oooLen] = v; }
-  get dupAcks(): number { return this.w[this.base + ProtocolWord.dupAcks]!; }
-  set dupAcks(v: number) { this.w[this.base + ProtocolWord.dupAcks] = v; }
-  get sndWl1(): SeqNumber { return this.w[this.base + ProtocolWord.sndWl1]! as SeqNumber; }
-  set sndWl1(v: SeqNumber) { this.w[this.base + ProtocolWord.sndWl1] = v; }
-  get sndWl2(): SeqNumber { return this.w[this.base + ProtocolWord.sndWl2]! as SeqNumber; }
-  set sndWl2(v: SeqNumber) { this.w[this.base + ProtocolWord.sndWl2] = v; }
+  /** RFC 7323 2.3: shift count the peer applies to windows it advertises (we scale its windows). */
+  get sndWscale(): number {
+    return (this.w[this.base]! >>> FLAGS_WSCALE_SHIFT) & 0xf;
+  }
+  /** RFC 7323 2.3: shift count we apply to windows we advertise. */
+  get rcvWscale(): number {
+    return (this.w[this.base]! >>> (FLAGS_WSCALE_SHIFT + 4)) & 0xf;
+  }
+  setWscale(snd: number, rcv: number): void {
+    const i = this.base;
+    this.w[i] =
+      (this.w[i]! & 0xff00ffff) |
+      ((snd & 0xf) << FLAGS_WSCALE_SHIFT) |
+      ((rcv & 0xf) << (FLAGS_WSCALE_SHIFT + 4));
+  }
+
+  get sndNxt(): SeqNumber {
+    return this.w[this.base + ProtocolWord.sndNxt]! as SeqNumber;
+  }
+  set sndNxt(v: SeqNumber) {
+    this.w[this.base + ProtocolWord.sndNxt] = v;
+  }
+  get sndMax(): SeqNumber {
+    return this.w[this.base + ProtocolWord.sndMax]! as SeqNumber;
+  }
+  set sndMax(v: SeqNumber) {
+    this.w[this.base + ProtocolWord.sndMax] = v;
+  }
+  get txNextPos(): number {
+    return this.w[this.base + ProtocolWord.txNextPos]!;
+  }
+  set txNextPos(v: number) {
+    this.w[this.base + ProtocolWord.txNextPos] = v;
+  }
+  get txSent(): number {
+    return this.w[this.base + ProtocolWord.txSent]!;
+  }
+  set txSent(v: number) {
+    this.w[this.base + ProtocolWord.txSent] = v;
+  }
+  get txAvail(): number {
+    return this.w[this.base + ProtocolWord.txAvail]!;
+  }
+  set txAvail(v: number) {
+    this.w[this.base + ProtocolWord.txAvail] = v;
+  }
+  get sndWnd(): number {
+    return this.w[this.base + ProtocolWord.sndWnd]!;
+  }
+  set sndWnd(v: number) {
+    this.w[this.base + ProtocolWord.sndWnd] = v;
+  }
+  get tsRecent(): number {
+    return this.w[this.base + ProtocolWord.tsRecent]!;
+  }
+  set tsRecent(v: number) {
+    this.w[this.base + ProtocolWord.tsRecent] = v;
+  }
+  get rcvNxt(): SeqNumber {
+    return this.w[this.base + ProtocolWord.rcvNxt]! as SeqNumber;
+  }
+  set rcvNxt(v: SeqNumber) {
+    this.w[this.base + ProtocolWord.rcvNxt] = v;
+  }
+  get rxNextPos(): number {
+    return this.w[this.base + ProtocolWord.rxNextPos]!;
+  }
+  set rxNextPos(v: number) {
+    this.w[this.base + ProtocolWord.rxNextPos] = v;
+  }
+  get rxAvail(): number {
+    return this.w[this.base + ProtocolWord.rxAvail]!;
+  }
+  set rxAvail(v: number) {
+    this.w[this.base + ProtocolWord.rxAvail] = v;
+  }
+  get oooStart(): SeqNumber {
+    return this.w[this.base + ProtocolWord.oooStart]! as SeqNumber;
+  }
+  set oooStart(v: SeqNumber) {
+    this.w[this.base + ProtocolWord.oooStart] = v;
+  }
+  get oooLen(): number {
+    return this.w[this.base + ProtocolWord.oooLen]!;
+  }
+  set oooLen(v: number) {
+    this.w[this.base + ProtocolWord.oooLen] = v;
+  }
+  get dupAcks(): number {
+    return this.w[this.base + ProtocolWord.dupAcks]!;
+  }
+  set dupAcks(v: number) {
+    this.w[this.base + ProtocolWord.dupAcks] = v;
+  }
+  get sndWl1(): SeqNumber {
+    return this.w[this.base + ProtocolWord.sndWl1]! as SeqNumber;
+  }
+  set sndWl1(v: SeqNumber) {
+    this.w[this.base + ProtocolWord.sndWl1] = v;
+  }
+  get sndWl2(): SeqNumber {
+    return this.w[this.base + ProtocolWord.sndWl2]! as SeqNumber;
+  }
+  set sndWl2(v: SeqNumber) {
+    this.w[this.base + ProtocolWord.sndWl2] = v;
+  }
 }
 
 /**
  * Connection identity, 32 B: what post-processing needs to build headers and pre-processing
  * to confirm a lookup. MACs are 48-bit numbers split into a high 16 and low 32 bits.
  */
-const Id = { localIp: 0, remoteIp: 1, ports: 2, localMacHi: 3, localMacLo: 4, remoteMacHi: 5, remoteMacLo: 6, group: 7 } as const;
+const Id = {
+  localIp: 0,
+  remoteIp: 1,
+  ports: 2,
+  localMacHi: 3,
+  localMacLo: 4,
+  remoteMacHi: 5,
+  remoteMacLo: 6,
+  group: 7,
+} as const;
 
 export class IdentityRecord {
   private readonly w: Uint32Array;
@@ -184,7 +268,15 @@ export class IdentityRecord {
     return this;
   }
 
-  write(localIp: number, remoteIp: number, localPort: number, remotePort: number, localMac: number, remoteMac: number, group: number): void {
+  write(
+    localIp: number,
+    remoteIp: number,
+    localPort: number,
+    remotePort: number,
+    localMac: number,
+    remoteMac: number,
+    group: number,
+  ): void {
     const b = this.base;
     this.w[b + Id.localIp] = localIp;
     this.w[b + Id.remoteIp] = remoteIp;
@@ -196,13 +288,27 @@ export class IdentityRecord {
     this.w[b + Id.group] = group;
   }
 
-  get localIp(): number { return this.w[this.base + Id.localIp]!; }
-  get remoteIp(): number { return this.w[this.base + Id.remoteIp]!; }
-  get localPort(): number { return this.w[this.base + Id.ports]! >>> 16; }
-  get remotePort(): number { return this.w[this.base + Id.ports]! & 0xffff; }
-  get localMac(): number { return this.w[this.base + Id.localMacHi]! * 0x100000000 + this.w[this.base + Id.localMacLo]!; }
-  get remoteMac(): number { return this.w[this.base + Id.remoteMacHi]! * 0x100000000 + this.w[this.base + Id.remoteMacLo]!; }
-  get group(): number { return this.w[this.base + Id.group]!; }
+  get localIp(): number {
+    return this.w[this.base + Id.localIp]!;
+  }
+  get remoteIp(): number {
+    return this.w[this.base + Id.remoteIp]!;
+  }
+  get localPort(): number {
+    return this.w[this.base + Id.ports]! >>> 16;
+  }
+  get remotePort(): number {
+    return this.w[this.base + Id.ports]! & 0xffff;
+  }
+  get localMac(): number {
+    return this.w[this.base + Id.localMacHi]! * 0x100000000 + this.w[this.base + Id.localMacLo]!;
+  }
+  get remoteMac(): number {
+    return this.w[this.base + Id.remoteMacHi]! * 0x100000000 + this.w[this.base + Id.remoteMacLo]!;
+  }
+  get group(): number {
+    return this.w[this.base + Id.group]!;
+  }
 }
 
 /** Host buffer info, 32 B: where the flow's RX and TX rings live in host memory. */
@@ -236,19 +342,36 @@ export class BuffersRecord {
   }
 
   /** RX ring size in bytes (a power of two). */
-  get rxSize(): number { return this.w[this.base + Buf.rxSize]!; }
-  get txSize(): number { return this.w[this.base + Buf.txSize]!; }
+  get rxSize(): number {
+    return this.w[this.base + Buf.rxSize]!;
+  }
+  get txSize(): number {
+    return this.w[this.base + Buf.txSize]!;
+  }
   /** Application context whose queue gets this flow's notifications. */
-  get context(): number { return this.w[this.base + Buf.context]!; }
+  get context(): number {
+    return this.w[this.base + Buf.context]!;
+  }
   /** The application's id for the connection, echoed in notifications. */
-  get opaque(): number { return this.w[this.base + Buf.opaque]!; }
+  get opaque(): number {
+    return this.w[this.base + Buf.opaque]!;
+  }
 }
 
 /**
  * Congestion-control counters, 32 B: the data path accumulates, the control plane reads and
  * resets them each control interval and writes the rate (FlexTOE, DESIGN.md 1).
  */
-const Cc = { nsPerByte: 0, cwnd: 1, rttUs: 2, ackedBytes: 3, ecnBytes: 4, fastRetransmits: 5, lastProgressUs: 6, txSegments: 7 } as const;
+const Cc = {
+  nsPerByte: 0,
+  cwnd: 1,
+  rttUs: 2,
+  ackedBytes: 3,
+  ecnBytes: 4,
+  fastRetransmits: 5,
+  lastProgressUs: 6,
+  txSegments: 7,
+} as const;
 
 export class CcRecord {
   private readonly w: Uint32Array;
@@ -276,27 +399,59 @@ export class CcRecord {
   }
 
   /** Transmit pacing in ns per byte (FlexTOE: cycles per byte); 0 = unlimited. */
-  get nsPerByte(): number { return this.f[this.base + Cc.nsPerByte]!; }
-  set nsPerByte(v: number) { this.f[this.base + Cc.nsPerByte] = v; }
+  get nsPerByte(): number {
+    return this.f[this.base + Cc.nsPerByte]!;
+  }
+  set nsPerByte(v: number) {
+    this.f[this.base + Cc.nsPerByte] = v;
+  }
   /** Congestion window in bytes set by the control plane (window-based CC); 0 = unlimited. */
-  get cwnd(): number { return this.w[this.base + Cc.cwnd]!; }
-  set cwnd(v: number) { this.w[this.base + Cc.cwnd] = v; }
+  get cwnd(): number {
+    return this.w[this.base + Cc.cwnd]!;
+  }
+  set cwnd(v: number) {
+    this.w[this.base + Cc.cwnd] = v;
+  }
   /** RTT estimate measured on the NIC from timestamp echoes (FlexTOE rtt_est), us. */
-  get rttUs(): number { return this.w[this.base + Cc.rttUs]!; }
-  set rttUs(v: number) { this.w[this.base + Cc.rttUs] = v; }
+  get rttUs(): number {
+    return this.w[this.base + Cc.rttUs]!;
+  }
+  set rttUs(v: number) {
+    this.w[this.base + Cc.rttUs] = v;
+  }
   /** Bytes newly acknowledged since the control plane last read (wraps; read as a difference). */
-  get ackedBytes(): number { return this.w[this.base + Cc.ackedBytes]!; }
-  set ackedBytes(v: number) { this.w[this.base + Cc.ackedBytes] = v; }
+  get ackedBytes(): number {
+    return this.w[this.base + Cc.ackedBytes]!;
+  }
+  set ackedBytes(v: number) {
+    this.w[this.base + Cc.ackedBytes] = v;
+  }
   /** Of those, bytes acknowledged with ECE (DCTCP's marked fraction). */
-  get ecnBytes(): number { return this.w[this.base + Cc.ecnBytes]!; }
-  set ecnBytes(v: number) { this.w[this.base + Cc.ecnBytes] = v; }
-  get fastRetransmits(): number { return this.w[this.base + Cc.fastRetransmits]!; }
-  set fastRetransmits(v: number) { this.w[this.base + Cc.fastRetransmits] = v; }
+  get ecnBytes(): number {
+    return this.w[this.base + Cc.ecnBytes]!;
+  }
+  set ecnBytes(v: number) {
+    this.w[this.base + Cc.ecnBytes] = v;
+  }
+  get fastRetransmits(): number {
+    return this.w[this.base + Cc.fastRetransmits]!;
+  }
+  set fastRetransmits(v: number) {
+    this.w[this.base + Cc.fastRetransmits] = v;
+  }
   /** Clock (us, u32) when SND.UNA last advanced: the control plane's timeout reference. */
-  get lastProgressUs(): number { return this.w[this.base + Cc.lastProgressUs]!; }
-  set lastProgressUs(v: number) { this.w[this.base + Cc.lastProgressUs] = v; }
-  get txSegments(): number { return this.w[this.base + Cc.txSegments]!; }
-  set txSegments(v: number) { this.w[this.base + Cc.txSegments] = v; }
+  get lastProgressUs(): number {
+    return this.w[this.base + Cc.lastProgressUs]!;
+  }
+  set lastProgressUs(v: number) {
+    this.w[this.base + Cc.lastProgressUs] = v;
+  }
+  get txSegments(): number {
+    return this.w[this.base + Cc.txSegments]!;
+  }
+  set txSegments(v: number) {
+    this.w[this.base + Cc.txSegments] = v;
+  }
 }
 
 /** The four tables for `maxFlows` flows, allocated from the backend's memory tiers. */
@@ -310,8 +465,14 @@ export class FlowStateTables {
     readonly maxFlows: number,
     tiers: MemoryTiers,
   ) {
-    this.protocol = new ProtocolRecord(tiers.allocate('protocol-state', maxFlows * PROTOCOL_RECORD_BYTES), tiers);
-    this.identity = new IdentityRecord(tiers.allocate('flow-identity', maxFlows * IDENTITY_RECORD_BYTES), tiers);
+    this.protocol = new ProtocolRecord(
+      tiers.allocate('protocol-state', maxFlows * PROTOCOL_RECORD_BYTES),
+      tiers,
+    );
+    this.identity = new IdentityRecord(
+      tiers.allocate('flow-identity', maxFlows * IDENTITY_RECORD_BYTES),
+      tiers,
+    );
     this.buffers = new BuffersRecord(tiers.allocate('flow-buffers', maxFlows * BUFFERS_RECORD_BYTES), tiers);
     this.cc = new CcRecord(tiers.allocate('cc-state', maxFlows * CC_RECORD_BYTES), tiers);
   }
