@@ -83,15 +83,21 @@ export const ProtocolWord = {
   sndWl1: 15,
 } as const;
 
-export class ProtocolRecord {
-  private readonly w: Uint32Array;
-  private base = 0;
+/**
+ * A cursor over one table of fixed-size records: `at(flowId)` points it at a record and
+ * records one bulk access with the memory tiers (as an NFP thread reading a record).
+ */
+abstract class RecordCursor {
+  protected readonly w: Uint32Array;
+  protected base = 0;
   /** Flow id the cursor points at. */
   flowId = -1;
 
   constructor(
     private readonly region: MemoryRegion,
     private readonly tiers: MemoryTiers | null,
+    private readonly recordBytes: number,
+    private readonly writes: boolean,
   ) {
     this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
   }
@@ -99,14 +105,20 @@ export class ProtocolRecord {
   /** Points the cursor at `flowId`'s record and records the access. */
   at(flowId: number): this {
     this.flowId = flowId;
-    this.base = flowId * (PROTOCOL_RECORD_BYTES >>> 2);
-    this.tiers?.recordAccess(this.region, PROTOCOL_RECORD_BYTES, true);
+    this.base = flowId * (this.recordBytes >>> 2);
+    this.tiers?.recordAccess(this.region, this.recordBytes, this.writes);
     return this;
   }
 
   /** Zeroes the record (flow removal / install). */
   clear(): void {
-    this.w.fill(0, this.base, this.base + (PROTOCOL_RECORD_BYTES >>> 2));
+    this.w.fill(0, this.base, this.base + (this.recordBytes >>> 2));
+  }
+}
+
+export class ProtocolRecord extends RecordCursor {
+  constructor(region: MemoryRegion, tiers: MemoryTiers | null) {
+    super(region, tiers, PROTOCOL_RECORD_BYTES, true);
   }
 
   get flags(): number {
@@ -249,23 +261,9 @@ const Id = {
   group: 7,
 } as const;
 
-export class IdentityRecord {
-  private readonly w: Uint32Array;
-  private base = 0;
-  flowId = -1;
-
-  constructor(
-    private readonly region: MemoryRegion,
-    private readonly tiers: MemoryTiers | null,
-  ) {
-    this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
-  }
-
-  at(flowId: number): this {
-    this.flowId = flowId;
-    this.base = flowId * (IDENTITY_RECORD_BYTES >>> 2);
-    this.tiers?.recordAccess(this.region, IDENTITY_RECORD_BYTES, false);
-    return this;
+export class IdentityRecord extends RecordCursor {
+  constructor(region: MemoryRegion, tiers: MemoryTiers | null) {
+    super(region, tiers, IDENTITY_RECORD_BYTES, false);
   }
 
   write(
@@ -314,23 +312,9 @@ export class IdentityRecord {
 /** Host buffer info, 32 B: where the flow's RX and TX rings live in host memory. */
 const Buf = { rxSize: 0, txSize: 1, context: 2, opaque: 3, txHeadPos: 4 } as const;
 
-export class BuffersRecord {
-  private readonly w: Uint32Array;
-  private base = 0;
-  flowId = -1;
-
-  constructor(
-    private readonly region: MemoryRegion,
-    private readonly tiers: MemoryTiers | null,
-  ) {
-    this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
-  }
-
-  at(flowId: number): this {
-    this.flowId = flowId;
-    this.base = flowId * (BUFFERS_RECORD_BYTES >>> 2);
-    this.tiers?.recordAccess(this.region, BUFFERS_RECORD_BYTES, false);
-    return this;
+export class BuffersRecord extends RecordCursor {
+  constructor(region: MemoryRegion, tiers: MemoryTiers | null) {
+    super(region, tiers, BUFFERS_RECORD_BYTES, false);
   }
 
   write(rxSize: number, txSize: number, context: number, opaque: number): void {
@@ -373,29 +357,12 @@ const Cc = {
   txSegments: 7,
 } as const;
 
-export class CcRecord {
-  private readonly w: Uint32Array;
+export class CcRecord extends RecordCursor {
   private readonly f: Float32Array;
-  private base = 0;
-  flowId = -1;
 
-  constructor(
-    private readonly region: MemoryRegion,
-    private readonly tiers: MemoryTiers | null,
-  ) {
-    this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
+  constructor(region: MemoryRegion, tiers: MemoryTiers | null) {
+    super(region, tiers, CC_RECORD_BYTES, true);
     this.f = new Float32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
-  }
-
-  at(flowId: number): this {
-    this.flowId = flowId;
-    this.base = flowId * (CC_RECORD_BYTES >>> 2);
-    this.tiers?.recordAccess(this.region, CC_RECORD_BYTES, true);
-    return this;
-  }
-
-  clear(): void {
-    this.w.fill(0, this.base, this.base + (CC_RECORD_BYTES >>> 2));
   }
 
   /** Transmit pacing in ns per byte (FlexTOE: cycles per byte); 0 = unlimited. */
