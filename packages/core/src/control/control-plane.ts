@@ -632,6 +632,11 @@ export class ControlPlane {
   private handleFlowEvent(ev: FlowEvent, flowId: number): void {
     const c = this.byFlow(flowId);
     if (!c) return;
+    if (ev === FlowEvent.FinRepeated) {
+      // RFC 9293 3.10.7.4 TIME-WAIT: "Acknowledge it, and restart the 2 MSL timeout."
+      if (c.state === TcpState.TimeWait) this.armTimeWait(c);
+      return;
+    }
     if (ev === FlowEvent.FinReceived) {
       c.rxEnded = true;
       // RFC 9293 3.10.7.4 eighth check: FIN moves the state.
@@ -647,13 +652,17 @@ export class ControlPlane {
 
   private enterTimeWait(c: Connection): void {
     c.state = TcpState.TimeWait;
+    this.armTimeWait(c);
+    c.handlers.onClose?.(c);
+  }
+
+  /** RFC 9293 3.10.7.4: stay 2 MSL, re-acknowledging a retransmitted FIN (the NIC does that). */
+  private armTimeWait(c: Connection): void {
     if (c.timer >= 0) this.timers.cancel(c.timer);
-    // RFC 9293 3.10.7.4: stay 2 MSL, re-acknowledging a retransmitted FIN (the NIC does that).
     c.timer = this.timers.schedule(this.opts.timeWaitNs, () => {
       c.timer = -1;
       this.finish(c, undefined, false);
     });
-    c.handlers.onClose?.(c);
   }
 
   /** Forgets the connection: removes NIC state, frees the slot, tells the application. */
@@ -819,7 +828,7 @@ export class ControlPlane {
       c.remoteIp,
       c.remotePort,
       c.remoteMac,
-      tcp.sndNxt,
+      tcp.sndMax, // as the data path's ACKs: SND.NXT may be rewound by go-back-N
       tcp.rcvNxt,
       TcpFlag.ACK,
       wnd,

@@ -38,7 +38,10 @@ function listening(options: Partial<TcpStackOptions> = {}, backlog?: number) {
 }
 
 /** SYN-RECEIVED fixture: the peer's SYN arrived, our SYN-ACK is taken. */
-function synReceived(synOptions: SegmentTemplate['options'] = { mss: 1460 }, stackOptions: Partial<TcpStackOptions> = {}) {
+function synReceived(
+  synOptions: SegmentTemplate['options'] = { mss: 1460 },
+  stackOptions: Partial<TcpStackOptions> = {},
+) {
   const { k, accepted } = listening(stackOptions);
   k.send({ ...SYN, seq: IRS, options: synOptions });
   const synAck = k.one();
@@ -47,7 +50,10 @@ function synReceived(synOptions: SegmentTemplate['options'] = { mss: 1460 }, sta
 }
 
 /** ESTABLISHED fixture (passive open). `rcvNxt`/`sndNxt` track the stack's side. */
-function established(synOptions: SegmentTemplate['options'] = { mss: 1460 }, stackOptions: Partial<TcpStackOptions> = {}) {
+function established(
+  synOptions: SegmentTemplate['options'] = { mss: 1460 },
+  stackOptions: Partial<TcpStackOptions> = {},
+) {
   const { k, accepted, c } = synReceived(synOptions, stackOptions);
   const ackOptions = synOptions?.tsVal !== undefined ? { tsVal: synOptions.tsVal + 1, tsEcr: 0 } : undefined;
   k.send({ ...ACK, seq: IRS + 1, ack: ISS + 1, options: ackOptions });
@@ -66,7 +72,12 @@ function synSent(stackOptions: Partial<TcpStackOptions> = {}) {
   const k = new SegmentKit(stackOptions);
   const errors: (TcpError | undefined)[] = [];
   let connected = 0;
-  const c = k.stack.connect('10.0.0.2', PEER_PORT, { onClose: (_c, e) => errors.push(e), onConnect: () => connected++ }, LISTEN_PORT);
+  const c = k.stack.connect(
+    '10.0.0.2',
+    PEER_PORT,
+    { onClose: (_c, e) => errors.push(e), onConnect: () => connected++ },
+    LISTEN_PORT,
+  );
   const syn = k.one();
   // From the peer: its port is PEER_PORT, ours LISTEN_PORT, the kit's defaults.
   return { k, c, syn, errors, connected: () => connected };
@@ -79,7 +90,12 @@ describe('RFC 9293 states, segment by segment', () => {
       k.send({ ...SYN, seq: IRS, options: { mss: 1400, wscale: 7, tsVal: 777, tsEcr: 0 } });
       const s = k.one();
       expect(fields(s, true)).to.deep.equal({ flags: S | A, seq: ISS, ack: IRS + 1, window: RX, len: 0 });
-      expect(s.options).to.deep.equal({ mss: 1460, wscale: windowScaleFor(RX), tsVal: k.stack.dataPath.tsNow(), tsEcr: 777 });
+      expect(s.options).to.deep.equal({
+        mss: 1460,
+        wscale: windowScaleFor(RX),
+        tsVal: k.stack.dataPath.tsNow(),
+        tsEcr: 777,
+      });
       const c = [...k.stack.control.connections.values()][0]!;
       expect(c.state).to.equal(TcpState.SynReceived);
       expect(c.peerMss).to.equal(1400);
@@ -275,7 +291,13 @@ describe('RFC 9293 states, segment by segment', () => {
     it('delivers data carried on the ACK that completes the handshake and ACKs it', () => {
       const { k, c } = synReceived();
       k.send({ ...ACK, flags: A | P, seq: IRS + 1, ack: ISS + 1, payload: Buffer.from('hello') });
-      expect(fields(k.one(), true)).to.deep.equal({ flags: A, seq: ISS + 1, ack: IRS + 6, window: RX - 5, len: 0 });
+      expect(fields(k.one(), true)).to.deep.equal({
+        flags: A,
+        seq: ISS + 1,
+        ack: IRS + 6,
+        window: RX - 5,
+        len: 0,
+      });
       expect(c.state).to.equal(TcpState.Established);
       expect(c.read()?.toString()).to.equal('hello');
     });
@@ -295,7 +317,13 @@ describe('RFC 9293 states, segment by segment', () => {
       const { k, c } = established();
       for (let i = 0; i < 3; i++) {
         k.send({ ...ACK, seq: IRS + 1 + 100 * i, ack: ISS + 1, payload: bytes(100, 100 * i) });
-        expect(fields(k.one(), true)).to.deep.equal({ flags: A, seq: ISS + 1, ack: IRS + 1 + 100 * (i + 1), window: RX - 100 * (i + 1), len: 0 });
+        expect(fields(k.one(), true)).to.deep.equal({
+          flags: A,
+          seq: ISS + 1,
+          ack: IRS + 1 + 100 * (i + 1),
+          window: RX - 100 * (i + 1),
+          len: 0,
+        });
       }
       expect(c.read()).to.deep.equal(bytes(300));
     });
@@ -303,7 +331,13 @@ describe('RFC 9293 states, segment by segment', () => {
     it('answers a segment beyond the window with an ACK and drops it', () => {
       const { k, c } = established();
       k.send({ ...ACK, seq: IRS + 1 + RX, ack: ISS + 1, payload: bytes(10) });
-      expect(fields(k.one(), true)).to.deep.equal({ flags: A, seq: ISS + 1, ack: IRS + 1, window: RX, len: 0 });
+      expect(fields(k.one(), true)).to.deep.equal({
+        flags: A,
+        seq: ISS + 1,
+        ack: IRS + 1,
+        window: RX,
+        len: 0,
+      });
       expect(c.readableLength).to.equal(0);
     });
 
@@ -502,7 +536,13 @@ describe('RFC 9293 states, segment by segment', () => {
       expect(c.state).to.equal(TcpState.TimeWait);
       k.advance(50);
       k.send({ ...FIN_ACK, seq: IRS + 1, ack: ISS + 2 });
-      expect(fields(k.one(), true)).to.deep.equal({ flags: A, seq: ISS + 2, ack: IRS + 2, window: RX, len: 0 });
+      expect(fields(k.one(), true)).to.deep.equal({
+        flags: A,
+        seq: ISS + 2,
+        ack: IRS + 2,
+        window: RX,
+        len: 0,
+      });
       expect(c.state).to.equal(TcpState.TimeWait);
     });
 
@@ -523,6 +563,21 @@ describe('RFC 9293 states, segment by segment', () => {
       expect(fields(k.one())).to.deep.equal({ flags: R, seq: ISS + 2, ack: 0, len: 0 });
     });
 
+    it('TIME-WAIT restarts the 2 MSL timer on a retransmitted FIN (regression: it did not)', () => {
+      const { k, c } = established({ mss: 1460 }, { timeWaitMs: 100 });
+      c.shutdown();
+      k.sent();
+      k.send({ ...FIN_ACK, seq: IRS + 1, ack: ISS + 2 });
+      k.sent();
+      k.advance(50);
+      k.send({ ...FIN_ACK, seq: IRS + 1, ack: ISS + 2 });
+      expect(fields(k.one())).to.deep.equal({ flags: A, seq: ISS + 2, ack: IRS + 2, len: 0 });
+      k.advance(99);
+      expect(c.state).to.equal(TcpState.TimeWait);
+      k.advance(1);
+      expect(c.state).to.equal(TcpState.Closed);
+    });
+
     it('ignores a RST in TIME-WAIT (RFC 1337)', () => {
       const { k, c } = established();
       c.shutdown();
@@ -539,7 +594,13 @@ describe('RFC 9293 states, segment by segment', () => {
     it('ACKs the peer FIN, signals end of data and enters CLOSE-WAIT', () => {
       const { k, c, ended } = established();
       k.send({ ...FIN_ACK, seq: IRS + 1, ack: ISS + 1 });
-      expect(fields(k.one(), true)).to.deep.equal({ flags: A, seq: ISS + 1, ack: IRS + 2, window: RX, len: 0 });
+      expect(fields(k.one(), true)).to.deep.equal({
+        flags: A,
+        seq: ISS + 1,
+        ack: IRS + 2,
+        window: RX,
+        len: 0,
+      });
       expect(c.state).to.equal(TcpState.CloseWait);
       expect(ended()).to.equal(1);
     });
@@ -570,7 +631,9 @@ describe('RFC 9293 states, segment by segment', () => {
       c.write(bytes(10));
       c.shutdown();
       const out = k.sent();
-      expect(out.map((x) => fields(x))).to.deep.equal([{ flags: F | A | P, seq: ISS + 1, ack: IRS + 2, len: 10 }]);
+      expect(out.map((x) => fields(x))).to.deep.equal([
+        { flags: F | A | P, seq: ISS + 1, ack: IRS + 2, len: 10 },
+      ]);
       const fin = out[0]!;
       expect(fin.seq + fin.payload.length).to.equal(ISS + 11);
     });

@@ -122,6 +122,10 @@ export function protocolRx(
     // be sent in reply (unless the RST bit is set)".
     out.actions = A.Drop;
     out.dropReason = DataPathDrop.NotAcceptable;
+    // The peer did not get our ACK of its FIN and said it again: the host restarts TIME-WAIT.
+    if (fin === 1 && tcp.has(FlowFlag.RxFin) && seq.eq(seq.add(s.seq, s.payloadLength), seq.sub(rcvNxt, 1))) {
+      out.actions |= A.FinRepeated;
+    }
     sendAck(tcp, out);
     return;
   }

@@ -54,6 +54,8 @@ export const ProtocolAction = {
   Drop: 1 << 9,
   /** Transmit a segment described by the TX fields. */
   TxSegment: 1 << 10,
+  /** A retransmitted FIN after ours was taken: TIME-WAIT restarts its 2 MSL timer (RFC 9293 3.10.7.4). */
+  FinRepeated: 1 << 11,
 } as const;
 
 /** Why the data path dropped something; every drop is counted by reason. */

@@ -70,6 +70,8 @@ export interface ExceptionEntry {
 export enum FlowEvent {
   FinReceived = 1,
   FinAcked = 2,
+  /** The peer retransmitted its FIN (our ACK of it was lost). */
+  FinRepeated = 3,
 }
 
 const WORK_POOL = 256;
@@ -239,6 +241,7 @@ export class DataPath {
       this.flowEvents.push(FlowEvent.FinReceived, flowId);
     }
     if ((a & A.FinAcked) !== 0) this.flowEvents.push(FlowEvent.FinAcked, flowId);
+    if ((a & A.FinRepeated) !== 0) this.flowEvents.push(FlowEvent.FinRepeated, flowId);
     if ((a & A.SendAck) !== 0) this.emitAck(flowId, res);
     if ((a & A.TxReady) !== 0) this.qm.activate(flowId, QM_READY);
   }
