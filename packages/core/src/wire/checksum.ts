@@ -2,12 +2,11 @@
 // RFC 1624 (incremental update).
 //
 // Sums are kept unfolded in a plain JS number while adding (exact up to 2^53, i.e. for any
-// buffer below 2^37 bytes) and folded once at the end, RFC 1071 section 2(B) "Deferred Carries:
-// ... it may be more efficient to defer adding end-around carries until the main summation loop
-// is finished".
+// buffer below 2^37 bytes) and folded once at the end: the "Deferred Carries" technique of
+// RFC 1071 section 2.
 
 /**
- * Adds the 16-bit big-endian words of buf[start, end) to `initial` (RFC 1071 4.1). An odd final
+ * Adds the 16-bit big-endian words of buf[start, end) to `initial` (RFC 1071 section 1). An odd final
  * byte is padded on the right with zero, as RFC 9293 3.1 prescribes for the TCP checksum.
  * Returns the unfolded sum; pass it to `foldSum` or `finishChecksum`.
  */
@@ -21,7 +20,7 @@ export function sumWords(buf: Uint8Array, start: number, end: number, initial: n
 }
 
 /**
- * Folds carries into the low 16 bits (end-around carry, RFC 1071 2(A)). A non-zero sum never
+ * Folds carries into the low 16 bits (the end-around carry of RFC 1071). A non-zero sum never
  * folds to 0, so the result is the ones' complement sum in 1..0xffff unless every word was 0.
  */
 export function foldSum(sum: number): number {
@@ -42,7 +41,7 @@ export function internetChecksum(buf: Uint8Array, start: number, end: number): n
 }
 
 /**
- * True when an unfolded sum that covered the transmitted checksum field verifies: RFC 1071 1(3),
+ * True when an unfolded sum that covered the transmitted checksum field verifies: RFC 1071 section 1,
  * "if the result is all 1 bits, the check succeeds".
  */
 export function checksumVerifies(sum: number): boolean {

@@ -75,7 +75,6 @@ export function parseLinkHeader(buf: Uint8Array, off: number, end: number, out: 
   const outerType = out.etherType;
   if (outerType === EtherType.QinQ) return WireError.VlanNested;
   if (outerType !== EtherType.Vlan) {
-    out.etherType = outerType;
     out.vlanId = NO_VLAN;
     out.vlanPcp = 0;
     out.vlanDei = 0;
