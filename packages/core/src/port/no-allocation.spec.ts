@@ -6,9 +6,8 @@
  * Not a timing assertion.
  */
 import { expect } from 'chai';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type { NicPort } from '../hw/nic-port.js';
+import { allocatedBy } from '../util/allocation-meter.js';
 import { ManualClock } from '../util/manual-clock.js';
 import { CapturingPort } from './capturing-port.js';
 import { FaultInjectingPort } from './fault-injecting-port.js';
@@ -21,28 +20,6 @@ const BURST = 32;
 const BOUND = 2 * 1024 * 1024;
 /** Beyond 2^30 ns, so times are never V8 small integers: every double on the path is exercised. */
 const START_NS = 5_000_000_000;
-
-function gcNow(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
-
-/** Bytes allocated while `fn` runs: heap growth plus everything collected meanwhile. */
-function allocatedBy(fn: () => void): number {
-  gcNow();
-  const profiler = new v8.GCProfiler();
-  profiler.start();
-  const before = process.memoryUsage().heapUsed;
-  fn();
-  const after = process.memoryUsage().heapUsed;
-  const { statistics } = profiler.stop();
-  const collected = statistics.reduce(
-    (sum, s) =>
-      sum + Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize),
-    0,
-  );
-  return after - before + collected;
-}
 
 interface Rig {
   clock: ManualClock;

@@ -73,6 +73,16 @@ describe('TcpStack over the virtual wire (inline runner, virtual time)', () => {
     expect(accepted!.remotePort).to.equal(c.localPort);
   });
 
+  it('rejects an MSS the port cannot carry, naming the limit', () => {
+    const clock = new ManualClock();
+    const port = new VirtualNetwork({ clock, timers: clock }).attach();
+    const hw = { port, dma: new MemcpyDma(), clock, timers: clock, tiers: new HeapMemoryTiers() };
+    expect(() => new TcpStack(hw, { ip: '10.0.0.9/24', mss: 9000 })).to.throw(
+      RangeError,
+      /mss is 9000 but must be 64\.\.\d+/,
+    );
+  });
+
   it('refuses a connection to a closed port with ECONNREFUSED', () => {
     const { b, a, run } = pair();
     void a;

@@ -109,6 +109,13 @@ export class TcpStack implements ConnectionHost {
       if (!Number.isInteger(v) || v < 4096 || (v & (v - 1)) !== 0)
         throw new RangeError(`${name} is ${v} but must be a power of two >= 4096`);
     }
+    // Ethernet (14) + one VLAN tag (4) + IPv4 (20) + TCP (20) around an MSS of payload.
+    const maxMss = hw.port.capabilities.maxFrameBytes - 58;
+    if (!Number.isInteger(o.mss) || o.mss < 64 || o.mss > maxMss) {
+      throw new RangeError(
+        `mss is ${o.mss} but must be 64..${maxMss} for this port's ${hw.port.capabilities.maxFrameBytes} B frames`,
+      );
+    }
     this.dataPath = new DataPath(
       {
         localIp: addr,

@@ -2,3 +2,4 @@ export * from './prng.js';
 export * from './real-time.js';
 export * from './manual-clock.js';
 export * from './copy-frame.js';
+export * from './allocation-meter.js';
