@@ -184,31 +184,11 @@ export class ControlPlane {
     if (c.state === TcpState.Closed) return;
     if (c.flowId >= 0 && c.state !== TcpState.TimeWait) {
       const tcp = this.dp.tables.protocol.at(c.flowId);
-      this.sendRaw(
-        c.localPort,
-        c.remoteIp,
-        c.remotePort,
-        c.remoteMac,
-        tcp.sndNxt,
-        0 as SeqNumber,
-        TcpFlag.RST,
-        0,
-        null,
-      );
-      this.counters.rstSent++;
+      // SND.MAX: the peer may hold data beyond a go-back-N rewind, and RFC 5961 3.2 accepts
+      // only an exact RCV.NXT.
+      this.sendReset(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, tcp.sndMax);
     } else if (c.state === TcpState.SynReceived) {
-      this.sendRaw(
-        c.localPort,
-        c.remoteIp,
-        c.remotePort,
-        c.remoteMac,
-        seq.add(c.iss, 1),
-        0 as SeqNumber,
-        TcpFlag.RST,
-        0,
-        null,
-      );
-      this.counters.rstSent++;
+      this.sendReset(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, seq.add(c.iss, 1));
     }
     this.finish(c, err, false);
   }
@@ -356,23 +336,12 @@ export class ControlPlane {
     if ((t.flags & TcpFlag.RST) !== 0) return;
     const mac = p.link.src;
     if ((t.flags & TcpFlag.ACK) !== 0) {
-      this.sendRaw(t.dstPort, p.ipv4.src, t.srcPort, mac, t.ack, 0 as SeqNumber, TcpFlag.RST, 0, null);
-    } else {
-      const segLen =
-        t.payloadLength + ((t.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((t.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
-      this.sendRaw(
-        t.dstPort,
-        p.ipv4.src,
-        t.srcPort,
-        mac,
-        0 as SeqNumber,
-        seq.add(t.seq, segLen),
-        TcpFlag.RST | TcpFlag.ACK,
-        0,
-        null,
-      );
+      this.sendReset(t.dstPort, p.ipv4.src, t.srcPort, mac, t.ack);
+      return;
     }
-    this.counters.rstSent++;
+    const segLen =
+      t.payloadLength + ((t.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((t.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
+    this.sendReset(t.dstPort, p.ipv4.src, t.srcPort, mac, 0 as SeqNumber, seq.add(t.seq, segLen));
   }
 
   /** RFC 9293 3.10.7.2 LISTEN, SYN: record the peer's options, answer SYN-ACK. */
@@ -418,18 +387,7 @@ export class ControlPlane {
     if (hasAck && !seq.eq(t.ack, seq.add(c.iss, 1))) {
       // "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is set)".
       if ((t.flags & TcpFlag.RST) === 0) {
-        this.sendRaw(
-          c.localPort,
-          c.remoteIp,
-          c.remotePort,
-          c.remoteMac,
-          t.ack,
-          0 as SeqNumber,
-          TcpFlag.RST,
-          0,
-          null,
-        );
-        this.counters.rstSent++;
+        this.sendReset(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, t.ack);
       }
       return;
     }
@@ -481,18 +439,7 @@ export class ControlPlane {
     if ((t.flags & TcpFlag.ACK) === 0) return;
     if (!seq.eq(t.ack, seq.add(c.iss, 1))) {
       // "If the segment acknowledgment is not acceptable, form a reset segment".
-      this.sendRaw(
-        c.localPort,
-        c.remoteIp,
-        c.remotePort,
-        c.remoteMac,
-        t.ack,
-        0 as SeqNumber,
-        TcpFlag.RST,
-        0,
-        null,
-      );
-      this.counters.rstSent++;
+      this.sendReset(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, t.ack);
       return;
     }
     // The window of a non-SYN segment is scaled (RFC 7323 2.2); of a SYN-ACK (simultaneous open) not.
@@ -834,6 +781,30 @@ export class ControlPlane {
       wnd,
       o,
     );
+  }
+
+  /** <SEQ=seqNo><CTL=RST>, or <SEQ=seqNo><ACK=ackNo><CTL=RST,ACK> when `ackNo` is given; counted. */
+  private sendReset(
+    localPort: number,
+    remoteIp: number,
+    remotePort: number,
+    remoteMac: number,
+    seqNo: SeqNumber,
+    ackNo?: SeqNumber,
+  ): void {
+    const flags = ackNo === undefined ? TcpFlag.RST : TcpFlag.RST | TcpFlag.ACK;
+    this.sendRaw(
+      localPort,
+      remoteIp,
+      remotePort,
+      remoteMac,
+      seqNo,
+      ackNo ?? (0 as SeqNumber),
+      flags,
+      0,
+      null,
+    );
+    this.counters.rstSent++;
   }
 
   private sendRaw(
