@@ -200,11 +200,12 @@ export class DataPath {
     const tcp = this.tables.protocol.at(s.flowId);
     const bufs = this.tables.buffers.at(s.flowId);
     const res = this.res;
-    protocolRx(s, tcp, this.protoCfg, bufs.rxSize, bufs.txSize, this.tsNow(), res);
+    const ts = this.tsNow(); // one clock read per segment
+    protocolRx(s, tcp, this.protoCfg, bufs.rxSize, bufs.txSize, ts, res);
     c.protocolRx++;
     if (res.dropReason !== DataPathDrop.None) c.protocolDrops[res.dropReason]!++;
     const cc = this.tables.cc.at(s.flowId);
-    updateCcCounters(cc, res, this.tsNow());
+    updateCcCounters(cc, res, ts);
     if ((res.actions & A.Retransmitted) !== 0) c.fastRetransmits++;
     // DMA: payload into the host RX ring (two copies when it wraps), before notifying.
     if ((res.actions & A.DmaPayload) !== 0) {
