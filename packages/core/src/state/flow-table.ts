@@ -188,23 +188,15 @@ export class FlowTable {
     }
     const lip = localIp >>> 0;
     const rip = remoteIp >>> 0;
-    const ports = (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0;
-    const h = hash4(lip, rip, localPort, remotePort);
-    this.lastHash = h;
-    const w = this.words;
-    let i = h & this.mask;
-    let probe = 1;
-    for (;;) {
-      const base = HEADER_WORDS + i * SLOT_WORDS;
-      if (w[base + 3] === 0) break;
-      if (w[base] === lip && w[base + 1] === rip && w[base + 2] === ports) {
-        c.duplicate++;
-        return false;
-      }
-      i = (i + 1) & this.mask;
-      probe++;
+    const ports = packPorts(localPort, remotePort);
+    const found = this.find(lip, rip, ports);
+    if (found >= 0) {
+      c.duplicate++;
+      return false;
     }
-    if (probe > c.maxProbe) c.maxProbe = probe;
+    const i = ~found;
+    const w = this.words;
+    if (this.probeLength > c.maxProbe) c.maxProbe = this.probeLength;
     // The duplicate check above walks the run first: a full table must still say "duplicate"
     // for an installed tuple rather than "full".
     if (w[H_SIZE]! >= this.maxEntries) {
@@ -223,51 +215,27 @@ export class FlowTable {
 
   /** The flow id of the 4-tuple, or -1. Sets `lastHash` either way. */
   lookup(localIp: number, remoteIp: number, localPort: number, remotePort: number): number {
-    const lip = localIp >>> 0;
-    const rip = remoteIp >>> 0;
-    const ports = (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0;
-    const h = hash4(lip, rip, localPort, remotePort);
-    this.lastHash = h;
-    const w = this.words;
-    let i = h & this.mask;
-    let probe = 1;
-    for (;;) {
-      const base = HEADER_WORDS + i * SLOT_WORDS;
-      const tag = w[base + 3]!;
-      if (tag === 0) {
-        this._counters.misses++;
-        if (probe > this._counters.maxProbe) this._counters.maxProbe = probe;
-        return -1;
-      }
-      if (w[base] === lip && w[base + 1] === rip && w[base + 2] === ports) {
-        this._counters.hits++;
-        if (probe > this._counters.maxProbe) this._counters.maxProbe = probe;
-        return tag - 1;
-      }
-      i = (i + 1) & this.mask;
-      probe++;
+    const found = this.find(localIp >>> 0, remoteIp >>> 0, packPorts(localPort, remotePort));
+    const c = this._counters;
+    if (this.probeLength > c.maxProbe) c.maxProbe = this.probeLength;
+    if (found < 0) {
+      c.misses++;
+      return -1;
     }
+    c.hits++;
+    return this.words[HEADER_WORDS + found * SLOT_WORDS + 3]! - 1;
   }
 
   /** Uninstalls the 4-tuple; false (counted `removeMiss`) when it was not installed. */
   remove(localIp: number, remoteIp: number, localPort: number, remotePort: number): boolean {
-    const lip = localIp >>> 0;
-    const rip = remoteIp >>> 0;
-    const ports = (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0;
-    const h = hash4(lip, rip, localPort, remotePort);
-    this.lastHash = h;
+    const found = this.find(localIp >>> 0, remoteIp >>> 0, packPorts(localPort, remotePort));
+    if (found < 0) {
+      this._counters.removeMiss++;
+      return false;
+    }
     const w = this.words;
     const mask = this.mask;
-    let i = h & mask;
-    for (;;) {
-      const base = HEADER_WORDS + i * SLOT_WORDS;
-      if (w[base + 3] === 0) {
-        this._counters.removeMiss++;
-        return false;
-      }
-      if (w[base] === lip && w[base + 1] === rip && w[base + 2] === ports) break;
-      i = (i + 1) & mask;
-    }
+    const i = found;
     // Backward shift (Algorithm R): walk the rest of the run; an entry whose home slot is not
     // cyclically in (hole, j] would become unreachable past the hole, so it moves into the hole.
     let hole = i;
@@ -297,6 +265,34 @@ export class FlowTable {
     return true;
   }
 
+  /** Slots walked by the last `find` (for the `maxProbe` gauge). */
+  private probeLength = 0;
+
+  /**
+   * Linear probe from the tuple's home slot: the slot holding it, or `~slot` of the empty slot
+   * that ends its run (where an insert goes). Sets `lastHash` and `probeLength`.
+   */
+  private find(lip: number, rip: number, ports: number): number {
+    const h = hash4(lip, rip, ports >>> 16, ports & 0xffff);
+    this.lastHash = h;
+    const w = this.words;
+    let i = h & this.mask;
+    let probe = 1;
+    for (;;) {
+      const base = HEADER_WORDS + i * SLOT_WORDS;
+      if (w[base + 3] === 0) {
+        this.probeLength = probe;
+        return ~i;
+      }
+      if (w[base] === lip && w[base + 1] === rip && w[base + 2] === ports) {
+        this.probeLength = probe;
+        return i;
+      }
+      i = (i + 1) & this.mask;
+      probe++;
+    }
+  }
+
   /** Removes every flow (control plane reset). */
   clear(): void {
     this.words.fill(0, HEADER_WORDS);
@@ -313,4 +309,9 @@ function checkCapacity(capacity: number): void {
   ) {
     throw new RangeError(`flow table: capacity ${capacity} must be a power of two from 2 to 2^28`);
   }
+}
+
+/** Local port in the high half, remote port in the low half, as slots store them. */
+function packPorts(localPort: number, remotePort: number): number {
+  return (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0;
 }
