@@ -14,7 +14,7 @@ import type { DmaEngine } from '../hw/dma-engine.js';
 import type { MemoryTiers } from '../hw/memory-tiers.js';
 import type { NicPort } from '../hw/nic-port.js';
 import { PacketBuffer, PacketPool } from '../hw/packet-buffer.js';
-import { FlowFlag, FlowStateTables } from '../state/flow-records.js';
+import { FlowFlag, FlowStateTables, type BuffersRecord, type ProtocolRecord } from '../state/flow-records.js';
 import { FlowTable } from '../state/flow-table.js';
 import { ContextQueue, CONTEXT_ENTRY_WORDS, Notification, Request } from '../pipeline/context-queue.js';
 import { dmaFromRing, dmaToRing } from '../pipeline/dma.js';
@@ -225,14 +225,17 @@ export class DataPath {
       } else c.dmaToHostBytes += res.payloadCopy;
     }
     this.drainDma();
-    this.applyCommon(s.flowId, res);
+    this.applyCommon(tcp, bufs, res);
   }
 
-  /** Effects shared by every protocol entry point: notifications, ACKs, scheduling. */
-  private applyCommon(flowId: number, res: ProtocolResult): void {
+  /**
+   * Effects shared by every protocol entry point: notifications, ACKs, scheduling. Takes the
+   * cursors the caller already points at the flow (no second record access per packet).
+   */
+  private applyCommon(tcp: ProtocolRecord, bufs: BuffersRecord, res: ProtocolResult): void {
     const a = res.actions;
     if (a === 0) return;
-    const bufs = this.tables.buffers.at(flowId);
+    const flowId = tcp.flowId;
     if ((a & A.NotifyRx) !== 0 && res.rxBytes > 0)
       this.notify(bufs.context, Notification.RxData, bufs.opaque, res.rxBytes);
     if ((a & A.NotifyTxFreed) !== 0)
@@ -243,7 +246,7 @@ export class DataPath {
     }
     if ((a & A.FinAcked) !== 0) this.flowEvents.push(FlowEvent.FinAcked, flowId);
     if ((a & A.FinRepeated) !== 0) this.flowEvents.push(FlowEvent.FinRepeated, flowId);
-    if ((a & A.SendAck) !== 0) this.emitAck(flowId, res);
+    if ((a & A.SendAck) !== 0) this.emitAck(tcp, res);
     if ((a & A.TxReady) !== 0) this.qm.activate(flowId, QM_READY);
   }
 
@@ -256,13 +259,12 @@ export class DataPath {
     if (!q || !q.notifications.tryPush(note)) this.counters.notificationsDropped++;
   }
 
-  private emitAck(flowId: number, res: ProtocolResult): void {
+  private emitAck(tcp: ProtocolRecord, res: ProtocolResult): void {
     const frame = this.txSlot();
     if (frame === null) return;
-    const tcp = this.tables.protocol.at(flowId);
     const ts = tcp.has(FlowFlag.Timestamps);
     const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
-    const id = this.tables.identity.at(flowId);
+    const id = this.tables.identity.at(tcp.flowId);
     frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, this.tsNow(), 0);
     this.txCount++;
     this.counters.acksSent++;
@@ -342,19 +344,20 @@ export class DataPath {
   /** One request through the protocol stage (also the control plane's direct entry). */
   applyRequest(kind: Request, flowId: number, n: number): void {
     const tcp = this.tables.protocol.at(flowId);
+    const bufs = this.tables.buffers.at(flowId);
     const res = this.res;
     switch (kind) {
       case Request.TxAppended:
         protocolTxAppended(tcp, n, res);
         break;
       case Request.RxConsumed:
-        protocolRxConsumed(tcp, this.protoCfg, this.tables.buffers.at(flowId).rxSize, n, res);
+        protocolRxConsumed(tcp, this.protoCfg, bufs.rxSize, n, res);
         break;
       case Request.Close:
         protocolClose(tcp, res);
         break;
       case Request.Retransmit:
-        protocolRetransmit(tcp, this.tables.buffers.at(flowId).txSize, res);
+        protocolRetransmit(tcp, bufs.txSize, res);
         if ((res.actions & A.Retransmitted) !== 0) this.counters.timeoutRetransmits++;
         break;
       case Request.PersistProbe:
@@ -367,7 +370,7 @@ export class DataPath {
         this.counters.badRequests++;
         return;
     }
-    this.applyCommon(flowId, res);
+    this.applyCommon(tcp, bufs, res);
   }
 
   // ---------------------------------------------------------------- transmit
