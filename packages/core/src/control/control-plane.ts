@@ -687,38 +687,25 @@ export class ControlPlane {
   // ------------------------------------------------------------------ handshake segments
 
   private sendSyn(c: Connection): void {
-    const o = this.synOptions(c, true);
     // RFC 3168 6.1.1: an ECN-setup SYN carries ECE and CWR.
-    const ecnFlags = this.opts.ecn ? TcpFlag.ECE | TcpFlag.CWR : 0;
-    this.sendRaw(
-      c.localPort,
-      c.remoteIp,
-      c.remotePort,
-      c.remoteMac,
-      c.iss,
+    this.sendHandshake(
+      c,
+      true,
       0 as SeqNumber,
-      TcpFlag.SYN | ecnFlags,
-      Math.min(MAX_WINDOW, this.opts.rxBufferBytes),
-      o,
+      TcpFlag.SYN | (this.opts.ecn ? TcpFlag.ECE | TcpFlag.CWR : 0),
     );
-    this.armSynTimer(c, () => this.sendSyn(c));
   }
 
   private sendSynAck(c: Connection): void {
-    const o = this.synOptions(c, false);
-    const ecnFlags = c.ecn ? TcpFlag.ECE : 0;
-    this.sendRaw(
-      c.localPort,
-      c.remoteIp,
-      c.remotePort,
-      c.remoteMac,
-      c.iss,
-      seq.add(c.irs, 1),
-      TcpFlag.SYN | TcpFlag.ACK | ecnFlags,
-      Math.min(MAX_WINDOW, this.opts.rxBufferBytes),
-      o,
-    );
-    this.armSynTimer(c, () => this.sendSynAck(c));
+    this.sendHandshake(c, false, seq.add(c.irs, 1), TcpFlag.SYN | TcpFlag.ACK | (c.ecn ? TcpFlag.ECE : 0));
+  }
+
+  /** A SYN or SYN-ACK with our options (RFC 7323 2.2: its window is never scaled), retransmitted until answered. */
+  private sendHandshake(c: Connection, active: boolean, ack: SeqNumber, flags: number): void {
+    const o = this.synOptions(c, active);
+    const window = Math.min(MAX_WINDOW, this.opts.rxBufferBytes);
+    this.sendRaw(c.localPort, c.remoteIp, c.remotePort, c.remoteMac, c.iss, ack, flags, window, o);
+    this.armSynTimer(c, () => this.sendHandshake(c, active, ack, flags));
   }
 
   /** RFC 6298 2.1 / 5.5: SYN retransmission with exponential back-off, then ETIMEDOUT. */
