@@ -13,7 +13,15 @@ import { TcpStack, type TcpStackOptions } from '../runtime/tcp-stack.js';
 import { ManualClock } from '../util/manual-clock.js';
 import { ArpOp, ArpPacket } from '../wire/arp.js';
 import { WireError } from '../wire/drop-reason.js';
-import { emitArpFrame, emitTcpFrame, L4Kind, ParsedFrame, parseFrame, TcpFrameTemplate, tcpFrameHeaderLength } from '../wire/frame.js';
+import {
+  emitArpFrame,
+  emitTcpFrame,
+  L4Kind,
+  ParsedFrame,
+  parseFrame,
+  TcpFrameTemplate,
+  tcpFrameHeaderLength,
+} from '../wire/frame.js';
 import { Ecn, ipv4FromString } from '../wire/ipv4.js';
 import type { SeqNumber } from '../wire/seq.js';
 import { TcpFlag } from '../wire/tcp.js';
@@ -187,7 +195,8 @@ export class SegmentKit {
   /** Takes exactly one sent segment; throws with the list when there are more or none. */
   one(): SentSegment {
     const s = this.sent();
-    if (s.length !== 1) throw new Error(`expected one segment, got ${s.length}: ${s.map(describeSegment).join(', ')}`);
+    if (s.length !== 1)
+      throw new Error(`expected one segment, got ${s.length}: ${s.map(describeSegment).join(', ')}`);
     return s[0]!;
   }
 
@@ -196,7 +205,8 @@ export class SegmentKit {
     const p = this.parsed;
     for (let i = 0; i < n; i++) {
       const f = this.rxBufs[i]!;
-      if (parseFrame(f.data, 0, f.length, p) !== WireError.None) throw new Error('stack sent a malformed frame');
+      if (parseFrame(f.data, 0, f.length, p) !== WireError.None)
+        throw new Error('stack sent a malformed frame');
       if (p.l4 === L4Kind.Arp) {
         if (p.arp.op === ArpOp.Request && p.arp.targetIp === this.peerIp) {
           this.arpRequests++;
@@ -269,7 +279,10 @@ export function describeSegment(s: SentSegment): string {
 }
 
 /** Only the fields a spec usually asserts: flags, seq, ack (and window when asked). */
-export function fields(s: SentSegment, withWindow = false): { flags: number; seq: number; ack: number; window?: number; len: number } {
+export function fields(
+  s: SentSegment,
+  withWindow = false,
+): { flags: number; seq: number; ack: number; window?: number; len: number } {
   return withWindow
     ? { flags: s.flags, seq: s.seq, ack: s.ack, window: s.window, len: s.payload.length }
     : { flags: s.flags, seq: s.seq, ack: s.ack, len: s.payload.length };
