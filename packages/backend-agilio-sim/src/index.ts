@@ -1,2 +1,3 @@
 export * from './descriptor.js';
 export * from './module.js';
+export * from './backend.js';

@@ -1,1 +1,3 @@
-export {};
+// @flextoe/sockets: the application side of FlexTOE-TS.
+export * from './backends.js';
+export * from './virtual-network.js';

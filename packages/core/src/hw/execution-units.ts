@@ -35,3 +35,16 @@ export interface ExecutionUnits {
   place(graph: import('../pipeline/stage-graph.js').StageGraph): readonly StagePlacement[];
 }
 export const ExecutionUnits = Symbol.for('flextoe.hw.ExecutionUnits');
+
+/**
+ * Told where the data path is, one work item at a time, so a simulated backend can charge each
+ * stage's cycles (and the memory accesses `MemoryTiers.recordAccess` reports in between) to the
+ * core that stage instance runs on. The inline runner and x86 leave it unset. Must not allocate.
+ */
+export interface StageProbe {
+  /** The work item now runs `stage`; `flowId` is its flow (-1 before the flow is known). */
+  enter(stage: StageKind, flowId: number): void;
+  /** The work item is finished: every stage it needed has run. */
+  itemDone(): void;
+}
+export const StageProbe = Symbol.for('flextoe.hw.StageProbe');

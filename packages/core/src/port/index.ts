@@ -5,3 +5,4 @@ export * from './capturing-port.js';
 export * from './pcap-writer.js';
 export * from './null-port.js';
 export { wireTimeNs, ETHERNET_WIRE_OVERHEAD_BYTES } from './wire-time.js';
+export * from './virtual-wires.js';

@@ -10,6 +10,7 @@
  * replicated stages run in parallel on a backend's cores; here they simply arrive in order.
  */
 import type { Clock } from '../hw/clock.js';
+import type { StageProbe } from '../hw/execution-units.js';
 import type { DmaEngine } from '../hw/dma-engine.js';
 import type { MemoryTiers } from '../hw/memory-tiers.js';
 import type { NicPort } from '../hw/nic-port.js';
@@ -110,6 +111,8 @@ export class DataPath {
   private readonly reqScratch = new Uint32Array(CONTEXT_ENTRY_WORDS);
   private readonly note = new Uint32Array(CONTEXT_ENTRY_WORDS);
   private readonly dmaDone = new Uint32Array(256);
+  /** Where a simulated backend hears which stage runs (null: nobody is charging time). */
+  private probe: StageProbe | null = null;
 
   constructor(
     readonly opts: DataPathOptions,
@@ -151,6 +154,11 @@ export class DataPath {
     return Math.floor(this.clock.now() / 1000) >>> 0;
   }
 
+  /** A simulated backend's stage probe (see `StageProbe`); null removes it. */
+  setStageProbe(probe: StageProbe | null): void {
+    this.probe = probe;
+  }
+
   addContext(entries: number): ContextQueue {
     const q = new ContextQueue(this.contexts.length, entries);
     this.contexts.push(q);
@@ -164,13 +172,16 @@ export class DataPath {
     const n = this.port.rxBurst(this.rxBufs, this.rxBufs.length);
     if (n === 0) return 0;
     const c = this.counters;
+    const probe = this.probe;
     let item = 0;
     // Pre-processing (replicated stage): summaries get per-group ingress sequence numbers.
     for (let i = 0; i < n; i++) {
       const frame = this.rxBufs[i]!;
       c.rxFrames++;
       const s = this.summaries[item]!;
+      if (probe !== null) probe.enter('pre', -1);
       const v = preprocess(frame, this.pre, s);
+      if (v !== PreVerdict.DataPath && probe !== null) probe.itemDone();
       if (v === PreVerdict.DataPath) {
         s.ingressSeq = this.ingressSeq.next(s.group);
         if (!this.reorder[s.group]!.insert(s.ingressSeq, item)) {
@@ -201,6 +212,8 @@ export class DataPath {
     const bufs = this.tables.buffers.at(s.flowId);
     const res = this.res;
     const ts = this.tsNow(); // one clock read per segment
+    const probe = this.probe;
+    if (probe !== null) probe.enter('protocol', s.flowId);
     protocolRx(s, tcp, this.protoCfg, bufs.rxSize, bufs.txSize, ts, res);
     c.protocolRx++;
     if (res.dropReason !== DataPathDrop.None) c.protocolDrops[res.dropReason]!++;
@@ -209,6 +222,7 @@ export class DataPath {
     if ((res.actions & A.Retransmitted) !== 0) c.fastRetransmits++;
     // DMA: payload into the host RX ring (two copies when it wraps), before notifying.
     if ((res.actions & A.DmaPayload) !== 0) {
+      if (probe !== null) probe.enter('dma', s.flowId);
       const ring = this.rxRings[s.flowId]!;
       if (
         dmaToRing(
@@ -226,6 +240,7 @@ export class DataPath {
     }
     this.drainDma();
     this.applyCommon(tcp, bufs, res);
+    if (probe !== null) probe.itemDone();
   }
 
   /**
@@ -251,6 +266,7 @@ export class DataPath {
   }
 
   private notify(context: number, kind: Notification, opaque: number, n: number): void {
+    if (this.probe !== null) this.probe.enter('ctxq', -1);
     const q = this.contexts[context];
     const note = this.note;
     note[0] = kind;
@@ -262,6 +278,7 @@ export class DataPath {
   private emitAck(tcp: ProtocolRecord, res: ProtocolResult): void {
     const frame = this.txSlot();
     if (frame === null) return;
+    if (this.probe !== null) this.probe.enter('post', tcp.flowId);
     const ts = tcp.has(FlowFlag.Timestamps);
     const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
     const id = this.tables.identity.at(tcp.flowId);
@@ -346,6 +363,7 @@ export class DataPath {
     const tcp = this.tables.protocol.at(flowId);
     const bufs = this.tables.buffers.at(flowId);
     const res = this.res;
+    if (this.probe !== null) this.probe.enter('protocol', flowId);
     switch (kind) {
       case Request.TxAppended:
         protocolTxAppended(tcp, n, res);
@@ -368,9 +386,11 @@ export class DataPath {
         break;
       default:
         this.counters.badRequests++;
+        if (this.probe !== null) this.probe.itemDone();
         return;
     }
     this.applyCommon(tcp, bufs, res);
+    if (this.probe !== null) this.probe.itemDone();
   }
 
   // ---------------------------------------------------------------- transmit
@@ -380,9 +400,15 @@ export class DataPath {
     const now = this.clock.now();
     let sent = 0;
     const res = this.res;
+    const probe = this.probe;
     while (sent < this.txBufs.length) {
+      if (probe !== null) probe.enter('qm', -1);
       const flowId = this.qm.poll(now);
-      if (flowId < 0) break;
+      if (flowId < 0) {
+        if (probe !== null) probe.itemDone();
+        break;
+      }
+      if (probe !== null) probe.enter('protocol', flowId);
       const tcp = this.tables.protocol.at(flowId);
       const bufs = this.tables.buffers.at(flowId);
       const cc = this.tables.cc.at(flowId);
@@ -390,6 +416,7 @@ export class DataPath {
       if ((res.actions & A.TxSegment) === 0) {
         this.qm.returnCredit();
         this.qm.deactivate(flowId);
+        if (probe !== null) probe.itemDone();
         continue;
       }
       const frame = this.txSlot();
@@ -398,17 +425,20 @@ export class DataPath {
         // recovered by TCP. Put the flow back in line (every poll ends in sent or deactivate).
         this.qm.returnCredit();
         this.qm.sent(flowId, 0, now);
+        if (probe !== null) probe.itemDone();
         break;
       }
       const ts = tcp.has(FlowFlag.Timestamps);
       const off = payloadOffset(this.post, ts);
       if (res.txLength > 0) {
+        if (probe !== null) probe.enter('dma', flowId);
         if (
           dmaFromRing(this.dma, this.txRings[flowId]!, res.txPos, frame.data, off, res.txLength, flowId) < 0
         ) {
           this.counters.dmaRefused++;
         } else this.counters.dmaFromHostBytes += res.txLength;
       }
+      if (probe !== null) probe.enter('post', flowId);
       const id = this.tables.identity.at(flowId);
       frame.length = buildSegment(
         this.post,
@@ -428,6 +458,7 @@ export class DataPath {
       this.qm.sent(flowId, res.txLength, now);
       if ((res.actions & A.TxReady) === 0) this.qm.deactivate(flowId);
       else this.qm.activate(flowId, QM_READY);
+      if (probe !== null) probe.itemDone();
       sent++;
     }
     this.drainDma();

@@ -18,6 +18,7 @@ import { Connection, type ConnectionHandlers, type ConnectionHost } from './conn
 import { DataPath } from './data-path.js';
 import type { DataPathStats } from './counters.js';
 import type { ControlPlaneCounters } from '../control/control-plane.js';
+import type { StackApi } from './stack-api.js';
 
 /** The hardware a stack runs on (what a backend's container module provides). */
 export interface StackHardware {
@@ -84,7 +85,7 @@ export interface StackStats {
   connections: number;
 }
 
-export class TcpStack implements ConnectionHost {
+export class TcpStack implements ConnectionHost, StackApi {
   readonly dataPath: DataPath;
   readonly control: ControlPlane;
   readonly context: ContextQueue;
