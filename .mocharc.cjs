@@ -5,7 +5,7 @@
 process.env.TSX_TSCONFIG_PATH ??= require('node:path').join(__dirname, 'tsconfig.base.json');
 
 module.exports = {
-  'node-option': ['import=tsx', 'conditions=source'],
+  'node-option': ['import=tsx/esm', 'conditions=source'],
   spec: ['packages/*/src/**/*.spec.ts', 'bench/src/**/*.spec.ts', 'test/**/*.test.ts'],
   ignore: ['**/node_modules/**', '**/dist/**'],
   timeout: 120000,

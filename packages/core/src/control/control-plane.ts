@@ -326,7 +326,7 @@ export class ControlPlane {
         this.synReceived(c, p, frame);
         return;
       default:
-        this.synchronized(c, p);
+        this.synchronized(c, p, frame);
     }
   }
 
@@ -453,7 +453,7 @@ export class ControlPlane {
   }
 
   /** Segments with SYN/RST for a connection whose flow is on the NIC. */
-  private synchronized(c: Connection, p: ParsedFrame): void {
+  private synchronized(c: Connection, p: ParsedFrame, frame: PacketBuffer): void {
     const t = p.tcp;
     if (c.flowId < 0) return;
     const tcp = this.dp.tables.protocol.at(c.flowId);
@@ -475,7 +475,11 @@ export class ControlPlane {
     if ((t.flags & TcpFlag.SYN) !== 0) {
       // RFC 5961 4.2: any SYN on a synchronized connection gets a challenge ACK.
       this.challengeAck(c);
+      return;
     }
+    // A segment handed over before its flow was installed (it followed the handshake's last
+    // ACK in the same receive burst): the flow exists now, so the data path takes it.
+    this.dp.reinject(frame);
   }
 
   private challengeAck(c: Connection): void {

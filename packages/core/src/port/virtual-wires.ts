@@ -36,8 +36,17 @@ interface WireEntry {
   attached: number;
 }
 
-const wires = new Map<string, WireEntry>();
-let wireCounter = 0;
+/**
+ * Process-wide, not module-wide: an application that ends up with two copies of
+ * `@flextoe/core` (a CommonJS and an ESM instance, or two installed versions) must still see one
+ * set of wires, or stacks on "the same" wire would silently never meet.
+ */
+const REGISTRY = Symbol.for('flextoe.port.virtualWires');
+type Registry = { wires: Map<string, WireEntry>; counter: number };
+const registry: Registry =
+  ((globalThis as Record<symbol, unknown>)[REGISTRY] as Registry | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[REGISTRY] = { wires: new Map(), counter: 0 } as Registry);
+const wires = registry.wires;
 
 function checkOptions(o: VirtualWireOptions): void {
   for (const key of ['loss', 'duplicate', 'reorder', 'corrupt'] as const) {
@@ -56,7 +65,7 @@ function checkOptions(o: VirtualWireOptions): void {
 /** Registers a new wire; returns its name for port configs. */
 export function registerVirtualWire(options: VirtualWireOptions = {}, name?: string): string {
   checkOptions(options);
-  const wireName = name ?? `wire-${++wireCounter}`;
+  const wireName = name ?? `wire-${++registry.counter}`;
   if (wires.has(wireName)) throw new Error(`virtual wire "${wireName}" already exists`);
   wires.set(wireName, { options: { ...options }, network: null, clock: null, attached: 0 });
   return wireName;

@@ -161,7 +161,16 @@ export class TcpStack implements ConnectionHost, StackApi {
       },
       this.dataPath,
       hw.clock,
-      hw.timers,
+      // A control-plane timer (RTO, persist, delayed ACK, CC tick) changes NIC state that only
+      // the next poll round acts on: every timer that fires kicks the poll loop.
+      {
+        schedule: (delayNs, fn) =>
+          hw.timers.schedule(delayNs, () => {
+            fn();
+            this.kick();
+          }),
+        cancel: (handle) => hw.timers.cancel(handle),
+      },
       this,
     );
   }
@@ -203,6 +212,9 @@ export class TcpStack implements ConnectionHost, StackApi {
   }
 
   shutdown(c: Connection): void {
+    // The FIN goes after every byte already appended (RFC 9293 3.10.4): the control plane
+    // applies Close directly, so first drain the appends still queued in the context queue.
+    this.dataPath.pollRequests();
     this.control.shutdown(c);
     this.kick();
   }
