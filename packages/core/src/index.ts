@@ -25,6 +25,7 @@ export * from './control/control-plane.js';
 export * from './runtime/connection.js';
 export * from './runtime/counters.js';
 export * from './runtime/data-path.js';
+export * from './runtime/data-path-api.js';
 export * from './runtime/heap-memory.js';
 export * from './runtime/tcp-stack.js';
 export * from './runtime/stack-api.js';

@@ -24,8 +24,9 @@ import { TcpOptionFlag, TcpOptions, TCP_MAX_WINDOW_SCALE } from '../wire/tcp-opt
 import { LinkHeader } from '../wire/vlan.js';
 import { Request } from '../pipeline/context-queue.js';
 import { FlowFlag } from '../state/flow-records.js';
-import type { DataPath } from '../runtime/data-path.js';
+import type { DataPathApi } from '../runtime/data-path-api.js';
 import { FlowEvent } from '../runtime/data-path.js';
+import { hash4 } from '../state/flow-table.js';
 import { Connection, type ConnectionHandlers } from '../runtime/connection.js';
 import { ArpCache } from './arp-cache.js';
 import {
@@ -119,7 +120,7 @@ export class ControlPlane {
 
   constructor(
     readonly opts: ControlPlaneOptions,
-    readonly dp: DataPath,
+    readonly dp: DataPathApi,
     readonly clock: Clock,
     readonly timers: Timers,
     readonly host: import('../runtime/connection.js').ConnectionHost,
@@ -500,7 +501,11 @@ export class ControlPlane {
 
   // ------------------------------------------------------------------ install / establish / finish
 
-  /** Installs the flow on the NIC (FlexTOE: the host writes the flow's state). */
+  /**
+   * Installs the flow on the NIC (FlexTOE: the host writes the flow's state). The records are
+   * written first and the flow made visible last (`installFlow`), so a data path on another
+   * thread never sees a half-written flow.
+   */
   private install(c: Connection, peerSeq: SeqNumber, ack: SeqNumber, windowScaled = false): boolean {
     const flowId = this.freeFlows.pop();
     if (flowId === undefined) {
@@ -510,19 +515,10 @@ export class ControlPlane {
     }
     const dp = this.dp;
     const o = this.opts;
-    c.flowId = flowId;
-    c.rxRing = this.allocRing(o.rxBufferBytes);
-    c.txRing = this.allocRing(o.txBufferBytes);
-    dp.rxRings[flowId] = c.rxRing;
-    dp.txRings[flowId] = c.txRing;
-    if (!dp.flowTable.insert(o.localIp, c.remoteIp, c.localPort, c.remotePort, flowId)) {
-      this.freeFlows.push(flowId);
-      c.flowId = -1;
-      this.counters.flowTableFull++;
-      this.abort(c, new TcpError('ENOBUFS', 'NIC flow table full'));
-      return false;
-    }
-    const group = dp.flowTable.lastHash % dp.opts.flowGroups;
+    const rxRing = this.allocRing(o.rxBufferBytes);
+    const txRing = this.allocRing(o.txBufferBytes);
+    // FlexTOE: flow group = flow hash mod G (the hash the NIC's flow table uses).
+    const group = hash4(o.localIp, c.remoteIp, c.localPort, c.remotePort) % dp.opts.flowGroups;
     dp.tables.identity
       .at(flowId)
       .write(o.localIp, c.remoteIp, c.localPort, c.remotePort, dp.port.mac, c.remoteMac, group);
@@ -543,13 +539,24 @@ export class ControlPlane {
     tcp.rcvNxt = seq.add(c.irs, 1);
     tcp.rxAvail = o.rxBufferBytes;
     tcp.tsRecent = c.peerTsVal;
-    dp.ooo.clear(tcp);
     const cc = dp.tables.cc.at(flowId);
     cc.clear();
     c.ccAlg = createCongestionControl(o.cc, { maxCwndBytes: o.txBufferBytes });
     c.cc = createCcFlowState();
     const mss = this.effectiveMss(c);
     c.ccAlg.init(c.cc, mss);
+    if (!dp.installFlow(flowId, o.localIp, c.remoteIp, c.localPort, c.remotePort, rxRing, txRing)) {
+      dp.tables.protocol.at(flowId).clear();
+      this.freeFlows.push(flowId);
+      this.releaseRing(rxRing);
+      this.releaseRing(txRing);
+      this.counters.flowTableFull++;
+      this.abort(c, new TcpError('ENOBUFS', 'NIC flow table full'));
+      return false;
+    }
+    c.flowId = flowId;
+    c.rxRing = rxRing;
+    c.txRing = txRing;
     this.applyCc(c);
     c.rto = new RtoEstimator({ minRtoUs: o.minRtoNs / 1000 });
     c.lastCcNs = this.clock.now();
@@ -581,6 +588,17 @@ export class ControlPlane {
   }
 
   private handleFlowEvent(ev: FlowEvent, flowId: number): void {
+    if (ev === FlowEvent.FlowRemoved) {
+      // The data path no longer touches the slot or the rings: reuse them.
+      const rings = this.removing.get(flowId);
+      this.removing.delete(flowId);
+      if (rings) {
+        this.releaseRing(rings[0]);
+        this.releaseRing(rings[1]);
+      }
+      this.freeFlows.push(flowId);
+      return;
+    }
     const c = this.byFlow(flowId);
     if (!c) return;
     if (ev === FlowEvent.FinRepeated) {
@@ -628,11 +646,10 @@ export class ControlPlane {
     this.connections.delete(connKey(c.remoteIp, c.remotePort, c.localPort));
     this.byId.delete(c.id);
     if (c.flowId >= 0) {
+      // Slot and rings are reused once the data path confirms (FlowEvent.FlowRemoved).
+      this.removing.set(c.flowId, [c.rxRing, c.txRing]);
       this.dp.removeFlow(c.flowId);
-      this.freeFlows.push(c.flowId);
       c.flowId = -1;
-      this.releaseRing(c.rxRing);
-      this.releaseRing(c.txRing);
     }
     this.counters.connectionsClosed++;
     c.closeError = err;
@@ -645,6 +662,8 @@ export class ControlPlane {
   }
 
   readonly byId = new Map<number, Connection>();
+  /** Host rings of flows removed from the data path and not yet confirmed, by flow id. */
+  private readonly removing = new Map<number, [Uint8Array, Uint8Array]>();
 
   private newConnection(localPort: number, remoteIp: number, remotePort: number): Connection {
     const c = new Connection(
@@ -914,7 +933,7 @@ export class ControlPlane {
     cc.cwnd = st.cwndBytes > 0 ? Math.max(st.cwndBytes, this.effectiveMss(c)) >>> 0 : 0;
     const nsPerByte = st.rateBps > 0 ? 1e9 / st.rateBps : 0;
     cc.nsPerByte = nsPerByte;
-    this.dp.qm.setRate(c.flowId, nsPerByte);
+    this.dp.setRate(c.flowId, nsPerByte);
   }
 }
 

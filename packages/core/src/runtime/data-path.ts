@@ -45,6 +45,7 @@ import { DataPathDrop, ProtocolAction as A, ProtocolResult, RxSummary } from '..
 import { WIRE_ERROR_COUNT } from '../wire/drop-reason.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { DataPathCounters, type DataPathStats } from './counters.js';
+import type { DataPathApi } from './data-path-api.js';
 
 export interface DataPathOptions {
   readonly localIp: number;
@@ -73,13 +74,15 @@ export enum FlowEvent {
   FinAcked = 2,
   /** The peer retransmitted its FIN (our ACK of it was lost). */
   FinRepeated = 3,
+  /** `removeFlow` took effect: the flow's slot and host rings may be reused. */
+  FlowRemoved = 4,
 }
 
 const WORK_POOL = 256;
 /** Bytes-ready we report to the queue manager: the protocol stage decides the real amount. */
 const QM_READY = 0x3fffffff;
 
-export class DataPath {
+export class DataPath implements DataPathApi {
   readonly tables: FlowStateTables;
   readonly flowTable: FlowTable;
   readonly ooo: OooIntervals;
@@ -482,6 +485,27 @@ export class DataPath {
     return this.tables.protocol.at(flowId).has(FlowFlag.Valid);
   }
 
+  /** Flow table entry and host rings for a flow whose records the control plane wrote. */
+  installFlow(
+    flowId: number,
+    localIp: number,
+    remoteIp: number,
+    localPort: number,
+    remotePort: number,
+    rxRing: Uint8Array,
+    txRing: Uint8Array,
+  ): boolean {
+    if (!this.flowTable.insert(localIp, remoteIp, localPort, remotePort, flowId)) return false;
+    this.rxRings[flowId] = rxRing;
+    this.txRings[flowId] = txRing;
+    this.ooo.clear(this.tables.protocol.at(flowId));
+    return true;
+  }
+
+  setRate(flowId: number, nsPerByte: number): void {
+    this.qm.setRate(flowId, nsPerByte);
+  }
+
   removeFlow(flowId: number): void {
     const id = this.tables.identity.at(flowId);
     this.flowTable.remove(id.localIp, id.remoteIp, id.localPort, id.remotePort);
@@ -491,6 +515,7 @@ export class DataPath {
     this.qm.deactivate(flowId);
     this.rxRings[flowId] = null;
     this.txRings[flowId] = null;
+    this.flowEvents.push(FlowEvent.FlowRemoved, flowId);
   }
 
   /** Counters as a plain object by stage and reason. */
