@@ -60,7 +60,7 @@ describe('loadConfig', () => {
   });
 
   describe('precedence: flag > env > file > default', () => {
-    beforeEach(() => write('flextoe.config.json', { backend: 'bluefield-sim', timeMode: 'paced' }));
+    beforeEach(() => write('flextoe.config.json', { backend: 'bluefield-sim', timeMode: 'virtual' }));
 
     it('file beats default', () => {
       const r = load();
@@ -75,7 +75,7 @@ describe('loadConfig', () => {
       const r = load({ env: { FLEXTOE_BACKEND: 'agilio-sim' } });
       expect(r.config.backend).to.equal('agilio-sim');
       expect(r.source.backend).to.equal('env');
-      expect(r.config.timeMode).to.equal('paced'); // the rest of the file still applies
+      expect(r.config.timeMode).to.equal('virtual'); // the rest of the file still applies
     });
 
     it('flag beats env', () => {
@@ -98,7 +98,7 @@ describe('loadConfig', () => {
       const r = resolveConfig({ backend: 'x86' }, { env: { FLEXTOE_BACKEND: 'agilio-sim' }, cwd: dir });
       expect(r.config.backend).to.equal('x86');
       expect(r.source.backend).to.equal('object');
-      expect(r.config.timeMode).to.equal('paced');
+      expect(r.config.timeMode).to.equal('virtual');
     });
 
     it('an undefined field in the object does not hide lower layers', () => {

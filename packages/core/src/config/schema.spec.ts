@@ -21,6 +21,11 @@ describe('config schema', () => {
     expect(Object.keys(DEFAULT_CONFIG)).to.have.members([...CONFIG_KEYS]);
   });
 
+  it('runs simulated backends paced to the wall clock unless the config says virtual', () => {
+    expect(DEFAULT_CONFIG.timeMode).to.equal('paced');
+    expect(CONFIG_SCHEMA.properties.timeMode.default).to.equal('paced');
+  });
+
   it('freezes the defaults', () => {
     expect(Object.isFrozen(DEFAULT_CONFIG)).to.equal(true);
     expect(Object.isFrozen(DEFAULT_CONFIG.stack)).to.equal(true);

@@ -107,7 +107,9 @@ export const DEFAULT_CONFIG: Readonly<FlexToeConfig> = Object.freeze({
   backend: 'x86',
   port: Object.freeze({ driver: 'virtual' }),
   stack: DEFAULT_STACK,
-  timeMode: 'virtual',
+  // A simulated NIC follows the wall clock unless asked otherwise, so it can share a wire with
+  // real-time parties (x86, TAP); 'virtual' (as fast as the machine allows) is for benches.
+  timeMode: 'paced',
   x86: Object.freeze({}),
   agilioSim: Object.freeze({}),
   bluefieldSim: Object.freeze({}),

@@ -45,8 +45,10 @@ export interface MemoryTiers {
   /**
    * Records that the running stage read or wrote `bytes` of `region` (one bulk access, as an
    * NFP thread's CLS/EMEM read). Simulated backends charge the tier's latency to the current
-   * thread; real backends count. Must not allocate.
+   * thread; real backends count. `key` names the record (a flow id; -1 when a lookup found
+   * none) so a simulated cache (FlexTOE's LM/CLS flow-state caches) can tell a hit from a miss.
+   * Must not allocate.
    */
-  recordAccess(region: MemoryRegion, bytes: number, write: boolean): void;
+  recordAccess(region: MemoryRegion, bytes: number, write: boolean, key?: number): void;
 }
 export const MemoryTiers = Symbol.for('flextoe.hw.MemoryTiers');

@@ -254,8 +254,11 @@ export class TcpStack implements ConnectionHost, StackApi {
     return work;
   }
 
-  /** NIC notifications -> connection state -> application callbacks. */
-  private dispatchNotifications(): number {
+  /**
+   * NIC notifications -> connection state -> application callbacks. Protected: a simulated NIC
+   * releases notifications at their modelled time and dispatches them itself.
+   */
+  protected dispatchNotifications(): number {
     const ring = this.context.notifications;
     const note = this.note;
     let n = 0;

@@ -106,7 +106,7 @@ abstract class RecordCursor {
   at(flowId: number): this {
     this.flowId = flowId;
     this.base = flowId * (this.recordBytes >>> 2);
-    this.tiers?.recordAccess(this.region, this.recordBytes, this.writes);
+    this.tiers?.recordAccess(this.region, this.recordBytes, this.writes, flowId);
     return this;
   }
 

@@ -25,6 +25,8 @@
  * Nothing here allocates after construction; a full table is a counted `tableFull`, not a throw.
  */
 
+import type { MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
+
 const MAGIC = 0x464c_5754; // 'FLWT'
 const HEADER_WORDS = 4;
 const H_MAGIC = 0;
@@ -218,12 +220,25 @@ export class FlowTable {
     const found = this.find(localIp >>> 0, remoteIp >>> 0, packPorts(localPort, remotePort));
     const c = this._counters;
     if (this.probeLength > c.maxProbe) c.maxProbe = this.probeLength;
-    if (found < 0) {
-      c.misses++;
-      return -1;
-    }
-    c.hits++;
-    return this.words[HEADER_WORDS + found * SLOT_WORDS + 3]! - 1;
+    const flowId = found < 0 ? -1 : this.words[HEADER_WORDS + found * SLOT_WORDS + 3]! - 1;
+    if (found < 0) c.misses++;
+    else c.hits++;
+    // The slots walked are the memory the pre-processing stage really reads.
+    if (this.accessTiers !== null)
+      this.accessTiers.recordAccess(this.accessRegion!, this.probeLength * SLOT_WORDS * 4, false, flowId);
+    return flowId;
+  }
+
+  private accessTiers: MemoryTiers | null = null;
+  private accessRegion: MemoryRegion | null = null;
+
+  /**
+   * Reports every `lookup` to `tiers` as one access to `region` (the slots probed, keyed by the
+   * flow id found or -1), so a simulated backend charges the flow lookup to the stage doing it.
+   */
+  reportLookupsTo(tiers: MemoryTiers, region: MemoryRegion): void {
+    this.accessTiers = tiers;
+    this.accessRegion = region;
   }
 
   /** Uninstalls the 4-tuple; false (counted `removeMiss`) when it was not installed. */
