@@ -3,17 +3,24 @@
  * the x86 backend's engine. Completions are reported on the next `poll`, as hardware would.
  */
 import { DmaDirection, type DmaEngine, type DmaLimits } from '../hw/dma-engine.js';
+import { copyBytes } from '../util/copy-frame.js';
 
 export class MemcpyDma implements DmaEngine {
   readonly limits: DmaLimits;
+  /** Completion ring of (tag << 1 | direction); a power of two so indexes wrap with a mask. */
   private readonly done: Uint32Array;
+  private readonly mask: number;
   private head = 0;
   private count = 0;
-  private readonly pending = [0, 0];
+  private pendingToHost = 0;
+  private pendingFromHost = 0;
 
   constructor(inFlightPerQueue = 1024, maxCopyBytes = 1 << 20) {
     this.limits = { inFlightPerQueue, maxCopyBytes };
-    this.done = new Uint32Array(inFlightPerQueue * 2);
+    let cap = 2;
+    while (cap < inFlightPerQueue * 2) cap <<= 1;
+    this.done = new Uint32Array(cap);
+    this.mask = cap - 1;
   }
 
   submit(
@@ -25,32 +32,43 @@ export class MemcpyDma implements DmaEngine {
     length: number,
     tag: number,
   ): boolean {
-    if (this.pending[direction]! >= this.limits.inFlightPerQueue) return false;
+    const toHost = direction === DmaDirection.ToHost;
+    if ((toHost ? this.pendingToHost : this.pendingFromHost) >= this.limits.inFlightPerQueue) return false;
     if (length > this.limits.maxCopyBytes)
       throw new RangeError(`DMA copy of ${length} B exceeds ${this.limits.maxCopyBytes} B`);
-    // Buffer.prototype.copy is a native memmove that allocates nothing.
-    Buffer.prototype.copy.call(src, dst, dstOffset, srcOffset, srcOffset + length);
-    this.pending[direction]!++;
-    const cap = this.done.length;
-    this.done[(this.head + this.count) % cap] = (tag << 1) | direction;
+    if (
+      srcOffset < 0 ||
+      dstOffset < 0 ||
+      length < 0 ||
+      srcOffset + length > src.length ||
+      dstOffset + length > dst.length
+    ) {
+      throw new RangeError(
+        `DMA copy of ${length} B from ${srcOffset} of ${src.length} to ${dstOffset} of ${dst.length} is out of bounds`,
+      );
+    }
+    copyBytes(src, srcOffset, dst, dstOffset, length);
+    if (toHost) this.pendingToHost++;
+    else this.pendingFromHost++;
+    this.done[(this.head + this.count) & this.mask] = (tag << 1) | direction;
     this.count++;
     return true;
   }
 
   poll(out: Uint32Array, max: number): number {
     let n = 0;
-    const cap = this.done.length;
     while (n < max && this.count > 0) {
       const v = this.done[this.head]!;
-      this.pending[v & 1]!--;
+      if ((v & 1) === DmaDirection.ToHost) this.pendingToHost--;
+      else this.pendingFromHost--;
       out[n++] = v >>> 1;
-      this.head = (this.head + 1) % cap;
+      this.head = (this.head + 1) & this.mask;
       this.count--;
     }
     return n;
   }
 
   inFlight(direction: DmaDirection): number {
-    return this.pending[direction]!;
+    return direction === DmaDirection.ToHost ? this.pendingToHost : this.pendingFromHost;
   }
 }

@@ -1,20 +1,29 @@
 /**
- * Copies a frame, `src[0, len)`, to `dst[dstOffset, dstOffset + len)` without allocating. For
- * frame slots and packet buffers: it MAY also overwrite `dst` after the frame, up to
- * `dstOffset + src.length`, with the rest of `src` (bytes past a frame's length mean nothing).
+ * Copies that allocate nothing, for the per-packet path: whole frames (`copyFrame`, ports and
+ * exception queues) and payload between packet buffers and host rings (`copyBytes`, the DMA
+ * engine).
  *
- * Why not plain `src.copy(dst, dstOffset, 0, len)`: on Node 20, Buffer#copy builds a new
- * Uint8Array view of the source whenever it copies only part of it (lib/buffer.js
- * `_copyActual`), about 100 B of garbage per frame. Two native paths make no view:
- *  - copying the whole source: for frame-sized sources a memcpy of the whole buffer costs less
- *    than that allocation (bytes past `len` land in the destination's unused tail);
- *  - `dst.fill(src, start, end)`: fills from the start of `src`, which for a source at least
- *    as long as the range is exactly a prefix copy.
+ * Why not `Buffer#copy` or `dst.set(src.subarray(...))`: on Node 20 both build a new Uint8Array
+ * view of the source whenever only part of it is copied (lib/buffer.js `_copyActual`), about
+ * 100 B of garbage per copy. The native paths that make no view copy a WHOLE source
+ * (`dst.set(src, offset)`) or a prefix of one (`dst.fill(src, start, end)`), which suits frames;
+ * a copy out of the middle of a ring has neither shape, so `copyBytes` moves 32-bit words in
+ * JavaScript over cached word views (`wordsOf`).
  */
+import { LITTLE_ENDIAN, wordsOf } from '../wire/bytes.js';
 
 /** Whole-source copies are used for sources up to this size (a 1500 B MTU frame buffer fits). */
 const WHOLE_COPY_MAX = 2048;
 
+/**
+ * Copies a frame, `src[0, len)`, to `dst[dstOffset, dstOffset + len)` without allocating. For
+ * frame slots and packet buffers: it MAY also overwrite `dst` after the frame, up to
+ * `dstOffset + src.length`, with the rest of `src` (bytes past a frame's length mean nothing):
+ *  - copying the whole source: for frame-sized sources a memcpy of the whole buffer costs less
+ *    than the allocation a partial copy makes (bytes past `len` land in the destination's unused tail);
+ *  - `dst.fill(src, start, end)`: fills from the start of `src`, which for a source at least
+ *    as long as the range is exactly a prefix copy.
+ */
 export function copyFrame(src: Uint8Array, dst: Buffer, len: number, dstOffset = 0): void {
   if (len <= 0) return;
   if (len > src.length || dstOffset + len > dst.length) {
@@ -23,8 +32,86 @@ export function copyFrame(src: Uint8Array, dst: Buffer, len: number, dstOffset =
     );
   }
   if (src.length <= WHOLE_COPY_MAX && src.length <= dst.length - dstOffset) {
-    Buffer.prototype.copy.call(src, dst, dstOffset);
+    // %TypedArray%.prototype.set with a typed array is one native memmove, no view, and skips
+    // Buffer#copy's argument handling.
+    dst.set(src, dstOffset);
   } else {
     dst.fill(src, dstOffset, dstOffset + len);
+  }
+}
+
+/** Below this many bytes a byte loop beats finding the word views. */
+const WORD_COPY_MIN = 32;
+
+/**
+ * Copies `src[srcOffset, srcOffset + len)` to `dst[dstOffset, dstOffset + len)` exactly (nothing
+ * outside the range is written) without allocating. The ranges must be in bounds (unchecked:
+ * the DMA stage computes them) and must not overlap unless `src === dst`.
+ */
+export function copyBytes(
+  src: Uint8Array,
+  srcOffset: number,
+  dst: Uint8Array,
+  dstOffset: number,
+  len: number,
+): void {
+  if (src === dst) {
+    dst.copyWithin(dstOffset, srcOffset, srcOffset + len);
+    return;
+  }
+  if (len < WORD_COPY_MIN || !LITTLE_ENDIAN) {
+    for (let i = 0; i < len; i++) dst[dstOffset + i] = src[srcOffset + i]!;
+    return;
+  }
+  // Bring the destination to a word boundary, then store whole words.
+  let i = 0;
+  const dstAbs = dst.byteOffset + dstOffset;
+  for (; ((dstAbs + i) & 3) !== 0; i++) dst[dstOffset + i] = src[srcOffset + i]!;
+  const srcAbs = src.byteOffset + srcOffset + i;
+  const d = (dstAbs + i) >>> 2;
+  let n = (len - i) >>> 2;
+  const s = srcAbs >>> 2;
+  const shift = srcAbs & 3;
+  const srcWords = wordsOf(src);
+  if (shift === 0) copyWordsAligned(srcWords, s, wordsOf(dst), d, n);
+  else {
+    // The shifted loop reads one source word past the last whole one; at the very end of an
+    // ArrayBuffer whose length is not a multiple of 4 that word does not exist (bytes loop).
+    if (s + n >= srcWords.length) n--;
+    copyWordsShifted(srcWords, s, shift * 8, wordsOf(dst), d, n);
+  }
+  for (i += n * 4; i < len; i++) dst[dstOffset + i] = src[srcOffset + i]!;
+}
+
+function copyWordsAligned(src: Int32Array, s: number, dst: Int32Array, d: number, n: number): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    dst[d + k] = src[s + k]!;
+    dst[d + k + 1] = src[s + k + 1]!;
+    dst[d + k + 2] = src[s + k + 2]!;
+    dst[d + k + 3] = src[s + k + 3]!;
+  }
+  for (; k < n; k++) dst[d + k] = src[s + k]!;
+}
+
+/**
+ * Destination word k takes the source bytes starting `bits / 8` bytes into source word s + k:
+ * on a little-endian host the high bytes of one word and the low bytes of the next. The last
+ * source word read is s + n, which holds the final copied bytes (the caller's range covers them).
+ */
+function copyWordsShifted(
+  src: Int32Array,
+  s: number,
+  bits: number,
+  dst: Int32Array,
+  d: number,
+  n: number,
+): void {
+  const back = 32 - bits;
+  let cur = src[s]! >>> bits;
+  for (let k = 0; k < n; k++) {
+    const next = src[s + k + 1]!;
+    dst[d + k] = cur | (next << back);
+    cur = next >>> bits;
   }
 }

@@ -49,6 +49,21 @@ describe('wire/checksum (RFC 1071, RFC 1624)', () => {
     );
   });
 
+  it('equals the reference on views at any byte offset of a larger buffer (word-wide path)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 132, maxLength: 1600 }), fc.nat(7), (bytes, at) => {
+        const backing = new Uint8Array(bytes.length + 16).fill(0xa5);
+        backing.set(bytes, at);
+        const view = backing.subarray(at, at + bytes.length);
+        for (const start of [0, 1, 2, 3]) {
+          expect(internetChecksum(view, start, view.length)).to.equal(
+            referenceChecksum(bytes.subarray(start)),
+          );
+        }
+      }),
+    );
+  });
+
   it('a buffer carrying its own checksum verifies; any single-bit flip does not', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 2, maxLength: 200 }), fc.nat(), (bytes, bit) => {
