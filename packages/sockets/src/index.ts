@@ -3,3 +3,4 @@ export * from './backends.js';
 export * from './virtual-network.js';
 export * from './stack.js';
 export * from './net/index.js';
+export * from './toe/index.js';

@@ -115,10 +115,32 @@ export class Connection {
     const first = Math.min(n, ring.length - this.txWritePos);
     ring.set(data.subarray(offset, offset + first), this.txWritePos);
     if (first < n) ring.set(data.subarray(offset + first, offset + n), 0);
-    this.txWritePos = (this.txWritePos + n) & (ring.length - 1);
+    this.commit(n);
+    return n;
+  }
+
+  /**
+   * Zero-copy write: the TX ring's free bytes as at most two views (a ring wrap splits them).
+   * Fill a prefix, then `commit` it; the views stay valid until then.
+   */
+  txFree(): [Uint8Array, Uint8Array | null] {
+    const ring = this.txRing;
+    const n = this.writableLength;
+    const first = Math.min(n, ring.length - this.txWritePos);
+    const a = ring.subarray(this.txWritePos, this.txWritePos + first);
+    return [a, first < n ? ring.subarray(0, n - first) : null];
+  }
+
+  /** Hands the next `n` bytes of the `txFree` views to the NIC ("I appended N bytes"). */
+  commit(n: number): void {
+    if (n <= 0) return;
+    if (!this.canWrite)
+      throw new Error(`commit on a connection in ${this.state}${this.txShut ? ' after shutdown' : ''}`);
+    if (n > this.writableLength)
+      throw new RangeError(`commit(${n}) beyond ${this.writableLength} free bytes in the TX ring`);
+    this.txWritePos = (this.txWritePos + n) & (this.txRing.length - 1);
     this.txQueued += n;
     this.host.appended(this, n);
-    return n;
   }
 
   /** Copies up to `max` readable bytes out and tells the NIC they were consumed. */
