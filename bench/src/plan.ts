@@ -1,0 +1,91 @@
+/**
+ * What a preset runs: for each workload, the parameter sets, and how long each measurement
+ * lasts. `smoke` is for the test suite (seconds), `quick` for CI and a first look (under a
+ * minute), `full` for numbers worth keeping. Parameters are recorded in every row.
+ */
+import type { Params, Preset, WorkloadName } from './report/format.js';
+
+export interface PresetTiming {
+  /** Measured window per run, seconds of the run's time base. */
+  durationS: number;
+  warmupS: number;
+}
+
+export const TIMING: Readonly<Record<Preset, PresetTiming>> = {
+  smoke: { durationS: 0.15, warmupS: 0.05 },
+  quick: { durationS: 0.5, warmupS: 0.2 },
+  full: { durationS: 3, warmupS: 1 },
+};
+
+const cross = (axes: Record<string, readonly (number | string)[]>): Params[] =>
+  Object.entries(axes).reduce<Params[]>(
+    (acc, [k, vs]) => acc.flatMap((p) => vs.map((v) => ({ ...p, [k]: v }))),
+    [{}],
+  );
+
+const echo = (messageBytes: number, connections: number, depth: number): Params => ({
+  messageBytes,
+  connections,
+  depth,
+});
+
+/** Parameter sets per workload and preset, in the order the table shows them. */
+export const PLAN: Readonly<Record<Preset, Readonly<Record<WorkloadName, readonly Params[]>>>> = {
+  smoke: {
+    'rpc-echo': [echo(64, 1, 1)],
+    bulk: [{ connections: 1, chunkBytes: 65536 }],
+    kv: [{ getRatio: 0.9, keys: 100, valueBytes: 64, connections: 1, depth: 2 }],
+    'many-connections': [{ ...echo(64, 20, 1), connectConcurrency: 256 }],
+    lossy: [{ loss: 0.01, mode: 'bulk', connections: 1, chunkBytes: 65536 }],
+    'pipeline-micro': [{ payloadBytes: 64, totalBytes: 1 << 20 }],
+  },
+  quick: {
+    'rpc-echo': [echo(64, 1, 1), echo(1024, 8, 4), echo(16384, 1, 1)],
+    bulk: [{ connections: 1, chunkBytes: 65536 }],
+    kv: [{ getRatio: 0.9, keys: 1000, valueBytes: 64, connections: 4, depth: 4 }],
+    'many-connections': [{ ...echo(64, 500, 1), connectConcurrency: 256 }],
+    lossy: [{ loss: 0.01, mode: 'bulk', connections: 1, chunkBytes: 65536 }],
+    'pipeline-micro': [
+      { payloadBytes: 64, totalBytes: 4 << 20 },
+      { payloadBytes: 1448, totalBytes: 64 << 20 },
+    ],
+  },
+  full: {
+    'rpc-echo': cross({ messageBytes: [64, 1024, 16384], connections: [1, 16], depth: [1, 8] }),
+    bulk: cross({ connections: [1, 8], chunkBytes: [65536] }),
+    kv: [
+      { getRatio: 0.9, keys: 10000, valueBytes: 64, connections: 1, depth: 1 },
+      { getRatio: 0.9, keys: 10000, valueBytes: 64, connections: 16, depth: 8 },
+      { getRatio: 0.5, keys: 10000, valueBytes: 1024, connections: 16, depth: 8 },
+    ],
+    'many-connections': [1, 100, 1000, 10000].map((c) => ({ ...echo(64, c, 1), connectConcurrency: 256 })),
+    lossy: [
+      ...[0.001, 0.01, 0.05].map((loss) => ({ loss, mode: 'bulk', connections: 1, chunkBytes: 65536 })),
+      ...[0.001, 0.01, 0.05].map((loss) => ({ loss, mode: 'rpc', ...echo(1024, 4, 1) })),
+    ],
+    'pipeline-micro': [
+      { payloadBytes: 64, totalBytes: 32 << 20 },
+      { payloadBytes: 1448, totalBytes: 512 << 20 },
+    ],
+  },
+};
+
+/** A short label for a parameter set, as the table and chart print it. */
+export function paramsLabel(workload: WorkloadName, p: Params): string {
+  const bytes = (n: unknown): string =>
+    typeof n !== 'number' ? String(n) : n >= 1024 && n % 1024 === 0 ? `${n / 1024}KiB` : `${n}B`;
+  switch (workload) {
+    case 'rpc-echo':
+      return `${bytes(p.messageBytes)} c${p.connections} d${p.depth}`;
+    case 'many-connections':
+      return `${p.connections} conns`;
+    case 'bulk':
+      return `c${p.connections}`;
+    case 'kv':
+      return `get ${Math.round(Number(p.getRatio) * 100)}% ${bytes(p.valueBytes)} c${p.connections} d${p.depth}`;
+    case 'lossy':
+      return `${Number(p.loss) * 100}% ${p.mode}${p.mode === 'rpc' ? ` ${bytes(p.messageBytes)} c${p.connections}` : ''}`;
+    case 'pipeline-micro':
+      return `${bytes(p.payloadBytes)} segs`;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Runs a plan on a set of targets and assembles the report. Runs are ordered case by case, each
+ * case on every target back to back, so a noisy neighbour or thermal drift hits the compared
+ * numbers alike rather than one backend more than another.
+ */
+import { PLAN, TIMING } from './plan.js';
+import {
+  emptyMetrics,
+  REPORT_FORMAT,
+  type BenchConfig,
+  type BenchReport,
+  type BenchRun,
+  type MachineInfo,
+  type Metrics,
+  type Params,
+  type VsLinux,
+  type WorkloadName,
+  paramsKey,
+} from './report/format.js';
+import { Progress } from './report/progress.js';
+import { publishedReferences, referencesFor } from './report/references.js';
+import type { TextSink } from './report/text-sink.js';
+import { paramsLabel } from './plan.js';
+import type { Target } from './targets/target.js';
+
+export interface SuiteOptions {
+  readonly config: Omit<BenchConfig, 'startedAt' | 'finishedAt' | 'wallS'>;
+  readonly machine: MachineInfo;
+  readonly targets: readonly Target[];
+  readonly progress: { out: TextSink; isTTY: boolean; columns: number };
+}
+
+interface Step {
+  target: Target;
+  workload: WorkloadName;
+  params: Params;
+  seed: number;
+}
+
+export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
+  const started = new Date();
+  const { durationS, warmupS, seed } = o.config;
+  const steps: Step[] = [];
+  let caseIndex = 0;
+  for (const workload of o.config.workloads) {
+    for (const params of PLAN[o.config.preset][workload]) {
+      caseIndex++;
+      for (const target of o.targets) {
+        if (target.applies(workload)) steps.push({ target, workload, params, seed: seed + caseIndex });
+      }
+    }
+  }
+  const progress = new Progress(o.progress.out, steps.length, o.progress);
+  const runs: BenchRun[] = [];
+  for (const s of steps) {
+    const t = s.target;
+    progress.begin(`${t.backend}/${t.port} ${s.workload} ${paramsLabel(s.workload, s.params)}`);
+    const base = {
+      backend: t.backend,
+      port: t.port,
+      workload: s.workload,
+      params: s.params,
+      timeBase: t.timeBase,
+      seed: s.seed,
+      vsLinux: null,
+      references: referencesFor({ backend: t.backend, workload: s.workload, params: s.params }),
+    };
+    const why = t.unavailable(s.workload, s.params);
+    if (why !== null) {
+      runs.push({ ...base, status: 'unavailable', reason: why, metrics: emptyMetrics() });
+      progress.end(`not available: ${why}`);
+      continue;
+    }
+    try {
+      const metrics: Metrics = await t.run(s.workload, s.params, {
+        warmupNs: warmupS * 1e9,
+        durationNs: durationS * 1e9,
+        wallCapMs: Math.max(15_000, 20_000 * (durationS + warmupS)),
+        seed: s.seed,
+        onProgress: (f) => progress.update(f),
+      });
+      runs.push({ ...base, status: 'ok', reason: t.note, metrics });
+      progress.end('ok');
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      runs.push({ ...base, status: 'failed', reason: msg, metrics: emptyMetrics() });
+      progress.end(`FAILED: ${msg}`);
+    }
+  }
+  progress.finish();
+  addRatios(runs);
+  const finished = new Date();
+  return {
+    format: REPORT_FORMAT,
+    machine: o.machine,
+    config: {
+      ...o.config,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      wallS: (finished.getTime() - started.getTime()) / 1000,
+    },
+    runs,
+    references: publishedReferences(),
+  };
+}
+
+const div = (a: number | null, b: number | null): number | null =>
+  a === null || b === null || !(b > 0) || !Number.isFinite(a / b) ? null : a / b;
+
+/** Fills `vsLinux` of every ok non-Linux run that has an ok Linux run with the same workload and params. */
+export function addRatios(runs: BenchRun[]): void {
+  const linux = new Map<string, Metrics>();
+  for (const r of runs)
+    if (r.backend === 'linux' && r.status === 'ok')
+      linux.set(`${r.workload}|${paramsKey(r.params)}`, r.metrics);
+  for (const r of runs) {
+    if (r.backend === 'linux' || r.status !== 'ok') continue;
+    const l = linux.get(`${r.workload}|${paramsKey(r.params)}`);
+    if (!l) continue;
+    const m = r.metrics;
+    const v: VsLinux = {
+      requestsPerSec: div(m.requestsPerSec, l.requestsPerSec),
+      goodputGbps: div(m.goodputGbps, l.goodputGbps),
+      p99Us: div(m.p99Us, l.p99Us),
+      p9999Us: div(m.p9999Us, l.p9999Us),
+      appCpuUsPerRequest: div(m.appCpuUsPerRequest, l.appCpuUsPerRequest),
+    };
+    r.vsLinux = v;
+  }
+}
+
+export { TIMING };
