@@ -1,21 +1,6 @@
 import { expect } from 'chai';
 import { BenchUsageError, parseBenchArgs, runBenchCli } from './cli.js';
-import type { BenchIo } from './report/text-sink.js';
-
-export function collectIo(cwd = process.cwd()): BenchIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    cwd,
-    env: {},
-    stderrIsTTY: false,
-    columns: 100,
-    out: () => out,
-    err: () => err,
-  };
-}
+import { collectIo } from './testing/collect-io.js';
 
 describe('bench command line', () => {
   it('defaults to the full preset on every backend and workload', () => {

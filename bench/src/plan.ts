@@ -17,6 +17,15 @@ export const TIMING: Readonly<Record<Preset, PresetTiming>> = {
   full: { durationS: 3, warmupS: 1 },
 };
 
+/**
+ * Shortest window per workload, whatever the preset: a lossy link recovers through
+ * retransmission timeouts (200 ms minimum on Linux, RFC 6298), so a shorter window would measure
+ * one timeout rather than the link.
+ */
+export const MIN_TIMING: Readonly<Partial<Record<WorkloadName, PresetTiming>>> = {
+  lossy: { durationS: 1, warmupS: 0.3 },
+};
+
 const cross = (axes: Record<string, readonly (number | string)[]>): Params[] =>
   Object.entries(axes).reduce<Params[]>(
     (acc, [k, vs]) => acc.flatMap((p) => vs.map((v) => ({ ...p, [k]: v }))),

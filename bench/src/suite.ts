@@ -3,7 +3,7 @@
  * case on every target back to back, so a noisy neighbour or thermal drift hits the compared
  * numbers alike rather than one backend more than another.
  */
-import { PLAN, TIMING } from './plan.js';
+import { MIN_TIMING, PLAN, TIMING } from './plan.js';
 import {
   emptyMetrics,
   REPORT_FORMAT,
@@ -72,10 +72,13 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
       continue;
     }
     try {
+      const min = MIN_TIMING[s.workload];
+      const d = Math.max(durationS, min?.durationS ?? 0);
+      const w = Math.max(warmupS, min?.warmupS ?? 0);
       const metrics: Metrics = await t.run(s.workload, s.params, {
-        warmupNs: warmupS * 1e9,
-        durationNs: durationS * 1e9,
-        wallCapMs: Math.max(15_000, 20_000 * (durationS + warmupS)),
+        warmupNs: w * 1e9,
+        durationNs: d * 1e9,
+        wallCapMs: Math.max(15_000, 20_000 * (d + w)),
         seed: s.seed,
         onProgress: (f) => progress.update(f),
       });

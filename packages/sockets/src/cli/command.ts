@@ -40,6 +40,11 @@ export interface CliCommand {
   options: Readonly<Record<string, CliOption>>;
   /** Set while the command is a placeholder: the issue that will provide it. */
   notImplemented?: string;
+  /**
+   * The command parses its own arguments (`bench`, whose `--compare` takes two values): dispatch
+   * passes `argv` through unchecked and `values` is empty.
+   */
+  ownArgs?: boolean;
   /** Returns the exit code. */
   run(ctx: CliContext): Promise<number>;
 }

@@ -77,7 +77,7 @@ describe('flextoe command', () => {
         expect(r.stdout).to.include(word);
       }
       expect(r.stdout).to.match(/serve .*not implemented yet \(issue: /);
-      expect(r.stdout).to.match(/bench .*not implemented yet \(issue: .*@flextoe\/bench/);
+      expect(r.stdout).to.match(/bench .*flextoe bench --help/);
     });
 
     it('prints help without a command', async () => {
@@ -245,7 +245,13 @@ describe('flextoe command', () => {
       );
     });
 
-    for (const name of ['serve', 'bench']) {
+    it('bench passes its arguments to @flextoe/bench, which refuses an unknown option', async () => {
+      const r = await run(['bench', '--anything']);
+      expectUsageError(r);
+      expect(r.stderr).to.match(/^flextoe bench: unknown option --anything; valid: --quick/);
+    });
+
+    for (const name of ['serve']) {
       it(`${name} exits 2 saying it is not implemented yet`, async () => {
         const r = await run([name, '--anything']);
         expectUsageError(r);

@@ -11,6 +11,7 @@ import { descriptor as agilioSim } from '@flextoe/backend-agilio-sim';
 import { descriptor as bluefieldSim } from '@flextoe/backend-bluefield-sim';
 import { descriptor as x86 } from '@flextoe/backend-x86';
 import { placeholder, type CliCommand, type CliIo, type CliOption } from './command.js';
+import { benchCommand } from './bench.js';
 import { infoCommand } from './info.js';
 import { version } from './version.js';
 
@@ -36,11 +37,7 @@ export const COMMANDS = new Map<string, CliCommand>(
   [
     infoCommand,
     placeholder('serve', 'run a stack and serve applications on it', 'issue: backend-x86 (flextoe serve)'),
-    placeholder(
-      'bench',
-      'run the cross-backend benchmark suite',
-      'issue: Cross-backend benchmark suite; it will be provided by @flextoe/bench',
-    ),
+    benchCommand,
   ].map((c) => [c.name, c]),
 );
 
@@ -89,6 +86,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
   // A placeholder has no options yet, so there is nothing to check: say it is not there.
   if (command.notImplemented !== undefined) return command.run({ ...io, argv, values: {} });
+  if (command.ownArgs) return command.run({ ...io, argv, values: {} });
 
   const options = { ...GLOBAL_OPTIONS, ...command.options };
   const { values, positionals } = parse(argv, options, { command: name });
