@@ -14,6 +14,7 @@ import {
 } from './format.js';
 import { fmt, ratio, WORKLOAD_TITLES } from './table.js';
 import { referenceShort } from './references.js';
+import { backendSummaries } from './summary.js';
 
 const COLOURS: Readonly<Record<BackendId, string>> = {
   linux: '#6b6b6b',
@@ -109,6 +110,14 @@ function barChart(
   return `<figure><figcaption>${esc(opts.title)}</figcaption><svg viewBox="0 0 ${WIDTH} ${y}" width="${WIDTH}" height="${y}" role="img">${parts.join('')}</svg></figure>`;
 }
 
+/** A power of ten as an axis label: 1, 10, 100, 1k, 10k, 100k, 1M. */
+function decade(e: number): string {
+  const v = Math.round(10 ** e);
+  if (v >= 1e6) return `${v / 1e6}M`;
+  if (v >= 1e3) return `${v / 1e3}k`;
+  return e < 0 ? (10 ** e).toPrecision(1) : String(v);
+}
+
 /** p50 -> p99.99 per backend on a log scale, one small plot per parameter set. */
 function latencyPlot(runs: BenchRun[]): string {
   const gs = groups(runs).filter((g) => g.runs.some((r) => r.status === 'ok' && r.metrics.p50Us !== null));
@@ -127,13 +136,13 @@ function latencyPlot(runs: BenchRun[]): string {
     const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...vals) * 1.01)));
     const yOf = (v: number): number =>
       10 + (H - 10 - B) * (1 - (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo) || 1));
-    const xOf = (i: number): number => L + 14 + (i * (W - L - 28)) / (qs.length - 1);
+    const xOf = (i: number): number => L + 16 + (i * (W - L - 44)) / (qs.length - 1);
     const parts: string[] = [];
     for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
       const yy = yOf(10 ** e);
       parts.push(
         `<line x1="${L}" x2="${W - 6}" y1="${yy}" y2="${yy}" class="grid"/>`,
-        `<text x="${L - 4}" y="${yy + 4}" text-anchor="end" class="tick">${fmt(10 ** e)}</text>`,
+        `<text x="${L - 4}" y="${yy + 4}" text-anchor="end" class="tick">${decade(e)}</text>`,
       );
     }
     names.forEach((n, i) =>
@@ -261,6 +270,16 @@ export function renderChart(report: BenchReport): string {
   const sections = WORKLOAD_NAMES.map((w) => [w, report.runs.filter((r) => r.workload === w)] as const)
     .filter(([, rs]) => rs.length > 0)
     .map(([w, rs]) => workloadSection(w, rs));
+  const summaryRows = backendSummaries(report)
+    .filter((b) => b.rows > 0)
+    .map(
+      (b) =>
+        `<tr><td><span class="sw" style="background:${COLOURS[b.backend]}"></span>${esc(b.backend)}</td><td class="n">${b.rows}</td><td class="n big">${ratio(b.throughput)}</td><td class="n big">${ratio(b.p9999)}</td><td class="n big">${ratio(b.cpu)}</td></tr>`,
+    )
+    .join('');
+  const summary = summaryRows
+    ? `<h2>At a glance</h2><p class="sub">Geometric mean of each backend's ratios against Linux, over the rows where both ran.</p><table class="glance"><thead><tr><th>backend</th><th>rows</th><th>throughput xLinux<br>(higher is better)</th><th>p99.99 latency xLinux<br>(lower is better)</th><th>host CPU/request xLinux<br>(lower is better)</th></tr></thead><tbody>${summaryRows}</tbody></table>`
+    : '';
   const refs = report.references
     .map((r) => `<li><b>${esc(r.id)}</b>: ${esc(r.claim)} <i>(baseline: ${esc(r.baseline)})</i></li>`)
     .join('');
@@ -278,6 +297,7 @@ svg text{font:12px system-ui,sans-serif}.group{font-weight:600}.backend{fill:#44
 .key{margin-right:16px;white-space:nowrap}.sw{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
 .meta{color:#555}table{border-collapse:collapse;font-size:12px;margin-top:8px}td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f6f6}
+.glance td.big{font-size:16px;font-weight:600}.glance th{text-align:right}.glance th:first-child{text-align:left}
 .note{background:#f8f8f0;border-left:3px solid #cc9;padding:6px 10px;margin:10px 0}
 </style></head><body>
 <h1>FlexTOE-TS benchmark</h1>
@@ -288,6 +308,7 @@ commit ${esc(m.gitCommit?.slice(0, 12) ?? 'unknown')}${m.gitDirty ? '+dirty' : '
 <p class="note">Ratios compare each backend with Linux kernel TCP measured in this same run on this machine.
 Wall-time rows (Linux, x86) are this machine's clock; <b>modelled</b> rows (simulators, drawn paler or dashed) are the simulator's clock.
 Paper figures are references against other baselines (TAS, Chelsio, no parallelism), not targets.</p>
+${summary}
 ${sections.join('\n')}
 <h2>All runs</h2>${tableHtml(report.runs)}
 <h2>Published FlexTOE figures (NSDI 2022)</h2><ul>${refs}</ul>

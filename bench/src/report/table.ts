@@ -6,6 +6,7 @@
 import { paramsLabel } from '../plan.js';
 import { WORKLOAD_NAMES, type BenchReport, type BenchRun, type WorkloadName } from './format.js';
 import { referenceShort } from './references.js';
+import { backendSummaries } from './summary.js';
 
 export const WORKLOAD_TITLES: Readonly<Record<WorkloadName, string>> = {
   'rpc-echo': 'RPC echo: closed loop, each request echoed back (size, connections c, pipelining depth d)',
@@ -126,6 +127,21 @@ export function renderTable(report: BenchReport): string {
       prev = key;
     }
     out.push(...layout(HEAD, rows, NUMERIC).map((l) => `  ${l}`));
+  }
+  const summary = backendSummaries(report).map((b) => [
+    `${b.backend}`,
+    b.rows === 0 ? 'no row comparable with Linux' : `${b.rows} rows`,
+    ratio(b.throughput),
+    ratio(b.p9999),
+    ratio(b.cpu),
+  ]);
+  if (summary.length > 0) {
+    out.push('', 'summary: geometric mean of the ratios against Linux over the rows where both ran');
+    out.push(
+      ...layout(['backend', 'compared', 'thpt xL', 'p99.99 xL', 'CPU xL'], summary, new Set([2, 3, 4])).map(
+        (l) => `  ${l}`,
+      ),
+    );
   }
   const modelled = report.runs.some((r) => r.timeBase === 'modelled');
   out.push(
