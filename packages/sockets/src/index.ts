@@ -4,3 +4,4 @@ export * from './virtual-network.js';
 export * from './stack.js';
 export * from './net/index.js';
 export * from './toe/index.js';
+export * from './apps/index.js';
