@@ -1,191 +1,163 @@
 /**
- * Linux kernel TCP in a network namespace this run creates (root only): Node's `net` over the
- * namespace's own loopback with the MTU set to 1500, so Linux moves MSS-sized segments like
- * FlexTOE on its virtual wire, and with an nftables `numgen random` drop rule on input for
- * the lossy workload (this machine has no `tc netem`). The workloads run in a child process
- * inside the namespace (a process's sockets live in the namespace it runs in); it reports the
- * same metrics, its own CPU included. The namespace is deleted when the run ends, also on a
- * crash or Ctrl-C of this process.
+ * Linux kernel TCP in network namespaces this run creates (root only), Node's `net` in worker
+ * processes inside them (a process's sockets live in the namespace it runs in):
+ *
+ * - `netns-lo` (default): both halves in one namespace over its loopback, MTU 1500, so Linux
+ *   moves MSS-sized segments like FlexTOE on its virtual wire (host loopback has MTU 65536).
+ * - `veth` (with `--port tap|dpdk`): the server in one namespace, the client in another, joined
+ *   by a veth pair: a real device path, as FlexTOE has on TAP or DPDK.
+ *
+ * The lossy workload gets an nftables `numgen random` drop rule on input in each namespace
+ * (this machine has no `tc netem`), so both directions lose `loss` of their segments.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { Metrics, Params, WorkloadName } from '../report/format.js';
 import { lossOf } from '../workloads/index.js';
 import type { Budget } from '../workloads/workload.js';
 import { LINUX_CPU_SCOPE } from './linux-loopback.js';
-import type { ChildReply, ChildRequest } from './netns-child.js';
+import { Namespace, type NetnsWorker } from './netns.js';
 import type { Target } from './target.js';
 
-/** Open files the child may use: both ends of 10 000 connections and then some. */
-const CHILD_NOFILE = 65536;
-const NFT_TABLE = 'flextoe_bench';
+export type LinuxNetnsTarget = Target & { prepare(): Promise<void>; readonly why: string | null };
 
-function run(cmd: string, args: string[], input?: string): { ok: boolean; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 10_000 });
-  return { ok: r.status === 0, out: `${r.stderr ?? ''}${r.stdout ?? ''}${r.error?.message ?? ''}`.trim() };
-}
+const childBudget = (b: Budget) => ({
+  warmupNs: b.warmupNs,
+  durationNs: b.durationNs,
+  wallCapMs: b.wallCapMs,
+  seed: b.seed,
+});
 
-/** nftables rules that drop `loss` of the TCP segments entering the namespace's stack. */
-export function lossRuleset(loss: number): string {
-  const perMillion = Math.round(loss * 1_000_000);
-  return [
-    `table inet ${NFT_TABLE}`,
-    `delete table inet ${NFT_TABLE}`,
-    ...(perMillion > 0
-      ? [
-          `table inet ${NFT_TABLE} {`,
-          `  chain input {`,
-          `    type filter hook input priority 0; policy accept;`,
-          `    meta l4proto tcp numgen random mod 1000000 < ${perMillion} counter drop`,
-          `  }`,
-          `}`,
-        ]
-      : []),
-    '',
-  ].join('\n');
-}
-
-export function linuxNetns(): Target & { prepare(): Promise<void>; readonly why: string | null } {
-  const ns = `flextoe-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
-  let child: ChildProcess | null = null;
+/** Both halves in one namespace, over its loopback. */
+export function linuxNetns(): LinuxNetnsTarget {
+  let ns: Namespace | null = null;
+  let worker: NetnsWorker | null = null;
   let why: string | null = 'not prepared';
-  let nextId = 1;
-  let currentLoss = 0;
-  let stderr = '';
-  const pending = new Map<number, { resolve(m: Metrics): void; reject(e: Error): void; budget: Budget }>();
-
-  const cleanupSync = (): void => {
-    if (child?.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
-    run('ip', ['netns', 'del', ns]);
-  };
-  const onExit = (): void => cleanupSync();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    cleanupSync();
-    process.kill(process.pid, sig);
-  };
-
-  const target = {
-    backend: 'linux' as const,
+  return {
+    backend: 'linux',
     port: 'netns-lo',
-    timeBase: 'wall' as const,
+    timeBase: 'wall',
     note: 'Linux in a namespace, loopback MTU 1500',
     get why() {
       return why;
     },
-    applies: (w: WorkloadName) => w !== 'pipeline-micro',
-    async prepare(): Promise<void> {
-      const add = run('ip', ['netns', 'add', ns]);
-      if (!add.ok) {
-        why = `cannot create a network namespace: ${add.out}`;
-        return;
+    applies: (w) => w !== 'pipeline-micro',
+    async prepare() {
+      try {
+        ns = Namespace.create('lo');
+        worker = await ns.startWorker();
+        why = null;
+      } catch (e) {
+        why = (e as Error).message;
       }
-      process.once('exit', onExit);
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      const lo = run('ip', ['-n', ns, 'link', 'set', 'lo', 'mtu', '1500', 'up']);
-      if (!lo.ok) {
-        why = `cannot bring up loopback in the namespace: ${lo.out}`;
-        return;
-      }
-      const self = fileURLToPath(import.meta.url);
-      const childPath = self.replace(/linux-netns\.(ts|js)$/, 'netns-child.$1');
-      child = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns,
-          'sh',
-          '-c',
-          `ulimit -n ${CHILD_NOFILE} 2>/dev/null; exec "$@"`,
-          'sh',
-          process.execPath,
-          ...process.execArgv,
-          childPath,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: process.env },
-      );
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr = (stderr + d.toString()).slice(-2000);
-      });
-      child.on('message', (raw) => {
-        const m = raw as ChildReply;
-        const p = pending.get(m.id);
-        if (!p) return;
-        if (m.kind === 'progress') p.budget.onProgress(m.fraction);
-        else {
-          pending.delete(m.id);
-          if (m.kind === 'result') p.resolve(m.metrics);
-          else p.reject(new Error(m.message));
-        }
-      });
-      child.on('exit', (code, signal) => {
-        const e = new Error(
-          `the namespace worker exited (${signal ?? code}): ${stderr.trim().split('\n').pop() ?? ''}`,
-        );
-        for (const p of pending.values()) p.reject(e);
-        pending.clear();
-      });
-      const ready = await new Promise<string | null>((resolve) => {
-        const t = setTimeout(() => resolve('the namespace worker did not start within 30 s'), 30_000);
-        child!.once('message', () => {
-          clearTimeout(t);
-          resolve(null);
-        });
-        child!.once('exit', () => {
-          clearTimeout(t);
-          resolve(`the namespace worker failed to start: ${stderr.trim()}`);
-        });
-      });
-      why = ready;
     },
-    unavailable(_w: WorkloadName, params: Params): string | null {
+    unavailable(_w: WorkloadName, params: Params) {
       if (why !== null) return why;
-      if (lossOf(params) > 0) {
-        const probe = run('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', '-'], lossRuleset(lossOf(params)));
-        if (!probe.ok) return `lossy link needs nftables in the namespace: ${probe.out}`;
-      }
-      return null;
+      return lossOf(params) > 0 ? ns!.lossUnavailable(lossOf(params)) : null;
     },
-    async run(workload: WorkloadName, params: Params, budget: Budget): Promise<Metrics> {
-      const loss = lossOf(params);
-      if (loss !== currentLoss) {
-        const r = run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], lossRuleset(loss));
-        if (!r.ok) throw new Error(`nft: ${r.out}`);
-        currentLoss = loss;
-      }
-      const id = nextId++;
-      const req: ChildRequest = {
-        id,
-        workload,
-        params,
-        budget: {
-          warmupNs: budget.warmupNs,
-          durationNs: budget.durationNs,
-          wallCapMs: budget.wallCapMs,
-          seed: budget.seed,
-        },
-        cpuScope: LINUX_CPU_SCOPE,
-      };
-      return new Promise<Metrics>((resolve, reject) => {
-        pending.set(id, { resolve, reject, budget });
-        child!.send(req);
-      });
+    async run(workload, params, budget): Promise<Metrics> {
+      ns!.setLoss(lossOf(params));
+      return worker!.metrics(
+        { op: 'run', workload, params, budget: childBudget(budget), cpuScope: LINUX_CPU_SCOPE },
+        { onProgress: budget.onProgress },
+      );
     },
-    async close(): Promise<void> {
-      if (child && child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child!.once('exit', r));
-        child.disconnect();
-        const t = setTimeout(() => child?.kill('SIGKILL'), 2000);
-        await exited;
-        clearTimeout(t);
-      }
-      run('ip', ['netns', 'del', ns]);
-      process.removeListener('exit', onExit);
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+    async close() {
+      await ns?.delete();
     },
   };
-  return target;
+}
+
+const VETH_SERVER = { ifname: 'fts0', ip: '10.77.0.1' };
+const VETH_CLIENT = { ifname: 'ftc0', ip: '10.77.0.2' };
+
+/** The server in one namespace, the client in another, joined by a veth pair (MTU 1500). */
+export function linuxVeth(): LinuxNetnsTarget {
+  let server: { ns: Namespace; worker: NetnsWorker } | null = null;
+  let client: { ns: Namespace; worker: NetnsWorker } | null = null;
+  let why: string | null = 'not prepared';
+  return {
+    backend: 'linux',
+    port: 'veth',
+    timeBase: 'wall',
+    note: 'Linux in two namespaces joined by a veth pair, MTU 1500',
+    get why() {
+      return why;
+    },
+    applies: (w) => w !== 'pipeline-micro',
+    async prepare() {
+      try {
+        const s = Namespace.create('srv');
+        server = { ns: s, worker: await s.startWorker() };
+        const c = Namespace.create('cli');
+        client = { ns: c, worker: await c.startWorker() };
+        const link = s.ip([
+          'link',
+          'add',
+          VETH_SERVER.ifname,
+          'type',
+          'veth',
+          'peer',
+          'name',
+          VETH_CLIENT.ifname,
+          'netns',
+          c.name,
+        ]);
+        if (!link.ok) throw new Error(`cannot create a veth pair: ${link.out}`);
+        for (const [ns, end] of [
+          [s, VETH_SERVER],
+          [c, VETH_CLIENT],
+        ] as const) {
+          const a = ns.ip(['addr', 'add', `${end.ip}/24`, 'dev', end.ifname]);
+          const u = ns.ip(['link', 'set', end.ifname, 'mtu', '1500', 'up']);
+          if (!a.ok || !u.ok) throw new Error(`cannot configure ${end.ifname}: ${a.out} ${u.out}`);
+        }
+        why = null;
+      } catch (e) {
+        why = (e as Error).message;
+      }
+    },
+    unavailable(_w: WorkloadName, params: Params) {
+      if (why !== null) return why;
+      return lossOf(params) > 0 ? server!.ns.lossUnavailable(lossOf(params)) : null;
+    },
+    async run(workload, params, budget): Promise<Metrics> {
+      const s = server!;
+      const c = client!;
+      s.ns.setLoss(lossOf(params));
+      c.ns.setLoss(lossOf(params));
+      const { port } = await s.worker.request({ op: 'serve', workload, params, host: VETH_SERVER.ip });
+      // The server half's CPU over the client's measured window, asked for when the window opens
+      // and closes (an IPC round trip late, which is small beside the window).
+      const cpuAt: Promise<number>[] = [];
+      const askCpu = (): Promise<number> => s.worker.request({ op: 'cpu' }).then((r) => r.cpuUs ?? 0);
+      try {
+        const m = await c.worker.metrics(
+          {
+            op: 'drive',
+            workload,
+            params,
+            budget: childBudget(budget),
+            cpuScope: `${LINUX_CPU_SCOPE} (client and server processes)`,
+            host: VETH_SERVER.ip,
+            port: port!,
+          },
+          { onProgress: budget.onProgress, onWindow: () => cpuAt.push(askCpu()) },
+        );
+        if (cpuAt.length === 2) addServerCpu(m, (await cpuAt[1]!) - (await cpuAt[0]!));
+        return m;
+      } finally {
+        await s.worker.request({ op: 'unserve', port: port! });
+      }
+    },
+    async close() {
+      await client?.ns.delete();
+      await server?.ns.delete();
+    },
+  };
+}
+
+/** Adds the server process's CPU to a client-measured row (its per-request and per-MiB figures). */
+function addServerCpu(m: Metrics, serverUs: number): void {
+  if (m.appCpuUsPerRequest !== null && m.requests > 0) m.appCpuUsPerRequest += serverUs / m.requests;
+  if (m.extra.appCpuUsPerMiB !== undefined && m.bytes > 0)
+    m.extra.appCpuUsPerMiB += serverUs / (m.bytes / 1048576);
 }

@@ -21,6 +21,8 @@ export interface WorkloadEnv {
   readonly cpuScope: string | null;
   /** Busy fraction per pipeline stage since the last call, where the backend reports it. */
   stageUtilisation?(): Record<string, number> | null;
+  /** Told when the measured window opens and closes (a server in another process counts its CPU). */
+  onWindow?(edge: 'open' | 'close'): void;
 }
 
 export interface Budget {
@@ -134,6 +136,7 @@ export class MeasureWindow {
     this.tEnd = this.tMeasure + this.budget.durationNs;
     this.wallMeasure = wallNow();
     this.onMeasure();
+    this.env.onWindow?.('open');
     this.env.stageUtilisation?.(); // starts the backend's window
     this.elu0 = performance.eventLoopUtilization();
     this.cpu0 = this.env.cpuUs();
@@ -143,6 +146,7 @@ export class MeasureWindow {
     const cpu1 = this.env.cpuUs();
     const elu = performance.eventLoopUtilization(this.elu0);
     const stages = this.env.stageUtilisation?.() ?? null;
+    this.env.onWindow?.('close');
     this.stop();
     this.resolve({
       durationNs: t - this.tMeasure,
