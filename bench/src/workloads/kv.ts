@@ -1,15 +1,15 @@
 /**
  * Memcached-style key-value service (FlexTOE's memcached benchmark, text protocol): `get` and
  * `set` of `valueBytes` values on `keys` keys chosen uniformly with a seeded PRNG, `getRatio`
- * of them gets, `depth` requests pipelined per connection. The server speaks the memcached text
- * protocol subset the client uses (get with one key, set), so a real memcached could stand in.
- * Keys are loaded before the run, so every get hits.
+ * of them gets, `depth` requests pipelined per connection. The client speaks the memcached text
+ * protocol (get with one key, set), so a real memcached could stand in for the server.
  */
 import { Prng } from '@flextoe/core';
+import { createKvServer, type NetLike as AppNetLike } from '@flextoe/sockets';
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { summarise } from '../metrics/summarise.js';
 import type { Metrics, Params } from '../report/format.js';
-import { closeServer, listen, type NetLike, type SocketLike } from './net-like.js';
+import { closeServer, listen, type NetLike, type ServerLike, type SocketLike } from './net-like.js';
 import { connectMany } from './rpc-echo.js';
 import {
   MeasureWindow,
@@ -58,10 +58,6 @@ class StreamBuffer {
     return this.buf.toString('latin1', from, to);
   }
 
-  slice(from: number, to: number): Buffer {
-    return Buffer.from(this.buf.subarray(from, to));
-  }
-
   get available(): number {
     return this.end - this.start;
   }
@@ -69,59 +65,24 @@ class StreamBuffer {
 
 export class KvProtocolError extends Error {}
 
-/** Parses and executes every complete command in `input`; returns the responses to send. */
-function serveCommands(input: StreamBuffer, store: Map<string, Buffer>, out: Buffer[]): void {
-  for (;;) {
-    const eol = input.lineEnd();
-    if (eol === -1) {
-      if (input.available > 1024) throw new KvProtocolError('command line longer than 1024 bytes');
-      return;
-    }
-    const words = input.text(input.start, eol - 2).split(' ');
-    if (words[0] === 'get' && words.length === 2) {
-      const v = store.get(words[1]!);
-      if (v) out.push(Buffer.from(`VALUE ${words[1]} 0 ${v.length}\r\n`), v, CRLF);
-      out.push(END);
-      input.start = eol;
-    } else if (words[0] === 'set' && (words.length === 5 || words.length === 6)) {
-      const n = Number(words[4]);
-      if (!Number.isInteger(n) || n < 0 || n > 1 << 20)
-        throw new KvProtocolError(`bad set length ${words[4]}`);
-      if (input.end - eol < n + 2) return; // the data block has not all arrived
-      store.set(words[1]!, input.slice(eol, eol + n));
-      input.start = eol + n + 2;
-      if (words[5] !== 'noreply') out.push(STORED);
-    } else {
-      throw new KvProtocolError(`unsupported command "${words[0]}"`);
-    }
-  }
-}
-
+/**
+ * The server is the product's own memcached-protocol server (`createKvServer` from
+ * @flextoe/sockets), on whichever `net` the target gives: the same server code on Linux and on
+ * FlexTOE. Keys are stored before the run, so every get hits.
+ */
 export async function serveKv(net: NetLike, host: string, params: Params): Promise<ServerSide> {
-  const store = new Map<string, Buffer>();
+  const kv = createKvServer(net as unknown as AppNetLike, { maxConnections: 1 << 20 });
   const value = Buffer.alloc(num(params, 'valueBytes'), 0x76);
-  for (let i = 0; i < num(params, 'keys'); i++) store.set(keyName(i), value);
+  for (let i = 0; i < num(params, 'keys'); i++) kv.store.store('set', keyName(i), value, 0, 0);
   const sockets = new Set<SocketLike>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.setNoDelay?.(true);
-    const input = new StreamBuffer();
-    const out: Buffer[] = [];
-    s.on('data', (chunk) => {
-      input.append(chunk);
-      out.length = 0;
-      try {
-        serveCommands(input, store, out);
-      } catch (e) {
-        s.write(Buffer.from(`CLIENT_ERROR ${(e as Error).message}\r\n`));
-        s.destroy();
-        return;
-      }
-      if (out.length > 0) s.write(out.length === 1 ? out[0]! : Buffer.concat(out));
-    });
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-  });
+  const server = kv.server as unknown as ServerLike;
+  (kv.server as unknown as { on(e: 'connection', l: (s: SocketLike) => void): void }).on(
+    'connection',
+    (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    },
+  );
   const port = await listen(server, 0, host);
   return {
     port,
