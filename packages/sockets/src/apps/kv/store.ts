@@ -139,7 +139,7 @@ export class KvStore {
   private oldest: KvItem | null = null;
   private usedBytes = 0;
   private nextCas = 1;
-  /** flush_all with a delay: items stored at or before this time die when it passes (0 = none). */
+  /** flush_all with a delay: items stored before this time die when it comes (0 = none). */
   private flushAt = 0;
 
   constructor(options: KvStoreOptions = {}) {
@@ -383,7 +383,8 @@ export class KvStore {
   }
 
   private isFlushed(it: KvItem): boolean {
-    return this.flushAt !== 0 && it.storedAt <= this.flushAt && this.now() >= this.flushAt;
+    // memcached: everything stored before the flush time dies when it comes (oldest_live).
+    return this.flushAt !== 0 && it.storedAt < this.flushAt && this.now() >= this.flushAt;
   }
 
   private isDead(it: KvItem): boolean {
