@@ -11,13 +11,19 @@ import { FlowFlag, type ProtocolRecord } from '../state/flow-records.js';
 import type { OooIntervals } from './ooo-intervals.js';
 import { DataPathDrop, ProtocolAction as A, type ProtocolResult, type RxSummary } from './work-items.js';
 
-/** Per-stack constants the protocol stage needs. */
+/** Per-stack constants the protocol stage needs, and the clock of the current burst. */
 export interface ProtocolConfig {
   /** Payload bytes per segment (FlexTOE: 1448 = 1500 - 40 - 12 bytes of timestamps). */
   readonly mss: number;
   /** Delay ACKs: acknowledge every second segment (RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2). */
   readonly delayedAck: boolean;
   readonly ooo: OooIntervals;
+  /**
+   * Our timestamp clock (us, u32) for the RTT sample from the echo, set by the runner once per
+   * burst; a field rather than an argument because V8 boxes a u32 from 2^31 up that crosses a
+   * call it did not inline (wire/bytes.ts).
+   */
+  nowTs: number;
 }
 
 /** Largest window field value (RFC 9293 3.1). */
@@ -82,8 +88,8 @@ export function goBackN(tcp: ProtocolRecord, txSize: number): void {
 const DUPACK_THRESHOLD = 3;
 
 /**
- * Processes one received data-path segment. `nowTs` is our timestamp clock (us, u32), used for
- * the RTT sample from the echo. `rxSize`/`txSize` are the host ring sizes (powers of two).
+ * Processes one received data-path segment. `rxSize`/`txSize` are the host ring sizes (powers
+ * of two).
  */
 export function protocolRx(
   s: RxSummary,
@@ -91,7 +97,6 @@ export function protocolRx(
   cfg: ProtocolConfig,
   rxSize: number,
   txSize: number,
-  nowTs: number,
   out: ProtocolResult,
 ): void {
   out.reset();
@@ -142,7 +147,7 @@ export function protocolRx(
     tcp.tsRecent = s.tsVal;
   }
 
-  if (!processAck(s, tcp, txSize, nowTs, out)) return;
+  if (!processAck(s, tcp, txSize, cfg, out)) return;
   processData(s, tcp, cfg, rxSize, fin, out);
 }
 
@@ -154,7 +159,7 @@ function processAck(
   s: RxSummary,
   tcp: ProtocolRecord,
   txSize: number,
-  nowTs: number,
+  cfg: ProtocolConfig,
   out: ProtocolResult,
 ): boolean {
   const sndUna = seq.sub(tcp.sndNxt, tcp.txSent);
@@ -206,7 +211,7 @@ function processAck(
     }
     tcp.dupAcks = 0;
     // FlexTOE measures RTT on the NIC from the timestamp echo (RFC 7323 4.1).
-    if (s.hasTimestamp && s.tsEcr !== 0) out.rttUs = (nowTs - s.tsEcr) >>> 0;
+    if (s.hasTimestamp && s.tsEcr !== 0) out.rttUs = (cfg.nowTs - s.tsEcr) >>> 0;
   } else if (
     ack === sndUna &&
     tcp.txSent > 0 &&

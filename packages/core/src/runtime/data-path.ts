@@ -42,6 +42,7 @@ import { QueueManager } from '../pipeline/queue-manager.js';
 import { ReorderBuffer, Sequencer } from '../pipeline/reorder-buffer.js';
 import { SlowPathReason } from '../pipeline/slow-path.js';
 import { DataPathDrop, ProtocolAction as A, ProtocolResult, RxSummary } from '../pipeline/work-items.js';
+import { wordsOf } from '../wire/bytes.js';
 import { WIRE_ERROR_COUNT } from '../wire/drop-reason.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { DataPathCounters, type DataPathStats } from './counters.js';
@@ -102,6 +103,8 @@ export class DataPath implements DataPathApi {
   private readonly ingressSeq: Sequencer;
   private readonly releaseOut = new Uint32Array(WORK_POOL);
   private readonly rxBufs: PacketBuffer[];
+  /** `wordsOf` each receive buffer, for the checksum loops (no cache lookup per frame). */
+  private readonly rxWords: Int32Array[];
   private readonly txBufs: PacketBuffer[];
   private txCount = 0;
   /** Frames in the batch that hold a queue-manager credit. */
@@ -130,7 +133,7 @@ export class DataPath implements DataPathApi {
     const tableRegion = tiers.allocate('flow-table', FlowTable.bytesFor(cap));
     this.flowTable = new FlowTable(tableRegion.buffer, tableRegion.byteOffset, cap);
     this.ooo = new OooIntervals(opts.maxFlows, opts.oooIntervals);
-    this.protoCfg = { mss: opts.mss, delayedAck: opts.delayedAck, ooo: this.ooo };
+    this.protoCfg = { mss: opts.mss, delayedAck: opts.delayedAck, ooo: this.ooo, nowTs: 0 };
     this.qm = new QueueManager(opts.maxFlows, { credits: opts.txCredits, mss: opts.mss });
     this.pre = new PreprocessContext(
       opts.localIp,
@@ -146,6 +149,7 @@ export class DataPath implements DataPathApi {
     this.rxBufs = [];
     this.txBufs = [];
     for (let i = 0; i < opts.burst; i++) this.rxBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
+    this.rxWords = this.rxBufs.map((b) => wordsOf(b.data));
     for (let i = 0; i < opts.burst; i++) this.txBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
     this.exceptionPool = new PacketPool(opts.exceptionQueueEntries, port.capabilities.maxFrameBytes);
     this.rxRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
@@ -155,6 +159,16 @@ export class DataPath implements DataPathApi {
   /** Our timestamp clock: microseconds, u32 (RFC 7323 TSval; FlexTOE measures RTT with it). */
   tsNow(): number {
     return Math.floor(this.clock.now() / 1000) >>> 0;
+  }
+
+  /**
+   * Reads the timestamp clock once for a burst: the protocol stage (RTT samples) and
+   * post-processing (TSval) take it from their contexts, so no u32 crosses a call as an argument.
+   */
+  private startBurst(): void {
+    const ts = this.tsNow();
+    this.protoCfg.nowTs = ts;
+    this.post.tsNow = ts;
   }
 
   /** A simulated backend's stage probe (see `StageProbe`); null removes it. */
@@ -174,6 +188,7 @@ export class DataPath implements DataPathApi {
   pollRx(): number {
     const n = this.port.rxBurst(this.rxBufs, this.rxBufs.length);
     if (n === 0) return 0;
+    this.startBurst();
     const c = this.counters;
     const probe = this.probe;
     let item = 0;
@@ -183,6 +198,7 @@ export class DataPath implements DataPathApi {
       c.rxFrames++;
       const s = this.summaries[item]!;
       if (probe !== null) probe.enter('pre', -1);
+      this.pre.frameWords = this.rxWords[i]!;
       const v = preprocess(frame, this.pre, s);
       if (v !== PreVerdict.DataPath && probe !== null) probe.itemDone();
       if (v === PreVerdict.DataPath) {
@@ -214,14 +230,13 @@ export class DataPath implements DataPathApi {
     const tcp = this.tables.protocol.at(s.flowId);
     const bufs = this.tables.buffers.at(s.flowId);
     const res = this.res;
-    const ts = this.tsNow(); // one clock read per segment
     const probe = this.probe;
     if (probe !== null) probe.enter('protocol', s.flowId);
-    protocolRx(s, tcp, this.protoCfg, bufs.rxSize, bufs.txSize, ts, res);
+    protocolRx(s, tcp, this.protoCfg, bufs.rxSize, bufs.txSize, res);
     c.protocolRx++;
     if (res.dropReason !== DataPathDrop.None) c.protocolDrops[res.dropReason]!++;
     const cc = this.tables.cc.at(s.flowId);
-    updateCcCounters(cc, res, ts);
+    updateCcCounters(cc, res, this.post);
     if ((res.actions & A.Retransmitted) !== 0) c.fastRetransmits++;
     // DMA: payload into the host RX ring (two copies when it wraps), before notifying.
     if ((res.actions & A.DmaPayload) !== 0) {
@@ -285,7 +300,7 @@ export class DataPath implements DataPathApi {
     const ts = tcp.has(FlowFlag.Timestamps);
     const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
     const id = this.tables.identity.at(tcp.flowId);
-    frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, this.tsNow(), 0);
+    frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, 0);
     this.txCount++;
     this.counters.acksSent++;
   }
@@ -334,7 +349,9 @@ export class DataPath implements DataPathApi {
   /** Re-runs a frame through the data path (the control plane just installed its flow). */
   reinject(frame: PacketBuffer): void {
     const s = this.summaries[0]!;
+    this.pre.frameWords = null;
     if (preprocess(frame, this.pre, s) === PreVerdict.DataPath) {
+      this.startBurst();
       this.processRxItem(s);
       this.flushTx();
     }
@@ -353,7 +370,8 @@ export class DataPath implements DataPathApi {
     for (let q = 0; q < this.contexts.length; q++) {
       const ring = this.contexts[q]!.requests;
       while (ring.tryPop(r)) {
-        this.applyRequest(r[0]! as Request, r[1]!, r[2]!);
+        if (handled === 0) this.startBurst();
+        this.protocolRequest(r[0]! as Request, r[1]!, r[2]!);
         handled++;
       }
     }
@@ -361,8 +379,13 @@ export class DataPath implements DataPathApi {
     return handled;
   }
 
-  /** One request through the protocol stage (also the control plane's direct entry). */
+  /** One request through the protocol stage: the control plane's direct entry. */
   applyRequest(kind: Request, flowId: number, n: number): void {
+    this.startBurst();
+    this.protocolRequest(kind, flowId, n);
+  }
+
+  private protocolRequest(kind: Request, flowId: number, n: number): void {
     const tcp = this.tables.protocol.at(flowId);
     const bufs = this.tables.buffers.at(flowId);
     const res = this.res;
@@ -401,6 +424,7 @@ export class DataPath implements DataPathApi {
   /** Queue manager -> protocol -> post -> DMA -> egress, up to one burst. Returns segments sent. */
   pollTx(): number {
     const now = this.clock.now();
+    this.startBurst();
     let sent = 0;
     const res = this.res;
     const probe = this.probe;
@@ -451,7 +475,6 @@ export class DataPath implements DataPathApi {
         res.txFlags,
         ts,
         tcp.has(FlowFlag.Ecn),
-        this.tsNow(),
         res.txLength,
       );
       this.txCount++;

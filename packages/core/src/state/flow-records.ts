@@ -307,6 +307,47 @@ export class IdentityRecord extends RecordCursor {
   get group(): number {
     return this.w[this.base + Id.group]!;
   }
+
+  /**
+   * Copies the addresses and ports into headers to emit (ours as source), inside one call so
+   * that u32 addresses from 2^31 up are never returned across a call V8 might not inline
+   * (wire/bytes.ts).
+   */
+  loadHeaders(ip: { src: number; dst: number }, tcp: { srcPort: number; dstPort: number }): void {
+    const w = this.w;
+    const b = this.base;
+    ip.src = w[b + Id.localIp]!;
+    ip.dst = w[b + Id.remoteIp]!;
+    const ports = w[b + Id.ports]!;
+    tcp.srcPort = ports >>> 16;
+    tcp.dstPort = ports & 0xffff;
+  }
+
+  /**
+   * Writes the Ethernet addresses of a segment to the peer at `off`: destination (remote MAC)
+   * then source (local MAC), 12 octets. Straight from the record's words, so the 48-bit values
+   * never exist as (boxable) numbers on the per-segment path.
+   */
+  writeMacs(frame: Uint8Array, off: number): void {
+    const w = this.w;
+    const b = this.base;
+    const remoteHi = w[b + Id.remoteMacHi]!;
+    const remoteLo = w[b + Id.remoteMacLo]!;
+    const localHi = w[b + Id.localMacHi]!;
+    const localLo = w[b + Id.localMacLo]!;
+    frame[off] = remoteHi >>> 8;
+    frame[off + 1] = remoteHi;
+    frame[off + 2] = remoteLo >>> 24;
+    frame[off + 3] = remoteLo >>> 16;
+    frame[off + 4] = remoteLo >>> 8;
+    frame[off + 5] = remoteLo;
+    frame[off + 6] = localHi >>> 8;
+    frame[off + 7] = localHi;
+    frame[off + 8] = localLo >>> 24;
+    frame[off + 9] = localLo >>> 16;
+    frame[off + 10] = localLo >>> 8;
+    frame[off + 11] = localLo;
+  }
 }
 
 /** Host buffer info, 32 B: where the flow's RX and TX rings live in host memory. */

@@ -131,7 +131,11 @@ export class FlowTable {
     removeMiss: 0,
     maxProbe: 0,
   };
-  private readonly words: Uint32Array;
+  /**
+   * Int32 rather than Uint32: addresses from 2^31 up stay small integers (no boxing when they
+   * cross a call V8 did not inline, wire/bytes.ts) and compare with `| 0` keys directly.
+   */
+  private readonly words: Int32Array;
   private readonly mask: number;
 
   /**
@@ -149,7 +153,7 @@ export class FlowTable {
         `flow table: needs ${words * 4} bytes at offset ${byteOffset} but the buffer has ${buffer.byteLength}`,
       );
     }
-    this.words = new Uint32Array(buffer, byteOffset, words);
+    this.words = new Int32Array(buffer, byteOffset, words);
     this.capacity = capacity;
     this.mask = capacity - 1;
     if (options === ATTACH) {
@@ -188,8 +192,8 @@ export class FlowTable {
       c.invalidFlowId++;
       return false;
     }
-    const lip = localIp >>> 0;
-    const rip = remoteIp >>> 0;
+    const lip = localIp | 0;
+    const rip = remoteIp | 0;
     const ports = packPorts(localPort, remotePort);
     const found = this.find(lip, rip, ports);
     if (found >= 0) {
@@ -217,10 +221,10 @@ export class FlowTable {
 
   /** The flow id of the 4-tuple, or -1. Sets `lastHash` either way. */
   lookup(localIp: number, remoteIp: number, localPort: number, remotePort: number): number {
-    const found = this.find(localIp >>> 0, remoteIp >>> 0, packPorts(localPort, remotePort));
+    const found = this.find(localIp | 0, remoteIp | 0, packPorts(localPort, remotePort));
     const c = this._counters;
     if (this.probeLength > c.maxProbe) c.maxProbe = this.probeLength;
-    const flowId = found < 0 ? -1 : this.words[HEADER_WORDS + found * SLOT_WORDS + 3]! - 1;
+    const flowId = found < 0 ? -1 : (this.words[HEADER_WORDS + found * SLOT_WORDS + 3]! >>> 0) - 1;
     if (found < 0) c.misses++;
     else c.hits++;
     // The slots walked are the memory the pre-processing stage really reads.
@@ -243,7 +247,7 @@ export class FlowTable {
 
   /** Uninstalls the 4-tuple; false (counted `removeMiss`) when it was not installed. */
   remove(localIp: number, remoteIp: number, localPort: number, remotePort: number): boolean {
-    const found = this.find(localIp >>> 0, remoteIp >>> 0, packPorts(localPort, remotePort));
+    const found = this.find(localIp | 0, remoteIp | 0, packPorts(localPort, remotePort));
     if (found < 0) {
       this._counters.removeMiss++;
       return false;
@@ -326,7 +330,7 @@ function checkCapacity(capacity: number): void {
   }
 }
 
-/** Local port in the high half, remote port in the low half, as slots store them. */
+/** Local port in the high half, remote port in the low half, as slots store them (int32). */
 function packPorts(localPort: number, remotePort: number): number {
-  return (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0;
+  return ((localPort & 0xffff) << 16) | (remotePort & 0xffff);
 }

@@ -87,6 +87,9 @@ describe('copyBytes', () => {
     };
     run();
     // 60 000 copies: a view per copy would be ~6 MB; what remains is the meter's own bookkeeping.
-    expect(allocatedBy(run)).to.be.below(20_000);
+    // Best of three: in a long test run V8 may still be (re)optimising during the first one,
+    // and compiled code counts as heap.
+    const best = Math.min(allocatedBy(run), allocatedBy(run), allocatedBy(run));
+    expect(best).to.be.below(20_000);
   });
 });

@@ -37,14 +37,35 @@ export function sumWords(buf: Uint8Array, start: number, end: number, initial: n
  * the words' sum is folded to 16 bits and swapped back once at the end.
  */
 function sumWordsWide(buf: Uint8Array, start: number, end: number, initial: number): number {
+  return sumWordsVia(wordsOf(buf), buf, start, end, initial);
+}
+
+/**
+ * `sumWords` for a caller that holds `wordsOf(buf)` already (the data path keeps one per packet
+ * buffer): the word loop without the cache lookup, for ranges of any length. `words` must be
+ * `wordsOf(buf)` (or an Int32Array over buf's ArrayBuffer from byte 0).
+ */
+export function sumWordsVia(
+  words: Int32Array,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  initial: number,
+): number {
   const base = buf.byteOffset;
   let sum = initial;
   let i = start;
+  if (((base + i) & 1) !== 0 || end - start < 8) {
+    // Odd start (words would pair the wrong bytes) or too short to matter: bytes.
+    const evenEnd = start + ((end - start) & ~1);
+    for (; i < evenEnd; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+    if (i < end) sum += buf[i]! << 8;
+    return sum;
+  }
   if (((base + i) & 2) !== 0) {
     sum += (buf[i]! << 8) | buf[i + 1]!;
     i += 2;
   }
-  const words = wordsOf(buf);
   const endWord = (base + end) >>> 2;
   // Unsigned words summed in a double: exact for any range below 2^21 words; folding a sum of
   // 32-bit words to 16 bits adds up their 16-bit halves (2^16 = 1 mod 0xffff).
