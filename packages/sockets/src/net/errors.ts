@@ -150,7 +150,8 @@ export const errors = {
   invalidArgType(name: string, expected: string, value: unknown): NetError {
     return nodeError(
       'ERR_INVALID_ARG_TYPE',
-      `The "${name}" argument must be ${expected}. Received ${describeValue(value)}`,
+      // Node says "property" for a dotted name (options.port), "argument" otherwise.
+      `The "${name}" ${name.includes('.') ? 'property' : 'argument'} must be ${expected}. Received ${describeValue(value)}`,
       TypeError,
     );
   },
@@ -180,9 +181,6 @@ export const errors = {
   },
   socketClosed(): NetError {
     return nodeError('ERR_SOCKET_CLOSED', 'Socket is closed');
-  },
-  streamDestroyed(method: string): NetError {
-    return nodeError('ERR_STREAM_DESTROYED', `Cannot call ${method} after a stream was destroyed`);
   },
   serverAlreadyListen(): NetError {
     return nodeError(

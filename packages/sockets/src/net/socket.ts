@@ -105,6 +105,7 @@ export class Socket extends Duplex {
   // RX: what the stream asked for and what is left once the connection's rings are gone.
   #readWanted = false;
   #pulling = false;
+  #inRead = false;
   #rxFin = false;
   #rxDetached = false;
   #stash: Buffer | null = null;
@@ -321,7 +322,12 @@ export class Socket extends Duplex {
 
   override _read(): void {
     this.#readWanted = true;
-    this.#pull();
+    this.#inRead = true;
+    try {
+      this.#pull();
+    } finally {
+      this.#inRead = false;
+    }
   }
 
   /** Moves bytes from the RX ring (or what was saved of it) into the stream until push() says stop. */
@@ -335,6 +341,10 @@ export class Socket extends Duplex {
           if (this.#rxFin) {
             this.#readWanted = false;
             this.push(null);
+            // As Node's onStreamRead at EOF: read(0) lets 'end' fire even with no consumer
+            // attached, so a socket nobody reads from still closes once both sides are done.
+            if (this.#inRead) process.nextTick(readZero, this);
+            else this.read(0);
           }
           return;
         }
@@ -508,20 +518,30 @@ export class Socket extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: Cb): void {
+    this.#closeConnection(err, cb);
+    // As Node: the server's count drops when the socket is destroyed, not at its 'close'
+    // (so a server's 'close' can precede its last socket's).
+    this._server?._connectionClosed();
+  }
+
+  #closeConnection(err: Error | null, cb: Cb): void {
     this.connecting = false;
     this.#clearTimer();
     const wcb = this.#wCb;
     if (wcb !== null) {
-      // The write in progress will never complete: fail its callback as Node fails buffered ones.
+      // As Node (stream_base_commons onWriteComplete on a destroyed stream): the write in
+      // progress completes without an error on a later tick. What reached the TX ring is still
+      // delivered (see orphan.ts); the rest is discarded, as destroy() promises.
       this.#clearWrite();
-      wcb(err ?? errors.streamDestroyed('write'));
+      process.nextTick(wcb, null);
     }
     this.#finalCb = null;
     const hadError = err !== null && err !== undefined;
     const c = this.#conn;
     if (c === null || this.#tcpClosed) {
       cb(err);
-      this.#emitCloseSoon(c === null && !this.#everOpened && !hadError ? undefined : hadError);
+      // A socket that never had a connection closes like Node's handle-less one: 'close' without hadError.
+      this.#emitCloseSoon(c === null && !this.#everOpened ? undefined : hadError);
       return;
     }
     const ctx = this.#ctx;
@@ -561,10 +581,8 @@ export class Socket extends Duplex {
     this.#closeEmitted = true;
     this.#hold.setOpen(false);
     this.#ctx.sockets.delete(this);
-    const server = this._server as unknown as { _connectionClosed?: () => void } | null;
     if (hadError === undefined) this.emit('close');
     else this.emit('close', hadError);
-    server?._connectionClosed?.();
   }
 
   /** Node's destroySoon(): end, then destroy once the writable side finished. */
@@ -732,6 +750,10 @@ export class Socket extends Duplex {
     if (!this.readable && this.writable) return 'writeOnly';
     return 'closed';
   }
+}
+
+function readZero(s: Socket): void {
+  if (!s.destroyed) s.read(0);
 }
 
 const unknownEndpoint: Endpoint = { address: '0.0.0.0', port: 0 };
