@@ -10,9 +10,10 @@ import { ConfigError, NotImplementedError, type BackendDescriptor } from '@flext
 import { descriptor as agilioSim } from '@flextoe/backend-agilio-sim';
 import { descriptor as bluefieldSim } from '@flextoe/backend-bluefield-sim';
 import { descriptor as x86 } from '@flextoe/backend-x86';
-import { placeholder, type CliCommand, type CliIo, type CliOption } from './command.js';
+import { type CliCommand, type CliIo, type CliOption } from './command.js';
 import { benchCommand } from './bench.js';
 import { infoCommand } from './info.js';
+import { serveCommand } from './serve.js';
 import { version } from './version.js';
 
 export const GLOBAL_OPTIONS: Readonly<Record<string, CliOption>> = {
@@ -34,11 +35,7 @@ export const BACKENDS: readonly BackendDescriptor[] = [x86, agilioSim, bluefield
 
 /** Subcommands in help order. `registerCommand` replaces an entry of the same name. */
 export const COMMANDS = new Map<string, CliCommand>(
-  [
-    infoCommand,
-    placeholder('serve', 'run a stack and serve applications on it', 'issue: backend-x86 (flextoe serve)'),
-    benchCommand,
-  ].map((c) => [c.name, c]),
+  [infoCommand, serveCommand, benchCommand].map((c) => [c.name, c]),
 );
 
 export function registerCommand(command: CliCommand): void {
