@@ -1,8 +1,9 @@
 /**
- * The x86 backend's factory: opens the configured port and runs the data path on it. Today the
- * stages run to completion on the application's thread (the run-to-completion placement); the
- * parallel placement on worker threads is listed as planned in the descriptor.
+ * The x86 backend's factory: opens the configured port and starts the data path where
+ * `config.x86.placement` says (threads/placement.ts): on NIC cores (worker threads, the default)
+ * with the control plane and the application on this thread, or inline on this thread.
  */
+import { availableParallelism } from 'node:os';
 import {
   hardwareFrom,
   inlineModule,
@@ -15,18 +16,38 @@ import {
 } from '@flextoe/core';
 import { descriptor } from './descriptor.js';
 import { openPort } from './drivers/open-port.js';
+import { pinThread, type PinResult } from './threads/affinity.js';
+import { x86Options } from './threads/placement.js';
+import { ThreadedStack } from './threads/threaded-stack.js';
 
 async function createStack(config: FlexToeConfig): Promise<BackendStack> {
   const options = stackOptionsFromConfig(config); // validates port.ip before opening anything
+  const x86 = x86Options(config.x86, availableParallelism());
   const opened = await openPort(config.port);
   try {
-    const hw = hardwareFrom(inlineModule(opened.port));
-    const stack = new TcpStack(hw, options);
-    return new InlineStack(stack, 'x86', 'wall', () => opened.close());
+    if (x86.placement === 'inline') {
+      const hw = hardwareFrom(inlineModule(opened.port));
+      return new InlineStack(new TcpStack(hw, options), 'x86', 'wall', () => opened.close());
+    }
+    const stack = await ThreadedStack.create({
+      options,
+      port: opened.port,
+      cores: x86.cores,
+      spinRounds: x86.spinRounds,
+      release: () => opened.close(),
+    });
+    if (x86.pin !== null) stack.pinned = pinCores(stack.coreThreadIds, x86.pin);
+    stack.start();
+    return stack;
   } catch (e) {
     await opened.close();
     throw e;
   }
+}
+
+/** Pins NIC core i to cpus[i]; a refusal leaves that core unpinned (reported in stats). */
+function pinCores(tids: readonly number[], cpus: readonly number[]): PinResult[] {
+  return tids.map((tid, i) => pinThread(tid, [cpus[i]!]));
 }
 
 export const backend: Backend = { descriptor, createStack };

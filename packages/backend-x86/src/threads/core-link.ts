@@ -1,0 +1,328 @@
+/**
+ * The host thread's end of one NIC core: the worker thread, its control block, and the rings
+ * between them. Commands are pushed in issue order; when the command ring (or the frame ring a
+ * command needs) is full they wait in a host-side overflow list, flushed before anything newer,
+ * so a burst of requests is delayed, never reordered or lost.
+ */
+import { Worker, type MessagePort } from 'node:worker_threads';
+import { PacketBuffer, SpscRing } from '@flextoe/core';
+import { Doorbell } from './doorbell.js';
+import { FrameRing, type FrameRingShape } from './frame-ring.js';
+import {
+  COMMAND_WORDS,
+  Ctl,
+  EVENT_WORDS,
+  NicCommand,
+  STATS_BYTES,
+  type NicCoreInit,
+  type NicCoreReady,
+} from './nic-protocol.js';
+import type { BridgedCore } from './port-bridge.js';
+
+/** Workers started and not yet exited, process-wide (tests assert none leak). */
+let live = 0;
+export function liveNicWorkers(): number {
+  return live;
+}
+
+interface Pending {
+  readonly kind: number;
+  readonly flowId: number;
+  readonly a: number;
+  readonly b: number;
+  readonly frame: Buffer | null;
+}
+
+/** Ring sizes of one core's host queues. */
+export interface CoreQueueSizes {
+  readonly commandEntries: number;
+  readonly eventEntries: number;
+  readonly frameShape: FrameRingShape;
+  /** Host frame ring and exception ring entries (control frames are few). */
+  readonly slowFrameEntries: number;
+}
+
+export class CoreLink {
+  readonly ctl: Int32Array;
+  readonly bell: Doorbell;
+  readonly commands: SpscRing;
+  readonly events: SpscRing;
+  readonly hostFrames: FrameRing;
+  readonly exceptions: FrameRing;
+  readonly bridge: BridgedCore | null;
+  notifications: SpscRing | null = null;
+  tid = -1;
+  worker: Worker | null = null;
+  /** Set when the worker failed (an exception on its thread, or it exited early). */
+  failure: Error | null = null;
+  exited = false;
+  private readonly overflow: Pending[] = [];
+  private readonly statsBytes: Uint8Array;
+  private lastStats: unknown = null;
+  private readonly ctlBuffer: SharedArrayBuffer;
+  private readonly commandBuffer: SharedArrayBuffer;
+  private readonly eventBuffer: SharedArrayBuffer;
+  private readonly statsBuffer: SharedArrayBuffer;
+  private exitPromise: Promise<void> | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly sizes: CoreQueueSizes,
+    bridged: boolean,
+  ) {
+    this.ctlBuffer = new SharedArrayBuffer(Ctl.words * 4);
+    this.ctl = new Int32Array(this.ctlBuffer);
+    this.bell = new Doorbell(this.ctl, Ctl.bell);
+    this.commandBuffer = new SharedArrayBuffer(SpscRing.bytesFor(COMMAND_WORDS, sizes.commandEntries));
+    this.commands = new SpscRing(this.commandBuffer, 0, COMMAND_WORDS, sizes.commandEntries);
+    this.eventBuffer = new SharedArrayBuffer(SpscRing.bytesFor(EVENT_WORDS, sizes.eventEntries));
+    this.events = new SpscRing(this.eventBuffer, 0, EVENT_WORDS, sizes.eventEntries);
+    const slow = { ...sizes.frameShape, capacity: sizes.slowFrameEntries };
+    this.hostFrames = FrameRing.create(slow);
+    this.exceptions = FrameRing.create(slow);
+    this.statsBuffer = new SharedArrayBuffer(STATS_BYTES);
+    this.statsBytes = new Uint8Array(this.statsBuffer);
+    this.bridge = bridged
+      ? {
+          rx: FrameRing.create(sizes.frameShape),
+          tx: FrameRing.create(sizes.frameShape),
+          bell: this.bell,
+        }
+      : null;
+  }
+
+  /** The shared part of the worker's init (the caller adds the data path and the port). */
+  initFields(): Pick<
+    NicCoreInit,
+    | 'index'
+    | 'ctl'
+    | 'commands'
+    | 'commandEntries'
+    | 'events'
+    | 'eventEntries'
+    | 'hostFrames'
+    | 'exceptions'
+    | 'frameShape'
+    | 'slowFrameShape'
+    | 'bridge'
+    | 'stats'
+  > {
+    return {
+      index: this.index,
+      ctl: this.ctlBuffer,
+      commands: this.commandBuffer,
+      commandEntries: this.sizes.commandEntries,
+      events: this.eventBuffer,
+      eventEntries: this.sizes.eventEntries,
+      hostFrames: this.hostFrames.buffer,
+      exceptions: this.exceptions.buffer,
+      frameShape: this.sizes.frameShape,
+      slowFrameShape: this.hostFrames.shape,
+      bridge: this.bridge ? { rx: this.bridge.rx.buffer, tx: this.bridge.tx.buffer } : null,
+      stats: this.statsBuffer,
+    };
+  }
+
+  /** Starts the worker and resolves once its data path is built. */
+  start(
+    entry: { url: URL; eval: string | null },
+    init: NicCoreInit,
+    regionPort: MessagePort,
+    name: string,
+  ): Promise<void> {
+    const options = {
+      workerData: { init, regionPort },
+      transferList: [regionPort],
+      name,
+    };
+    const w =
+      entry.eval === null
+        ? new Worker(entry.url, options)
+        : new Worker(entry.eval, { ...options, eval: true });
+    this.worker = w;
+    live++;
+    this.exitPromise = new Promise((resolve) => {
+      w.once('exit', (code) => {
+        live--;
+        this.exited = true;
+        if (code !== 0 && this.failure === null)
+          this.failure = new Error(`NIC core ${this.index} exited with code ${code}`);
+        resolve();
+      });
+    });
+    w.on('error', (err) => {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+    });
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: NicCoreReady): void => {
+        if (m.type !== 'ready') return;
+        this.notifications = SpscRing.attach(
+          m.notifications,
+          m.notificationsOffset,
+          4,
+          m.notificationEntries,
+        );
+        this.tid = m.tid;
+        w.off('message', onMessage);
+        resolve();
+      };
+      w.on('message', onMessage);
+      void this.exitPromise!.then(() =>
+        reject(this.failure ?? new Error(`NIC core ${this.index} exited before it was ready`)),
+      );
+    });
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /** Queues a command (with the frame it carries) in order, then rings the core. */
+  push(
+    kind: number,
+    flowId: number,
+    a: number,
+    b: number,
+    frame: Uint8Array | null = null,
+    length = 0,
+  ): void {
+    if (this.overflow.length > 0 || !this.tryPush(kind, flowId, a, b, frame, length)) {
+      this.overflow.push({
+        kind,
+        flowId,
+        a,
+        b,
+        frame: frame === null ? null : Buffer.from(frame.subarray(0, length)),
+      });
+    }
+    this.bell.ring();
+  }
+
+  /** Moves overflowed commands into the rings; returns how many are still waiting. */
+  flush(): number {
+    const o = this.overflow;
+    let i = 0;
+    while (i < o.length) {
+      const p = o[i]!;
+      if (!this.tryPush(p.kind, p.flowId, p.a, p.b, p.frame, p.frame?.length ?? 0)) break;
+      i++;
+    }
+    if (i > 0) {
+      o.splice(0, i);
+      this.bell.ring();
+    }
+    return o.length;
+  }
+
+  get overflowed(): number {
+    return this.overflow.length;
+  }
+
+  private tryPush(
+    kind: number,
+    flowId: number,
+    a: number,
+    b: number,
+    frame: Uint8Array | null,
+    length: number,
+  ): boolean {
+    const q = this.commands;
+    if (q.free === 0) return false;
+    if (frame !== null && !this.hostFrames.push(frame, length, 0)) return false;
+    const w = q.reserve();
+    const d = q.data;
+    d[w] = kind;
+    d[w + 1] = flowId;
+    d[w + 2] = a;
+    d[w + 3] = b;
+    q.commit();
+    return true;
+  }
+
+  /** A frame the control plane builds in place in the host frame ring (no overflow copy). */
+  reserveFrame(): PacketBuffer | null {
+    if (this.overflow.length > 0 || this.commands.free === 0) return null;
+    const i = this.hostFrames.reserve();
+    if (i < 0) return null;
+    this.reservedFrame = i;
+    return this.hostFrames.slot(i);
+  }
+
+  /** Publishes the frame `reserveFrame` returned and the command that sends it. */
+  commitFrame(kind: number, length: number): void {
+    this.hostFrames.setFrame(this.reservedFrame, length, 0);
+    this.hostFrames.commit();
+    const q = this.commands;
+    const w = q.reserve(); // room checked in reserveFrame
+    const d = q.data;
+    d[w] = kind;
+    d[w + 1] = 0;
+    d[w + 2] = 0;
+    d[w + 3] = 0;
+    q.commit();
+    this.bell.ring();
+  }
+  private reservedFrame = -1;
+
+  // ---------------------------------------------------------------- lockstep, stats, stop
+
+  /**
+   * Blocks until the core finished an idle round that began after this call: everything pushed
+   * before it has been handled. For lockstep runs (the host thread may block: Node allows
+   * Atomics.wait on the main thread).
+   */
+  sync(): void {
+    const ctl = this.ctl;
+    const req = (Atomics.add(ctl, Ctl.syncReq, 1) + 1) | 0;
+    this.bell.ring();
+    for (;;) {
+      const ack = Atomics.load(ctl, Ctl.syncAck);
+      if (ack === req) return;
+      if (this.exited) throw this.failure ?? new Error(`NIC core ${this.index} has exited`);
+      Atomics.wait(ctl, Ctl.syncAck, ack, 100);
+      this.bell.ring();
+    }
+  }
+
+  /** Flows waiting in the core's queue manager. */
+  get qmWaiting(): number {
+    return Atomics.load(this.ctl, Ctl.qmWaiting);
+  }
+
+  /** The core's counters (asks the running core; the last snapshot once it has exited). */
+  stats(timeoutMs = 1000): unknown {
+    const ctl = this.ctl;
+    if (!this.exited && this.worker !== null) {
+      const req = (Atomics.add(ctl, Ctl.statsReq, 1) + 1) | 0;
+      this.bell.ring();
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const ack = Atomics.load(ctl, Ctl.statsAck);
+        if (ack === req || this.exited || Date.now() > deadline) break;
+        Atomics.wait(ctl, Ctl.statsAck, ack, 10);
+      }
+    }
+    const len = Atomics.load(ctl, Ctl.statsLength);
+    if (len > 0) this.lastStats = JSON.parse(new TextDecoder().decode(this.statsBytes.slice(0, len)));
+    return this.lastStats;
+  }
+
+  /** Asks the core to finish its queue and exit; resolves when the thread is gone. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (this.worker === null || this.exited) return;
+    this.push(NicCommand.Stop, 0, 0, 0);
+    const deadline = Date.now() + timeoutMs;
+    while (!this.exited && Date.now() < deadline) {
+      this.flush(); // commands waiting for ring space go first, the Stop last
+      await Promise.race([this.exitPromise, new Promise((r) => setTimeout(r, 5))]);
+    }
+    if (!this.exited) {
+      this.failure ??= new Error(`NIC core ${this.index} did not stop within ${timeoutMs} ms; terminated`);
+      await this.worker.terminate();
+      await this.exitPromise;
+    }
+  }
+
+  /** Resolves when the worker has exited (after `stop`, or on failure). */
+  get exit(): Promise<void> {
+    return this.exitPromise ?? Promise.resolve();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The contract between the host thread (control plane + application) and a NIC core (a worker
+ * thread running the data path): FlexTOE's host <-> NIC split, as shared-memory queues.
+ *
+ * Host -> NIC, one command ring in issue order: the application's requests (core's `Request`:
+ * "I appended N bytes", "I consumed N bytes") and the control plane's (close, retransmit, install
+ * and remove a flow, set a rate, send or re-run a frame). One ring, because order matters across
+ * them: a FIN must follow the appends before it, a request for a flow must follow its install.
+ * Frames that go with a command (control frames, re-injected segments) travel in a frame ring
+ * and are taken in the same order as their commands.
+ *
+ * NIC -> host: the context queue's notification ring (core's `ContextQueue`), a flow-event ring
+ * (`FlowEvent`), an exception frame ring (frames for the control plane, with their reason), and
+ * the transmit frame ring of the port bridge.
+ */
+import type { DataPathOptions, PortCapabilities, PortConfig } from '@flextoe/core';
+import type { FrameRingShape } from './frame-ring.js';
+import type { RegionMessage } from './shared-memory.js';
+
+/** Words per command: [kind, flowId, a, b]. */
+export const COMMAND_WORDS = 4;
+
+/**
+ * Command kinds beyond core's `Request` (1..6, applied as `DataPath.applyRequest(kind, flowId, a)`).
+ */
+export const NicCommand = {
+  /** Make the flow visible: `a`, `b` = region ids of its host RX and TX rings. */
+  InstallFlow: 16,
+  RemoveFlow: 17,
+  /** `a`, `b` = the low and high words of a float64 ns-per-byte rate. */
+  SetRate: 18,
+  /** The next frame of the host frame ring goes to the wire. */
+  TxFrame: 19,
+  /** The next frame of the host frame ring runs through the data path again. */
+  Reinject: 20,
+  /** Finish the commands before this one, then leave the loop. */
+  Stop: 21,
+} as const;
+
+/** Words per flow event: [FlowEvent, flowId, 0, 0]. */
+export const EVENT_WORDS = 4;
+
+/**
+ * A NIC core's control block: Int32 words of a SharedArrayBuffer. Groups written by different
+ * threads sit on different 64-byte lines.
+ */
+export const Ctl = {
+  /** The core's doorbell (2 words): the host and the bridge ring it. */
+  bell: 0,
+  /** Host: lockstep request counter. Core: the last request it finished idle. */
+  syncReq: 16,
+  syncAck: 17,
+  /** Core: flows waiting in its queue manager (the host's `pacing`). */
+  qmWaiting: 18,
+  /** Core: its Linux thread id (for pinning and per-thread CPU time). */
+  tid: 19,
+  /** Host: stats request counter. Core: last request served, and the JSON length. */
+  statsReq: 32,
+  statsAck: 33,
+  statsLength: 34,
+  words: 64,
+} as const;
+
+/** The host's control block: its doorbell, rung by every core. */
+export const HostCtl = { bell: 0, words: 16 } as const;
+
+/** Bytes for a core's stats snapshot (JSON). */
+export const STATS_BYTES = 64 * 1024;
+
+/** Everything a NIC core worker starts from (structured-cloned; SharedArrayBuffers stay shared). */
+export interface NicCoreInit {
+  /** Index of this core among the NIC cores. */
+  readonly index: number;
+  readonly dataPath: DataPathOptions;
+  readonly mac: number;
+  readonly capabilities: PortCapabilities;
+  /** Regions of the flow-state tables the control plane created. */
+  readonly regions: readonly RegionMessage[];
+  readonly ctl: SharedArrayBuffer;
+  readonly hostCtl: SharedArrayBuffer;
+  readonly commands: SharedArrayBuffer;
+  readonly commandEntries: number;
+  readonly events: SharedArrayBuffer;
+  readonly eventEntries: number;
+  readonly hostFrames: SharedArrayBuffer;
+  readonly exceptions: SharedArrayBuffer;
+  /** Shape of the bridge's frame rings. */
+  readonly frameShape: FrameRingShape;
+  /** Shape of the host frame ring and the exception ring. */
+  readonly slowFrameShape: FrameRingShape;
+  /** The port bridge's rings, or null when the core opens `portConfig` itself. */
+  readonly bridge: { readonly rx: SharedArrayBuffer; readonly tx: SharedArrayBuffer } | null;
+  readonly portConfig: PortConfig | null;
+  readonly stats: SharedArrayBuffer;
+  /** The host clock: a shared process.hrtime() origin, or a mirrored manual clock. */
+  readonly clock: { readonly origin: readonly [number, number]; readonly manual: SharedArrayBuffer | null };
+  readonly contextEntries: number;
+  /** Idle policy: spin this many empty rounds before sleeping on the doorbell. */
+  readonly spinRounds: number;
+}
+
+/** What a core posts once its data path is built. */
+export interface NicCoreReady {
+  readonly type: 'ready';
+  /** The context queue's notification ring (core's SpscRing at `notificationsOffset`). */
+  readonly notifications: SharedArrayBuffer;
+  readonly notificationsOffset: number;
+  readonly notificationEntries: number;
+  readonly tid: number;
+}

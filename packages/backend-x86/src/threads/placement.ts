@@ -1,0 +1,87 @@
+/**
+ * `config.x86`: where the data path's stages run on this host.
+ *
+ * - `run-to-completion`: one NIC core (a worker thread) runs every stage for every flow; the
+ *   control plane and the application stay on the main thread (FlexTOE's NIC/host split).
+ * - `parallel`: `cores` NIC cores; the flow groups (FlexTOE: one protocol-stage instance per
+ *   group) are spread over them and received frames are steered to their group's core (RSS),
+ *   so different connections are processed on different cores at once.
+ * - `inline`: no worker at all; every stage on the application's thread (the baseline).
+ *
+ * `pin` pins the NIC core threads to CPUs (`true`: CPUs 1, 2, ... leaving 0 to the host thread,
+ * or an explicit list), where the OS allows it.
+ */
+import { ConfigError, type ConfigProblem } from '@flextoe/core';
+
+export const PLACEMENTS = ['run-to-completion', 'parallel', 'inline'] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+
+export interface X86Options {
+  readonly placement: Placement;
+  /** NIC cores (worker threads); 1 for run-to-completion, 0 inline. */
+  readonly cores: number;
+  /** CPUs to pin the NIC cores to, one per core, or null (not pinned). */
+  readonly pin: readonly number[] | null;
+  /** Empty rounds a NIC core spins before it sleeps on its doorbell. */
+  readonly spinRounds: number;
+}
+
+/** The placement used when the configuration names none (see the README for the figures). */
+export const DEFAULT_PLACEMENT: Placement = 'run-to-completion';
+const DEFAULT_PARALLEL_CORES = 2;
+const KNOWN_KEYS = ['placement', 'cores', 'pin', 'spinRounds'];
+
+/** Validates `config.x86`; throws a ConfigError naming each bad field. */
+export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86Options {
+  const problems: ConfigProblem[] = [];
+  const bad = (field: string, value: unknown, detail: string, allowed?: readonly unknown[]): void => {
+    problems.push({ field: `/x86/${field}`, value, detail, ...(allowed ? { allowed } : {}) });
+  };
+  for (const k of Object.keys(raw))
+    if (!KNOWN_KEYS.includes(k)) bad(k, raw[k], `/x86/${k} is not an x86 option`, KNOWN_KEYS);
+  const placement = (raw.placement ?? DEFAULT_PLACEMENT) as Placement;
+  if (!PLACEMENTS.includes(placement))
+    bad(
+      'placement',
+      raw.placement,
+      `/x86/placement is ${JSON.stringify(raw.placement)} but must be one of ${PLACEMENTS.join(', ')}`,
+      PLACEMENTS,
+    );
+  const fixedCores = placement === 'inline' ? 0 : placement === 'run-to-completion' ? 1 : null;
+  let cores = fixedCores ?? DEFAULT_PARALLEL_CORES;
+  if (raw.cores !== undefined) {
+    const c = raw.cores;
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 1 || c > 64)
+      bad('cores', c, `/x86/cores is ${JSON.stringify(c)} but must be an integer from 1 to 64`);
+    else if (fixedCores !== null && c !== fixedCores)
+      bad('cores', c, `/x86/cores is ${c} but placement ${placement} uses ${fixedCores}`);
+    else cores = c;
+  }
+  let spinRounds = 64;
+  if (raw.spinRounds !== undefined) {
+    const s = raw.spinRounds;
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > 1e6)
+      bad(
+        'spinRounds',
+        s,
+        `/x86/spinRounds is ${JSON.stringify(s)} but must be an integer from 0 to 1000000`,
+      );
+    else spinRounds = s;
+  }
+  let pin: number[] | null = null;
+  const p = raw.pin;
+  if (p === true)
+    pin = Array.from({ length: cores }, (_, i) => (cpuCount > 1 ? 1 + (i % (cpuCount - 1)) : 0));
+  else if (Array.isArray(p)) {
+    if (p.length !== cores || !p.every((x) => Number.isInteger(x) && x >= 0 && x < cpuCount))
+      bad(
+        'pin',
+        p,
+        `/x86/pin must list ${cores} CPU number(s) below ${cpuCount} (one per NIC core), or be true/false`,
+      );
+    else pin = p as number[];
+  } else if (p !== undefined && p !== false)
+    bad('pin', p, `/x86/pin is ${JSON.stringify(p)} but must be true, false or a list of CPUs`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { placement, cores, pin, spinRounds };
+}

@@ -1,0 +1,171 @@
+/**
+ * Core's `DataPathApi` on the host thread, for a data path that runs on NIC cores (worker
+ * threads). The control plane is core's, unchanged: it reads and writes the per-flow records in
+ * shared memory directly and everything else becomes a command on the ring of the core that
+ * owns the flow (flow group -> core). Exceptions and flow events the cores publish are gathered
+ * into the arrays the control plane drains, by `gather()`, once per host round.
+ */
+import {
+  FlowStateTables,
+  hash4,
+  L4Kind,
+  PacketBuffer,
+  PacketPool,
+  ParsedFrame,
+  parseFrame,
+  WireError,
+  type Clock,
+  type DataPathApi,
+  type DataPathOptions,
+  type ExceptionEntry,
+  type Request,
+  type SlowPathReason,
+} from '@flextoe/core';
+import type { CoreLink } from './core-link.js';
+import { NicCommand } from './nic-protocol.js';
+import type { RegionMessage, SharedMemoryTiers } from './shared-memory.js';
+
+export class RemoteDataPath implements DataPathApi {
+  readonly tables: FlowStateTables;
+  readonly exceptions: ExceptionEntry[] = [];
+  readonly flowEvents: number[] = [];
+  readonly port: { readonly mac: number };
+  /** Host regions by buffer, for naming a ring in an install command. */
+  private readonly regionIds = new WeakMap<ArrayBufferLike, number>();
+  private readonly pool: PacketPool;
+  private readonly scratch: PacketBuffer;
+  private readonly parsed = new ParsedFrame();
+  private readonly rateWords = new Uint32Array(2);
+  private readonly rate = new Float64Array(this.rateWords.buffer);
+  /** Control frames that found no room in a core's frame ring (built here, queued in order). */
+  controlFramesQueued = 0;
+
+  constructor(
+    readonly opts: DataPathOptions,
+    mac: number,
+    readonly tiers: SharedMemoryTiers,
+    private readonly cores: readonly CoreLink[],
+    /** The core that owns each flow group (FlexTOE: one protocol-stage instance per group). */
+    private readonly groupCore: readonly number[],
+    private readonly clock: Clock,
+    /** Announces a host region to every core before a command names it. */
+    announce: (region: RegionMessage) => void,
+  ) {
+    this.port = { mac };
+    this.tables = new FlowStateTables(opts.maxFlows, tiers);
+    const maxFrame = cores[0]!.sizes.frameShape.maxFrameBytes;
+    this.pool = new PacketPool(cores.length * cores[0]!.sizes.slowFrameEntries, maxFrame);
+    this.scratch = new PacketBuffer(maxFrame);
+    tiers.onAllocate = (r) => {
+      this.regionIds.set(r.buffer, r.id);
+      if (r.purpose === 'host-buffers') announce(r);
+    };
+  }
+
+  tsNow(): number {
+    return Math.floor(this.clock.now() / 1000) >>> 0;
+  }
+
+  private coreOf(flowId: number): CoreLink {
+    if (this.cores.length === 1) return this.cores[0]!;
+    return this.cores[this.groupCore[this.tables.identity.at(flowId).group]!]!;
+  }
+
+  applyRequest(kind: Request, flowId: number, n: number): void {
+    this.coreOf(flowId).push(kind, flowId, n, 0);
+  }
+
+  installFlow(
+    flowId: number,
+    _localIp: number,
+    _remoteIp: number,
+    _localPort: number,
+    _remotePort: number,
+    rxRing: Uint8Array,
+    txRing: Uint8Array,
+  ): boolean {
+    const rx = this.regionIds.get(rxRing.buffer);
+    const tx = this.regionIds.get(txRing.buffer);
+    if (rx === undefined || tx === undefined) throw new Error('installFlow: rings not from the host tier');
+    // The tuple is in the identity record the control plane wrote; the core reads it there.
+    this.coreOf(flowId).push(NicCommand.InstallFlow, flowId, rx, tx);
+    return true;
+  }
+
+  removeFlow(flowId: number): void {
+    this.coreOf(flowId).push(NicCommand.RemoveFlow, flowId, 0, 0);
+  }
+
+  setRate(flowId: number, nsPerByte: number): void {
+    this.rate[0] = nsPerByte;
+    this.coreOf(flowId).push(NicCommand.SetRate, flowId, this.rateWords[0]!, this.rateWords[1]!);
+  }
+
+  sendControlFrame(build: (buf: Buffer) => number): void {
+    // Any core can transmit a control frame; the first one does.
+    const core = this.cores[0]!;
+    const slot = core.reserveFrame();
+    if (slot !== null) {
+      core.commitFrame(NicCommand.TxFrame, build(slot.data));
+      return;
+    }
+    const f = this.scratch;
+    f.length = build(f.data);
+    core.push(NicCommand.TxFrame, 0, 0, 0, f.data, f.length);
+    this.controlFramesQueued++;
+  }
+
+  reinject(frame: PacketBuffer): void {
+    this.coreOfFrame(frame).push(NicCommand.Reinject, 0, 0, 0, frame.data, frame.length);
+  }
+
+  /** The core owning a received frame's flow group (hash of its 4-tuple, as the NIC computes it). */
+  private coreOfFrame(frame: PacketBuffer): CoreLink {
+    if (this.cores.length === 1) return this.cores[0]!;
+    const p = this.parsed;
+    if (parseFrame(frame.data, 0, frame.length, p) !== WireError.None || p.l4 !== L4Kind.Tcp)
+      return this.cores[0]!;
+    const g = hash4(p.ipv4.dst, p.ipv4.src, p.tcp.dstPort, p.tcp.srcPort) % this.opts.flowGroups;
+    return this.cores[this.groupCore[g]!]!;
+  }
+
+  releaseException(frame: PacketBuffer): void {
+    this.pool.put(frame);
+  }
+
+  /** Moves what the cores published into `exceptions` and `flowEvents`; returns items moved. */
+  gather(): number {
+    let n = 0;
+    for (const core of this.cores) {
+      const ev = core.events;
+      const d = ev.data;
+      for (;;) {
+        const w = ev.peek();
+        if (w < 0) break;
+        this.flowEvents.push(d[w]!, d[w + 1]!);
+        ev.consume();
+        n++;
+      }
+      const ex = core.exceptions;
+      for (;;) {
+        const i = ex.peek();
+        if (i < 0) break;
+        const copy = this.pool.get();
+        if (copy === null) break; // the control plane returns them within its poll
+        const src = ex.slot(i, true);
+        src.data.copy(copy.data, 0, 0, src.length);
+        copy.length = src.length;
+        this.exceptions.push({ frame: copy, reason: ex.aux(i) as SlowPathReason });
+        ex.consume();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** True when a core published something `gather` would move. */
+  get pending(): boolean {
+    for (const core of this.cores) if (core.events.size > 0 || core.exceptions.size > 0) return true;
+    return false;
+  }
+}

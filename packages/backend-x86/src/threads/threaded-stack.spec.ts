@@ -1,0 +1,189 @@
+// The threaded x86 stack on the in-process wire in real time: the data path really runs on NIC
+// core threads, idle cores sleep, close() ends every thread, placement and pinning do what the
+// configuration says.
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Prng, VirtualNetwork, type Connection } from '@flextoe/core';
+import { pinThread } from './affinity.js';
+import { liveNicWorkers } from './core-link.js';
+import { processThreadIds, threadCpuMs, threadCpus, threadId } from './proc.js';
+import { ThreadedStack, type ThreadedStackParams } from './threaded-stack.js';
+
+function pattern(n: number, seed: number): Buffer {
+  const r = new Prng(seed);
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i += 4) b.writeUInt32LE(r.nextU32(), i);
+  return b;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Two started stacks on one wire: `a` 10.0.0.1, `b` 10.0.0.2. */
+async function pair(
+  extra: Partial<ThreadedStackParams> = {},
+): Promise<{ a: ThreadedStack; b: ThreadedStack; close(): Promise<void> }> {
+  const net = new VirtualNetwork({});
+  const mk = (ip: string): Promise<ThreadedStack> =>
+    ThreadedStack.create({ options: { ip }, port: net.attach(), cores: 1, ...extra });
+  const a = await mk('10.0.0.1/24');
+  const b = await mk('10.0.0.2/24').catch(async (e: unknown) => {
+    await a.close();
+    throw e;
+  });
+  a.start();
+  b.start();
+  return { a, b, close: () => Promise.all([a.close(), b.close()]).then(() => undefined) };
+}
+
+/** Sends `data` on `c` (then FIN) and collects what arrives; resolves at the peer's FIN. */
+function exchange(c: Connection, data: Buffer): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let off = 0;
+  const push = (): void => {
+    while (off < data.length && c.canWrite) {
+      const n = c.write(data, off);
+      if (n === 0) break;
+      off += n;
+    }
+    if (off === data.length && c.canWrite) c.shutdown();
+  };
+  return new Promise((resolve) => {
+    c.handlers.onWritable = push;
+    c.handlers.onReadable = (x) => {
+      const got = x.read();
+      if (got) chunks.push(got);
+    };
+    c.handlers.onEnd = () => resolve(Buffer.concat(chunks));
+    if (c.canWrite) push();
+    else c.handlers.onConnect = push;
+  });
+}
+
+async function transfer(a: ThreadedStack, b: ThreadedStack, port: number, up: Buffer, down: Buffer) {
+  let server!: Promise<Buffer>;
+  const accepted = new Promise<void>((resolve) =>
+    a.listen(port, (s) => {
+      server = exchange(s, down);
+      resolve();
+    }),
+  );
+  const client = exchange(b.connect('10.0.0.1', port), up);
+  await accepted;
+  const [atServer, atClient] = await Promise.all([server, client]);
+  return { atServer, atClient };
+}
+
+describe('x86 threaded stack (NIC cores on worker threads)', function () {
+  this.timeout(120_000);
+
+  afterEach(() => {
+    // Every test closes its stacks: no NIC core thread may outlive them.
+    expect(liveNicWorkers(), 'NIC core threads still running').to.equal(0);
+  });
+
+  it('moves 8 MiB each way byte-exact with the data path on NIC core threads', async () => {
+    const { a, b, close } = await pair();
+    try {
+      const up = pattern(8 << 20, 1);
+      const down = pattern(8 << 20, 2);
+      const { atServer, atClient } = await transfer(a, b, 80, up, down);
+      expect(sha(atServer)).to.equal(sha(up));
+      expect(sha(atClient)).to.equal(sha(down));
+      // The segments were processed on the cores' threads, not this one.
+      const s = a.stats();
+      expect(s.x86.cores).to.have.length(1);
+      expect(s.x86.cores[0]!.tid).to.be.greaterThan(0).and.not.equal(threadId());
+      expect(s.dataPath.protocol.segments).to.be.greaterThan(up.length / 1500);
+      expect(s.dataPath.dma.toHostBytes).to.be.at.least(up.length);
+      expect((s.x86.cores[0]!.counters as { commands: number }).commands).to.be.greaterThan(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('close() ends every NIC core thread', async () => {
+    const { a, b, close } = await pair();
+    const tids = [...a.coreThreadIds, ...b.coreThreadIds];
+    expect(tids.every((t) => processThreadIds().includes(t))).to.equal(true);
+    expect(liveNicWorkers()).to.equal(2);
+    await close();
+    expect(liveNicWorkers()).to.equal(0);
+    // The OS threads are gone too, not just our bookkeeping.
+    expect(tids.filter((t) => processThreadIds().includes(t))).to.deep.equal([]);
+  });
+
+  it('an idle stack: its NIC core sleeps and uses (almost) no CPU', async () => {
+    const { a, b, close } = await pair();
+    try {
+      // One connection, then nothing: the cores must go to sleep on their doorbells.
+      await transfer(a, b, 81, pattern(64 << 10, 3), pattern(64 << 10, 4));
+      await sleep(200);
+      const tid = a.coreThreadIds[0]!;
+      const before = threadCpuMs(tid);
+      await sleep(1000);
+      const used = threadCpuMs(tid) - before;
+      expect(before).to.be.at.least(0);
+      // A resource bound, not a speed: a spinning core would use ~1000 ms of CPU in this second.
+      expect(used, `CPU ms used by the idle NIC core in 1 s`).to.be.at.most(50);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the idle check can fail: a core told to spin for long burns its CPU', async () => {
+    const { a, close } = await pair({ spinRounds: 50_000_000 });
+    try {
+      await sleep(100);
+      const tid = a.coreThreadIds[0]!;
+      const before = threadCpuMs(tid);
+      await sleep(1000);
+      expect(threadCpuMs(tid) - before).to.be.greaterThan(200);
+    } finally {
+      await close();
+    }
+  });
+
+  it('parallel placement: flow groups spread over two NIC cores, both process segments', async () => {
+    const { a, b, close } = await pair({ cores: 2 });
+    try {
+      const data = pattern(256 << 10, 5);
+      // Enough connections that both cores own some (a flow's group is its 4-tuple's hash).
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => transfer(a, b, 1000 + i, data, data)),
+      );
+      for (const r of results) {
+        expect(sha(r.atServer)).to.equal(sha(data));
+        expect(sha(r.atClient)).to.equal(sha(data));
+      }
+      const perCore = a.stats().x86.cores.map((c) => (c.counters as { commands: number }).commands);
+      expect(perCore).to.have.length(2);
+      expect(
+        perCore.every((n) => n > 0),
+        `commands per core ${perCore}`,
+      ).to.equal(true);
+      expect(new Set(a.coreThreadIds).size).to.equal(2);
+    } finally {
+      await close();
+    }
+  });
+
+  it('pins a NIC core thread to a CPU (sched_setaffinity from the host thread)', async function () {
+    const allowed = threadCpus(threadId());
+    if (allowed === null) this.skip(); // no procfs: nothing to pin or check
+    const cpu = allowed![allowed!.length - 1]!;
+    const { a, close } = await pair();
+    try {
+      const tid = a.coreThreadIds[0]!;
+      expect(pinThread(tid, [cpu])).to.deep.equal({ ok: true });
+      expect(threadCpus(tid)).to.deep.equal([cpu]);
+      // A CPU the machine does not have is refused with the reason, not a crash.
+      const refused = pinThread(tid, [availableParallelism() + 64]);
+      expect(refused.ok).to.equal(false);
+      expect(threadCpus(tid)).to.deep.equal([cpu]);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,484 @@
+/**
+ * A TCP stack whose data path runs on NIC cores (worker threads) while the host control plane
+ * and the application stay on this thread: FlexTOE's split, NIC vs host, with shared memory in
+ * between. The control plane is core's `ControlPlane` on a `RemoteDataPath`; the application's
+ * connections are core's `Connection`s whose handlers fire on this thread.
+ *
+ * The host loop (one round: pump the port bridge, gather exceptions and flow events, run the
+ * control plane, dispatch notifications) runs on the event loop while there is work, and sleeps
+ * on the host doorbell (Atomics.waitAsync) when there is none; a NIC core rings it after every
+ * round that produced something. `poll()` runs one round in lockstep instead: it lets every core
+ * finish what it was given before returning, so the core's virtual-time suites can drive the
+ * threaded stack on a ManualClock exactly as they drive the inline one.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import {
+  ControlPlane,
+  ipv4FromString,
+  L4Kind,
+  Notification,
+  ParseFlag,
+  ParsedFrame,
+  parseFrame,
+  hash4,
+  Request,
+  resolveStackOptions,
+  WireError,
+  type BackendStack,
+  type Clock,
+  type Connection,
+  type ConnectionHandlers,
+  type ConnectionHost,
+  type DataPathStats,
+  type Listener,
+  type NicPort,
+  type PacketBuffer,
+  type StackStats,
+  type TcpStackOptions,
+  type Timers,
+} from '@flextoe/core';
+import type { PinResult } from './affinity.js';
+import { CoreLink, type CoreQueueSizes } from './core-link.js';
+import { Doorbell } from './doorbell.js';
+import { HostCtl, type NicCoreInit } from './nic-protocol.js';
+import { PortBridge } from './port-bridge.js';
+import { RemoteDataPath } from './remote-data-path.js';
+import { HostClock, newOrigin } from './shared-clock.js';
+import { SharedMemoryTiers } from './shared-memory.js';
+import { nicWorkerEntry } from './worker-entry.js';
+
+export interface ThreadedStackParams {
+  readonly options: TcpStackOptions;
+  /** The device, owned by this thread and bridged to the cores. */
+  readonly port: NicPort;
+  /** NIC cores; flow groups are spread over them (group g -> core g mod cores). */
+  readonly cores: number;
+  /** Empty rounds a core spins before it sleeps (0: sleep at once). */
+  readonly spinRounds?: number;
+  /** Lockstep on a manual clock (the core's virtual-time suites); default: the wall clock. */
+  readonly time?: { readonly clock: Clock; readonly timers: Timers };
+  /** Releases the port when the stack closes. */
+  readonly release?: () => void | Promise<void>;
+  /** A name for the worker threads (debuggers, `top -H`). */
+  readonly name?: string;
+}
+
+/** What `stats()` adds for x86: the NIC cores, the bridge. */
+export interface ThreadedStackStats extends StackStats {
+  x86: {
+    cores: { index: number; tid: number; counters: unknown; tiers: unknown; port: unknown }[];
+    bridge: PortBridge['counters'];
+    overflowedCommands: number;
+    pinned: PinResult[] | null;
+  };
+}
+
+const QUEUES: Omit<CoreQueueSizes, 'frameShape'> = {
+  commandEntries: 16384,
+  eventEntries: 4096,
+  slowFrameEntries: 256,
+};
+/** Frames per bridge ring: as deep as the wire's receive queue. */
+const BRIDGE_FRAMES = 1024;
+
+export class ThreadedStack implements BackendStack, ConnectionHost {
+  readonly backend = 'x86' as const;
+  readonly timeBase = 'wall' as const;
+  readonly localIp: number;
+  readonly control: ControlPlane;
+  readonly dataPath: RemoteDataPath;
+  readonly cores: readonly CoreLink[];
+  readonly bridge: PortBridge;
+  readonly clock: Clock;
+  private readonly hostBell: Doorbell;
+  private readonly manualTime: Float64Array | null;
+  private readonly groupCore: number[];
+  /** Pinning results per NIC core when the configuration asked for it (backend.ts). */
+  pinned: PinResult[] | null = null;
+  private running = false;
+  private scheduled = false;
+  private asleep = false;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+
+  /** Builds the stack and starts its NIC cores; resolves once every core is ready. */
+  static async create(params: ThreadedStackParams): Promise<ThreadedStack> {
+    const s = new ThreadedStack(params);
+    try {
+      await s.startCores(params);
+    } catch (e) {
+      await s.stopCores();
+      throw e;
+    }
+    return s;
+  }
+
+  private readonly hostCtlBuffer = new SharedArrayBuffer(HostCtl.words * 4);
+  private readonly origin = newOrigin();
+  private readonly manualBuffer: SharedArrayBuffer | null;
+  private readonly regionPorts: MessageChannel[] = [];
+
+  private constructor(private readonly params: ThreadedStackParams) {
+    const port = params.port;
+    const resolved = resolveStackOptions(params.options, port.capabilities.maxFrameBytes);
+    this.localIp = resolved.localIp;
+    const n = params.cores;
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw new RangeError(`x86.cores is ${n} but must be an integer from 1 to 64`);
+    const groups = resolved.dataPath.flowGroups;
+    this.groupCore = Array.from({ length: groups }, (_, g) => g % n);
+    this.hostBell = new Doorbell(new Int32Array(this.hostCtlBuffer), HostCtl.bell);
+    const time = params.time ?? null;
+    const clock = time?.clock ?? new HostClock(this.origin);
+    const timers: Timers = time?.timers ?? (clock as HostClock);
+    this.clock = clock;
+    this.manualBuffer = time === null ? null : new SharedArrayBuffer(8);
+    this.manualTime = this.manualBuffer === null ? null : new Float64Array(this.manualBuffer);
+    if (this.manualTime !== null) this.manualTime[0] = clock.now();
+    const sizes: CoreQueueSizes = {
+      ...QUEUES,
+      frameShape: { capacity: BRIDGE_FRAMES, maxFrameBytes: port.capabilities.maxFrameBytes },
+    };
+    this.cores = Array.from({ length: n }, (_, i) => new CoreLink(i, sizes, true));
+    const tiers = new SharedMemoryTiers(1);
+    for (let i = 0; i < n; i++) this.regionPorts.push(new MessageChannel());
+    this.dataPath = new RemoteDataPath(
+      resolved.dataPath,
+      port.mac,
+      tiers,
+      this.cores,
+      this.groupCore,
+      clock,
+      (region) => {
+        for (const ch of this.regionPorts) ch.port1.postMessage(region);
+      },
+    );
+    this.bridge = new PortBridge(
+      port,
+      this.cores.map((c) => c.bridge!),
+      (f) => this.steer(f),
+    );
+    this.control = new ControlPlane(
+      resolved.control,
+      this.dataPath,
+      clock,
+      // A control-plane timer changes state the next round acts on: each one kicks the loop.
+      {
+        schedule: (delayNs, fn) =>
+          timers.schedule(delayNs, () => {
+            fn();
+            this.kick();
+          }),
+        cancel: (handle) => timers.cancel(handle),
+      },
+      this,
+    );
+    this.resolvedContextEntries = resolved.contextEntries;
+  }
+  private readonly resolvedContextEntries: number;
+
+  private async startCores(params: ThreadedStackParams): Promise<void> {
+    const entry = nicWorkerEntry();
+    const regions = this.dataPath.tiers.export();
+    const port = params.port;
+    await Promise.all(
+      this.cores.map((core, i) => {
+        const init: NicCoreInit = {
+          ...core.initFields(),
+          dataPath: this.dataPath.opts,
+          mac: port.mac,
+          capabilities: port.capabilities,
+          regions,
+          hostCtl: this.hostCtlBuffer,
+          portConfig: null,
+          clock: { origin: this.origin, manual: this.manualBuffer },
+          contextEntries: this.resolvedContextEntries,
+          spinRounds: params.spinRounds ?? 64,
+        };
+        return core.start(entry, init, this.regionPorts[i]!.port2, `${params.name ?? 'flextoe'}-nic${i}`);
+      }),
+    );
+  }
+
+  /** RSS: the core owning a received frame's flow group (hash of its 4-tuple). ARP -> core 0. */
+  private readonly steerParsed = new ParsedFrame();
+  private steer(frame: PacketBuffer): number {
+    const p = this.steerParsed;
+    const flags = ParseFlag.SkipIpv4Checksum | ParseFlag.SkipTcpChecksum;
+    if (parseFrame(frame.data, 0, frame.length, p, flags) !== WireError.None || p.l4 !== L4Kind.Tcp) return 0;
+    return this.groupCore[
+      hash4(p.ipv4.dst, p.ipv4.src, p.tcp.dstPort, p.tcp.srcPort) % this.groupCore.length
+    ]!;
+  }
+
+  // ---------------------------------------------------------------- application API
+
+  listen(port: number, onConnection: (c: Connection) => void, backlog = 511): Listener {
+    this.assertOpen();
+    return this.control.listen(port, backlog, (c) => {
+      onConnection(c);
+      this.kick();
+    });
+  }
+
+  unlisten(l: Listener): void {
+    this.control.unlisten(l);
+  }
+
+  connect(
+    remoteIp: string | number,
+    remotePort: number,
+    handlers: ConnectionHandlers = {},
+    localPort = 0,
+  ): Connection {
+    this.assertOpen();
+    const ip = typeof remoteIp === 'number' ? remoteIp : ipv4FromString(remoteIp);
+    const c = this.control.connect(ip, remotePort, handlers, localPort);
+    this.kick();
+    return c;
+  }
+
+  // ConnectionHost: requests go to the NIC core in order with the control plane's (one ring).
+  appended(c: Connection, n: number): void {
+    this.dataPath.applyRequest(Request.TxAppended, c.flowId, n);
+  }
+
+  consumed(c: Connection, n: number): void {
+    if (c.flowId >= 0) this.dataPath.applyRequest(Request.RxConsumed, c.flowId, n);
+  }
+
+  shutdown(c: Connection): void {
+    // The Close request follows the appends already in the command ring: FIN after the data.
+    this.control.shutdown(c);
+    this.kick();
+  }
+
+  abort(c: Connection): void {
+    this.control.abort(c);
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- the host loop
+
+  /**
+   * One host round. Without `start()` (lockstep), every core first finishes what it was given,
+   * on the manual clock's current time. Returns the work done (0 = idle).
+   */
+  poll(): number {
+    let work = 0;
+    for (const c of this.cores) if (c.overflowed > 0) work += c.overflowed - c.flush();
+    if (!this.running) {
+      if (this.manualTime !== null) this.manualTime[0] = this.clock.now();
+      work += this.bridge.pump();
+      for (const c of this.cores) c.sync();
+    }
+    work += this.bridge.pump();
+    work += this.dataPath.gather();
+    work += this.control.poll();
+    work += this.dispatchNotifications();
+    this.checkCores();
+    return work;
+  }
+
+  /** NIC notifications -> connection state -> application callbacks, for every core. */
+  private dispatchNotifications(): number {
+    let n = 0;
+    for (const core of this.cores) n += this.dispatchFrom(core);
+    return n;
+  }
+
+  private dispatchFrom(core: CoreLink): number {
+    const ring = core.notifications;
+    if (ring === null) return 0;
+    const d = ring.data;
+    let n = 0;
+    for (;;) {
+      const w = ring.peek();
+      if (w < 0) break;
+      const kind = d[w]! as Notification;
+      const c = this.control.byId.get(d[w + 1]!);
+      if (c !== undefined && kind === Notification.Fin && !c.rxEnded) {
+        // The core publishes the FinReceived flow event after the notification: the control
+        // plane must see it first (CLOSE-WAIT before the application's onEnd), as inline.
+        this.dataPath.gather();
+        this.control.poll();
+        if (!c.rxEnded && this.control.byId.has(c.id)) break; // next round; the core rings
+      }
+      const count = d[w + 2]!;
+      ring.consume();
+      n++;
+      if (c === undefined) continue;
+      switch (kind) {
+        case Notification.RxData:
+          c.readableLength += count;
+          c.handlers.onReadable?.(c);
+          break;
+        case Notification.TxFreed:
+          c.txQueued -= count;
+          c.handlers.onWritable?.(c);
+          break;
+        case Notification.Fin:
+          c.handlers.onEnd?.(c);
+          break;
+      }
+    }
+    return n;
+  }
+
+  /** True when the queue managers hold flows waiting for their rate. */
+  get pacing(): boolean {
+    for (const c of this.cores) if (c.qmWaiting > 0) return true;
+    return false;
+  }
+
+  /** Runs the host loop on the event loop (real time) until `stop()` or `close()`. */
+  start(): void {
+    if (this.running) return;
+    if (this.manualTime !== null) throw new Error('a lockstep (manual clock) stack is driven by poll()');
+    this.running = true;
+    this.params.port.setRxWakeup(() => this.kick());
+    this.kick();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.params.port.setRxWakeup(null);
+  }
+
+  kick(): void {
+    if (!this.running || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.round);
+  }
+
+  private readonly round = (): void => {
+    this.scheduled = false;
+    if (!this.running) return;
+    const work = this.poll();
+    if (work > 0 || this.bridge.txPending > 0) this.kick();
+    else this.idle();
+  };
+
+  /** Nothing to do: sleep on the host doorbell until a core rings it (or the port, a timer). */
+  private idle(): void {
+    if (this.asleep) return;
+    const seq = this.hostBell.announce();
+    if (this.hasOutput()) {
+      this.hostBell.cancel();
+      this.kick();
+      return;
+    }
+    this.asleep = true;
+    void this.hostBell.sleepAsync(seq).then(() => {
+      this.asleep = false;
+      this.kick();
+    });
+  }
+
+  /** Something a core published that the host has not taken. */
+  private hasOutput(): boolean {
+    if (this.dataPath.pending || this.bridge.txPending > 0) return true;
+    for (const c of this.cores) {
+      if (c.notifications !== null && c.notifications.size > 0) return true;
+      if (c.overflowed > 0) return true;
+    }
+    return false;
+  }
+
+  private checkCores(): void {
+    for (const c of this.cores)
+      if (c.failure !== null && !this.closed)
+        throw new Error(`x86 NIC core ${c.index} failed: ${c.failure.message}`);
+  }
+
+  // ---------------------------------------------------------------- stats, close
+
+  stats(): ThreadedStackStats {
+    const per = this.cores.map((c) => {
+      const s = (c.stats() ?? {}) as {
+        dataPath?: DataPathStats;
+        core?: unknown;
+        tiers?: unknown;
+        port?: unknown;
+      };
+      return { index: c.index, tid: c.tid, s };
+    });
+    const dataPath = per
+      .map((p) => p.s.dataPath)
+      .filter((d): d is DataPathStats => d !== undefined)
+      .reduce((a, b) => sumStats(a, b) as DataPathStats);
+    return {
+      dataPath,
+      control: { ...this.control.counters },
+      connections: this.control.connections.size,
+      x86: {
+        cores: per.map((p) => ({
+          index: p.index,
+          tid: p.tid,
+          counters: p.s.core,
+          tiers: p.s.tiers,
+          port: p.s.port,
+        })),
+        bridge: { ...this.bridge.counters },
+        overflowedCommands: this.cores.reduce((n, c) => n + c.overflowed, 0),
+        pinned: this.pinned,
+      },
+    };
+  }
+
+  /** Linux thread ids of the NIC cores (for pinning and per-thread CPU time). */
+  get coreThreadIds(): number[] {
+    return this.cores.map((c) => c.tid);
+  }
+
+  /** Aborts every connection, stops the NIC cores (their threads end) and releases the port. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.closed) {
+        this.closed = true;
+        this.control.close();
+        // Let the cores send the RSTs, then stop them; pump what they transmitted.
+        await this.stopCores();
+        this.bridge.pump();
+        this.dataPath.gather();
+        this.control.poll();
+      }
+      this.stop();
+      this.hostBell.ring(); // settles a pending waitAsync
+      for (const ch of this.regionPorts) ch.port1.close();
+      await this.params.release?.();
+    })();
+    return this.closing;
+  }
+
+  private async stopCores(): Promise<void> {
+    await Promise.all(
+      this.cores.map(async (c) => {
+        const pump = setInterval(() => this.bridge.pump(), 1);
+        try {
+          await c.stop();
+        } finally {
+          clearInterval(pump);
+        }
+      }),
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('stack is closed');
+  }
+}
+
+/** Adds two counter trees (numbers summed, nested records merged). */
+export function sumStats(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    const out: Record<string, unknown> = {};
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+      out[k] = sumStats((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]);
+    return out;
+  }
+  return a;
+}
