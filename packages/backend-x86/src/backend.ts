@@ -6,7 +6,6 @@
 import { availableParallelism } from 'node:os';
 import {
   hardwareFrom,
-  inlineModule,
   InlineStack,
   stackOptionsFromConfig,
   TcpStack,
@@ -16,23 +15,27 @@ import {
 } from '@flextoe/core';
 import { descriptor } from './descriptor.js';
 import { openPort } from './drivers/open-port.js';
+import { x86Module } from './module.js';
 import { pinThread, type PinResult } from './threads/affinity.js';
 import { x86Options } from './threads/placement.js';
+import type { SharedMemoryTiers } from './threads/shared-memory.js';
 import { ThreadedStack } from './threads/threaded-stack.js';
+import type { X86Cores } from './threads/x86-cores.js';
 
 async function createStack(config: FlexToeConfig): Promise<BackendStack> {
   const options = stackOptionsFromConfig(config); // validates port.ip before opening anything
   const x86 = x86Options(config.x86, availableParallelism());
   const opened = await openPort(config.port);
   try {
-    if (x86.placement === 'inline') {
-      const hw = hardwareFrom(inlineModule(opened.port));
+    const hw = hardwareFrom(x86Module({ port: opened.port, x86 }));
+    if (x86.placement === 'inline')
       return new InlineStack(new TcpStack(hw, options), 'x86', 'wall', () => opened.close());
-    }
     const stack = await ThreadedStack.create({
       options,
-      port: opened.port,
-      cores: x86.cores,
+      port: hw.port,
+      units: hw.units as X86Cores,
+      tiers: hw.tiers as SharedMemoryTiers,
+      time: { clock: hw.clock, timers: hw.timers },
       spinRounds: x86.spinRounds,
       release: () => opened.close(),
     });

@@ -26,7 +26,7 @@ async function pair(
 ): Promise<{ a: ThreadedStack; b: ThreadedStack; close(): Promise<void> }> {
   const net = new VirtualNetwork({});
   const mk = (ip: string): Promise<ThreadedStack> =>
-    ThreadedStack.create({ options: { ip }, port: net.attach(), cores: 1, ...extra });
+    ThreadedStack.create({ options: { ip }, port: net.attach(), units: 1, ...extra });
   const a = await mk('10.0.0.1/24');
   const b = await mk('10.0.0.2/24').catch(async (e: unknown) => {
     await a.close();
@@ -146,7 +146,7 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
   });
 
   it('parallel placement: flow groups spread over two NIC cores, both process segments', async () => {
-    const { a, b, close } = await pair({ cores: 2 });
+    const { a, b, close } = await pair({ units: 2 });
     try {
       const data = pattern(256 << 10, 5);
       // Enough connections that both cores own some (a flow's group is its 4-tuple's hash).

@@ -43,19 +43,26 @@ import { Doorbell } from './doorbell.js';
 import { HostCtl, type NicCoreInit } from './nic-protocol.js';
 import { PortBridge } from './port-bridge.js';
 import { RemoteDataPath } from './remote-data-path.js';
-import { HostClock, newOrigin } from './shared-clock.js';
+import { HostClock, newOrigin, type HrOrigin } from './shared-clock.js';
 import { SharedMemoryTiers } from './shared-memory.js';
 import { nicWorkerEntry } from './worker-entry.js';
+import { X86Cores } from './x86-cores.js';
 
 export interface ThreadedStackParams {
   readonly options: TcpStackOptions;
   /** The device, owned by this thread and bridged to the cores. */
   readonly port: NicPort;
-  /** NIC cores; flow groups are spread over them (group g -> core g mod cores). */
-  readonly cores: number;
+  /** The NIC cores (or how many): flow groups are placed on them (group g -> core g mod N). */
+  readonly units: X86Cores | number;
+  /** Shared memory tiers (the container's); default: new ones. */
+  readonly tiers?: SharedMemoryTiers;
   /** Empty rounds a core spins before it sleeps (0: sleep at once). */
   readonly spinRounds?: number;
-  /** Lockstep on a manual clock (the core's virtual-time suites); default: the wall clock. */
+  /**
+   * The host clock and timers. A `HostClock` (the container's, the default) is the wall clock,
+   * shared with the cores by its origin; any other clock (a ManualClock: the core's
+   * virtual-time suites) makes the stack run in lockstep, driven by `poll()`.
+   */
   readonly time?: { readonly clock: Clock; readonly timers: Timers };
   /** Releases the port when the stack closes. */
   readonly release?: () => void | Promise<void>;
@@ -114,7 +121,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   }
 
   private readonly hostCtlBuffer = new SharedArrayBuffer(HostCtl.words * 4);
-  private readonly origin = newOrigin();
+  private readonly origin: HrOrigin;
   private readonly manualBuffer: SharedArrayBuffer | null;
   private readonly regionPorts: MessageChannel[] = [];
 
@@ -122,17 +129,20 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     const port = params.port;
     const resolved = resolveStackOptions(params.options, port.capabilities.maxFrameBytes);
     this.localIp = resolved.localIp;
-    const n = params.cores;
+    const units = typeof params.units === 'number' ? new X86Cores(params.units) : params.units;
+    const n = units.nicCores;
     if (!Number.isInteger(n) || n < 1 || n > 64)
-      throw new RangeError(`x86.cores is ${n} but must be an integer from 1 to 64`);
+      throw new RangeError(`x86 cores is ${n} but a threaded stack needs 1 to 64 NIC cores`);
     const groups = resolved.dataPath.flowGroups;
-    this.groupCore = Array.from({ length: groups }, (_, g) => g % n);
+    this.groupCore = X86Cores.groupCores(units.place(units.graphFor(groups)), groups);
     this.hostBell = new Doorbell(new Int32Array(this.hostCtlBuffer), HostCtl.bell);
-    const time = params.time ?? null;
-    const clock = time?.clock ?? new HostClock(this.origin);
-    const timers: Timers = time?.timers ?? (clock as HostClock);
+    const given = params.time?.clock;
+    const clock: Clock = given ?? new HostClock(newOrigin());
+    const timers: Timers = params.time?.timers ?? (clock as HostClock);
     this.clock = clock;
-    this.manualBuffer = time === null ? null : new SharedArrayBuffer(8);
+    const wall = clock instanceof HostClock;
+    this.origin = wall ? clock.origin : newOrigin();
+    this.manualBuffer = wall ? null : new SharedArrayBuffer(8);
     this.manualTime = this.manualBuffer === null ? null : new Float64Array(this.manualBuffer);
     if (this.manualTime !== null) this.manualTime[0] = clock.now();
     const sizes: CoreQueueSizes = {
@@ -140,7 +150,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       frameShape: { capacity: BRIDGE_FRAMES, maxFrameBytes: port.capabilities.maxFrameBytes },
     };
     this.cores = Array.from({ length: n }, (_, i) => new CoreLink(i, sizes, true));
-    const tiers = new SharedMemoryTiers(1);
+    const tiers = params.tiers ?? new SharedMemoryTiers(1);
     for (let i = 0; i < n; i++) this.regionPorts.push(new MessageChannel());
     this.dataPath = new RemoteDataPath(
       resolved.dataPath,

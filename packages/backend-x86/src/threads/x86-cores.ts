@@ -1,0 +1,75 @@
+/**
+ * The x86 backend's execution units: NIC cores are worker threads on host CPUs (DESIGN.md 2:
+ * "host cores, DPDK lcores"). Each NIC core runs one instance of every stage, run to completion,
+ * for the flow groups it owns (FlexTOE: one protocol-stage instance per flow group); flow group g
+ * lives on core g mod N, and received frames are steered there by their 4-tuple hash (RSS).
+ *
+ * `place` tells the truth about that: it accepts a stage graph with one pre, post, DMA,
+ * context-queue and queue-manager instance per NIC core and any number of flow groups, and
+ * refuses (naming the field) a graph that asks for a split this runner does not do, rather than
+ * returning a placement nothing would honour. With zero NIC cores (`inline`) every instance is on
+ * the host thread, core 0.
+ */
+import { cpus } from 'node:os';
+import {
+  stageInstances,
+  validateStageGraph,
+  type CoreInfo,
+  type ExecutionUnits,
+  type StageGraph,
+  type StagePlacement,
+} from '@flextoe/core';
+
+export class X86Cores implements ExecutionUnits {
+  readonly cores: readonly CoreInfo[];
+
+  /** `nicCores` worker threads (0: the inline runner on the host thread). */
+  constructor(readonly nicCores: number) {
+    const hz = (cpus()[0]?.speed ?? 0) * 1e6;
+    this.cores = Array.from({ length: Math.max(1, nicCores) }, (_, id) => ({
+      id,
+      cluster: 0,
+      threads: 1,
+      clockHz: hz,
+    }));
+  }
+
+  /** The stage graph this runner executes for `flowGroups` groups. */
+  graphFor(flowGroups: number): StageGraph {
+    const n = Math.max(1, this.nicCores);
+    return {
+      pre: n,
+      flowGroups,
+      post: n,
+      dma: n,
+      ctxq: n,
+      qm: n,
+      reorderQueueEntries: 256,
+      ringEntries: 1024,
+    };
+  }
+
+  place(graph: StageGraph): readonly StagePlacement[] {
+    validateStageGraph(graph);
+    const n = this.cores.length;
+    for (const key of ['pre', 'post', 'dma', 'ctxq', 'qm'] as const) {
+      if (graph[key] !== n)
+        throw new RangeError(
+          `x86 placement: stage graph ${key} is ${graph[key]} but each of the ${n} NIC core(s) runs one ${key} instance (run to completion with its flow groups)`,
+        );
+    }
+    return stageInstances(graph).map(({ stage, replica }) => ({
+      stage,
+      replica,
+      core: replica % n,
+      thread: 0,
+    }));
+  }
+
+  /** NIC core of each flow group, from a placement. */
+  static groupCores(placement: readonly StagePlacement[], flowGroups: number): number[] {
+    const out = new Array<number>(flowGroups).fill(0);
+    for (const p of placement) if (p.stage === 'protocol') out[p.replica] = p.core;
+    return out;
+  }
+}
