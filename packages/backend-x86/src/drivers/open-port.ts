@@ -2,6 +2,10 @@
  * Opens the packet I/O a port config names: the core's in-process wire (`virtual`), a Linux TAP
  * device (`tap`) or a DPDK port (`dpdk`). The simulated NICs use the same drivers as their wire
  * in `paced` mode, so this is exported for them.
+ *
+ * Configs stay plain data; device middleware (fault injection, capture, tracing: the core's
+ * wrapping ports) is added by the caller through `wrap`, so a test can reorder frames on a
+ * real TAP without a `faults` field leaking into the configuration format.
  */
 import {
   openVirtualPort,
@@ -23,10 +27,27 @@ export interface PortTime {
   readonly timers: Timers;
 }
 
+export interface OpenPortOptions {
+  /** Wraps the opened device, e.g. `(p) => new FaultInjectingPort(p, { reorder: 0.01 })`. */
+  readonly wrap?: (port: NicPort) => NicPort;
+}
+
 export async function openPort(
   config: PortConfig,
   time: PortTime = { clock: realTime, timers: realTime },
+  options: OpenPortOptions = {},
 ): Promise<OpenedPort> {
+  const opened = await openDevice(config, time);
+  if (options.wrap === undefined) return opened;
+  try {
+    return { port: options.wrap(opened.port), close: () => opened.close() };
+  } catch (e) {
+    await opened.close();
+    throw e;
+  }
+}
+
+async function openDevice(config: PortConfig, time: PortTime): Promise<OpenedPort> {
   switch (config.driver) {
     case 'virtual': {
       const mac = config.mac === undefined ? undefined : parseMac(config.mac);
@@ -41,16 +62,43 @@ export async function openPort(
         },
       };
     }
-    case 'tap':
-    case 'dpdk':
-      throw new Error(
-        `flextoe: the ${config.driver} port driver is not built yet (issue: backend-x86 packet I/O)`,
-      );
+    // Loaded on first use: the TAP driver loads ffi-rs and the DPDK driver the native addon, which
+    // a process on the virtual wire should not need.
+    case 'tap': {
+      const { TapPort } = await import('./tap/tap-port.js');
+      const port = new TapPort({
+        ifname: config.ifname,
+        clock: time.clock,
+        ...(config.mac === undefined ? {} : { mac: parseMac(config.mac) }),
+      });
+      return started(port);
+    }
+    case 'dpdk': {
+      const { DpdkPort } = await import('./dpdk/dpdk-port.js');
+      const port = await DpdkPort.open({
+        vdev: config.vdev,
+        clock: time.clock,
+        ...(config.eal === undefined ? {} : { eal: config.eal }),
+        ...(config.mac === undefined ? {} : { mac: parseMac(config.mac) }),
+      });
+      return started(port);
+    }
     default:
       throw new Error(
         `flextoe: unknown port driver ${JSON.stringify((config as { driver?: unknown }).driver)}`,
       );
   }
+}
+
+/** Device ports come up started, like a virtual port attached to its wire. */
+async function started(port: NicPort & { close(): Promise<void> }): Promise<OpenedPort> {
+  try {
+    await port.start();
+  } catch (e) {
+    await port.close();
+    throw e;
+  }
+  return { port, close: () => port.close() };
 }
 
 /** '02:00:00:00:00:01' -> 48-bit number. */

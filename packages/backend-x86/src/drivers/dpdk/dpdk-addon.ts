@@ -1,0 +1,122 @@
+/**
+ * The native DPDK addon (native/src/flextoe_dpdk.cc), its typed interface, and the one clear
+ * error when it is missing. The addon is built by the package's install script only where
+ * pkg-config finds libdpdk, so a host without DPDK installs fine and fails here, naming what
+ * to install, only when a configuration actually chooses the `dpdk` driver.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface EalInitResult {
+  /** The arguments EAL was given, after our defaults (argv[0] excluded). */
+  readonly args: readonly string[];
+  readonly mainLcore: number;
+  readonly version: string;
+  /** /var/run/dpdk/<file-prefix>: EAL creates it even with --no-shconf. */
+  readonly runtimeDir: string;
+}
+
+export interface OpenedDevice {
+  readonly port: number;
+  readonly name: string;
+  /** The PMD, e.g. net_af_packet, net_tap. */
+  readonly driver: string;
+  readonly mac: number;
+  /** 0 when the device does not know its speed. */
+  readonly linkGbps: number;
+  readonly maxRxPktLen: number;
+}
+
+export interface DeviceSetup {
+  readonly rxDesc: number;
+  readonly txDesc: number;
+  readonly mbufs: number;
+  readonly mtu: number;
+}
+
+export interface DeviceStats {
+  readonly ipackets: number;
+  readonly opackets: number;
+  readonly ibytes: number;
+  readonly obytes: number;
+  readonly imissed: number;
+  readonly ierrors: number;
+  readonly oerrors: number;
+  readonly rxNoMbuf: number;
+  readonly rxOversize: number;
+  readonly txNoMbuf: number;
+}
+
+export interface DpdkAddon {
+  ealInit(args: readonly string[]): EalInitResult;
+  ealState(): { ready: boolean; version: string; args: string[] };
+  open(devargs: string): OpenedDevice;
+  setup(
+    port: number,
+    setup: DeviceSetup,
+    rxSlots: Uint8Array,
+    rxLens: Uint32Array,
+    txSlots: Uint8Array,
+    txLens: Uint32Array,
+    slotBytes: number,
+    slotCount: number,
+  ): void;
+  start(port: number): void;
+  stop(port: number): void;
+  close(port: number): void;
+  rxBurst(port: number, max: number): number;
+  txBurst(port: number, count: number): number;
+  setWakeup(port: number, fn: (() => void) | null): void;
+  refWakeup(port: number, ref: boolean): void;
+  arm(port: number): void;
+  stats(port: number): DeviceStats;
+  readonly maxBurst: number;
+  readonly mbufDataRoom: number;
+}
+
+/** Where the install script puts the addon (packages/backend-x86/native/build/Release). */
+export const DPDK_ADDON_PATH = fileURLToPath(
+  new URL('../../../native/build/Release/flextoe_dpdk.node', import.meta.url),
+);
+
+/** Choosing `dpdk` on a host where the addon is not there or does not load. */
+export class DpdkUnavailableError extends Error {
+  readonly code = 'ERR_FLEXTOE_DPDK_UNAVAILABLE';
+  constructor(why: string) {
+    super(`flextoe: the dpdk port driver is unavailable: ${why}`);
+    this.name = 'DpdkUnavailableError';
+  }
+}
+
+/** Why the addon is missing, in the words a user can act on. */
+export function missingAddonReason(libdpdkFound: boolean): string {
+  return libdpdkFound
+    ? 'its native addon is not built although libdpdk is installed; run `npm rebuild @flextoe/backend-x86` ' +
+        '(needs build-essential) and look for the "DPDK addon" line'
+    : 'its native addon is not built because libdpdk was not found by pkg-config when the package was ' +
+        'installed; run `apt-get install libdpdk-dev pkg-config` and then `npm rebuild @flextoe/backend-x86`';
+}
+
+let cached: DpdkAddon | undefined;
+
+/** Loads the addon (once); throws DpdkUnavailableError saying what to install when it cannot. */
+export function loadDpdkAddon(path = DPDK_ADDON_PATH): DpdkAddon {
+  if (cached !== undefined && path === DPDK_ADDON_PATH) return cached;
+  if (!existsSync(path)) {
+    const found = spawnSync('pkg-config', ['--exists', 'libdpdk']).status === 0;
+    throw new DpdkUnavailableError(missingAddonReason(found));
+  }
+  let addon: DpdkAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as DpdkAddon;
+  } catch (e) {
+    throw new DpdkUnavailableError(
+      `its native addon ${path} does not load (${(e as Error).message.split('\n')[0]}); ` +
+        'if libdpdk was upgraded or removed, run `apt-get install libdpdk-dev` and `npm rebuild @flextoe/backend-x86`',
+    );
+  }
+  if (path === DPDK_ADDON_PATH) cached = addon;
+  return addon;
+}

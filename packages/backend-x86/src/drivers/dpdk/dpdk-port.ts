@@ -1,0 +1,271 @@
+/**
+ * A DPDK ethdev port as a `NicPort`, through the native addon: a vdev (`net_af_packet0,iface=
+ * veth0`, `net_tap0,iface=dtap0`, `net_af_xdp0,iface=...`, `net_ring0`) hot-plugged into the
+ * process's one EAL, or a PCI NIC (its address, with `eal` allowing it).
+ *
+ * Frames cross the native boundary through preallocated slots in SharedArrayBuffers, registered
+ * once: `rxBurst` is one native call that fills up to `max` RX slots and returns the count, then
+ * each frame is copied into the caller's packet buffer; `txBurst` copies the caller's frames into
+ * TX slots and makes one native call. Nothing is allocated per packet or per burst.
+ */
+import type {
+  Clock,
+  NicPort,
+  PacketBuffer,
+  PortCapabilities,
+  PortConfiguration,
+  PortStats,
+} from '@flextoe/core';
+import { copyFrame } from '@flextoe/core';
+import { loadDpdkAddon, type DpdkAddon, type OpenedDevice } from './dpdk-addon.js';
+import { ensureEal } from './eal.js';
+
+export interface DpdkPortOptions {
+  /** Device arguments for rte_dev_probe: a vdev or a PCI address. */
+  readonly vdev: string;
+  /** Extra EAL arguments (see eal.ts); must match across ports in a process. */
+  readonly eal?: readonly string[];
+  /** Our (the stack's) MAC as a 48-bit number; the device's when omitted. */
+  readonly mac?: number;
+  readonly clock: Clock;
+  /** Descriptors per queue (adjusted to what the device supports); default 1024. */
+  readonly ringSize?: number;
+  /** Addon path; tests point it elsewhere to check the error. */
+  readonly addonPath?: string;
+}
+
+/** Slot size: a 1500 B MTU frame with a VLAN tag fits, and it stays within one mbuf's data room. */
+const SLOT_BYTES = 2048;
+const ETHERNET_HEADER_BYTES = 14;
+const VLAN_TAG_BYTES = 4;
+/** Enough for RX ring + TX ring + per-lcore cache + bursts in flight (DPDK sizes pools 2^n - 1). */
+const MBUFS = 4095;
+
+export class DpdkPort implements NicPort {
+  readonly capabilities: PortCapabilities;
+  private macAddr: number;
+  private readonly id: number;
+  private readonly rxSlots: Buffer[];
+  private readonly rxLens: Uint32Array;
+  private readonly txSlots: Buffer[];
+  private readonly txLens: Uint32Array;
+  private readonly burst: number;
+  private wakeup: (() => void) | null = null;
+  private started = false;
+  private closed = false;
+  private maxTxFrame: number;
+  private rxPackets = 0;
+  private rxBytes = 0;
+  private txPackets = 0;
+  private txBytes = 0;
+  private dropRxBufferTooSmall = 0;
+  private dropTxRunt = 0;
+  private dropTxOversize = 0;
+
+  private readonly onWake = (): void => {
+    if (this.started) this.wakeup?.();
+  };
+
+  /** Initialises EAL if needed, probes the device and starts it. */
+  static async open(opts: DpdkPortOptions): Promise<DpdkPort> {
+    if (typeof opts.vdev !== 'string' || opts.vdev.trim().length === 0)
+      throw new TypeError('dpdk: vdev must name a device, like net_af_packet0,iface=veth0');
+    const addon = loadDpdkAddon(opts.addonPath);
+    ensureEal(addon, opts.eal ?? []);
+    const dev = addon.open(opts.vdev);
+    try {
+      return new DpdkPort(addon, dev, opts);
+    } catch (e) {
+      addon.close(dev.port);
+      throw e;
+    }
+  }
+
+  private constructor(
+    private readonly addon: DpdkAddon,
+    readonly device: OpenedDevice,
+    private readonly opts: DpdkPortOptions,
+  ) {
+    this.id = device.port;
+    this.macAddr = opts.mac ?? device.mac;
+    this.burst = addon.maxBurst;
+    const rxArea = new Uint8Array(new SharedArrayBuffer(SLOT_BYTES * this.burst));
+    const txArea = new Uint8Array(new SharedArrayBuffer(SLOT_BYTES * this.burst));
+    this.rxLens = new Uint32Array(new SharedArrayBuffer(4 * this.burst));
+    this.txLens = new Uint32Array(new SharedArrayBuffer(4 * this.burst));
+    const slot = (area: Uint8Array, i: number) =>
+      Buffer.from(area.buffer as ArrayBuffer, i * SLOT_BYTES, SLOT_BYTES);
+    this.rxSlots = Array.from({ length: this.burst }, (_, i) => slot(rxArea, i));
+    this.txSlots = Array.from({ length: this.burst }, (_, i) => slot(txArea, i));
+    const maxFrame = Math.min(SLOT_BYTES, 1500 + ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES);
+    this.maxTxFrame = maxFrame;
+    const ring = opts.ringSize ?? 1024;
+    addon.setup(
+      this.id,
+      { rxDesc: ring, txDesc: ring, mbufs: MBUFS, mtu: 1500 },
+      rxArea,
+      this.rxLens,
+      txArea,
+      this.txLens,
+      SLOT_BYTES,
+      this.burst,
+    );
+    this.started = true;
+    this.capabilities = Object.freeze({
+      driver: `dpdk:${device.driver}`,
+      maxFrameBytes: maxFrame,
+      maxBurst: this.burst,
+      rxChecksumOffload: false,
+      txChecksumOffload: false,
+      linkGbps: device.linkGbps > 0 ? device.linkGbps : Infinity,
+    });
+  }
+
+  get mac(): number {
+    return this.macAddr;
+  }
+
+  /** The ethdev name, e.g. net_af_packet0. */
+  get name(): string {
+    return this.device.name;
+  }
+
+  configure(conf: PortConfiguration): void {
+    const frame = conf.mtu + ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES;
+    if (!(Number.isInteger(conf.mtu) && conf.mtu >= 68 && frame <= this.capabilities.maxFrameBytes))
+      throw new RangeError(
+        `dpdk: mtu ${conf.mtu} does not fit the port's ${this.capabilities.maxFrameBytes} B frames`,
+      );
+    this.macAddr = conf.mac;
+    this.maxTxFrame = frame;
+  }
+
+  async start(): Promise<void> {
+    this.assertOpen();
+    this.addon.start(this.id);
+    this.started = true;
+    if (this.wakeup) {
+      this.addon.refWakeup(this.id, true);
+      this.addon.arm(this.id);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    this.started = false;
+    this.addon.stop(this.id);
+    this.addon.refWakeup(this.id, false);
+  }
+
+  /** Stops and unplugs the device (a net_tap's interface disappears); idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.started = false;
+    this.closed = true;
+    this.addon.close(this.id);
+  }
+
+  stats(): PortStats {
+    if (this.closed) return this.lastStats();
+    const s = this.addon.stats(this.id);
+    return {
+      rxPackets: this.rxPackets,
+      rxBytes: this.rxBytes,
+      txPackets: this.txPackets,
+      txBytes: this.txBytes,
+      drops: {
+        'rx-missed': s.imissed,
+        'rx-error': s.ierrors,
+        'rx-no-mbuf': s.rxNoMbuf,
+        'rx-oversize': s.rxOversize,
+        'rx-buffer-too-small': this.dropRxBufferTooSmall,
+        'tx-error': s.oerrors,
+        'tx-no-mbuf': s.txNoMbuf,
+        'tx-runt': this.dropTxRunt,
+        'tx-oversize': this.dropTxOversize,
+      },
+    };
+  }
+
+  setRxWakeup(wakeup: (() => void) | null): void {
+    if (this.closed) return;
+    this.wakeup = wakeup;
+    this.addon.setWakeup(this.id, wakeup === null ? null : this.onWake);
+    if (wakeup === null) return;
+    this.addon.refWakeup(this.id, this.started);
+    if (this.started) this.addon.arm(this.id);
+  }
+
+  rxBurst(bufs: PacketBuffer[], max: number): number {
+    if (!this.started) return 0;
+    const n = Math.min(max, bufs.length, this.burst);
+    const got = this.addon.rxBurst(this.id, n);
+    if (got < n && this.wakeup !== null) this.addon.arm(this.id);
+    if (got === 0) return 0;
+    const now = this.opts.clock.now();
+    let out = 0;
+    for (let i = 0; i < got; i++) {
+      const len = this.rxLens[i]!;
+      const b = bufs[out]!;
+      if (len > b.data.length) {
+        this.dropRxBufferTooSmall++;
+        continue;
+      }
+      copyFrame(this.rxSlots[i]!, b.data, len);
+      b.length = len;
+      b.timestampNs = now;
+      this.rxPackets++;
+      this.rxBytes += len;
+      out++;
+    }
+    return out;
+  }
+
+  txBurst(bufs: PacketBuffer[], count: number): number {
+    if (!this.started) return 0;
+    const n = Math.min(count, bufs.length);
+    let i = 0;
+    while (i < n) {
+      // Stage one native burst of consecutive valid frames. A frame that can never be sent is
+      // dropped (counted, and accepted) only at the head of a batch, so a partial send below
+      // leaves no counted frame for the caller to offer again.
+      let staged = 0;
+      for (; i < n && staged < this.burst; i++) {
+        const b = bufs[i]!;
+        const runt = b.length < ETHERNET_HEADER_BYTES;
+        if (runt || b.length > this.maxTxFrame || b.length > b.data.length) {
+          if (staged > 0) break;
+          if (runt) this.dropTxRunt++;
+          else this.dropTxOversize++;
+          continue;
+        }
+        copyFrame(b.data, this.txSlots[staged]!, b.length);
+        this.txLens[staged] = b.length;
+        staged++;
+      }
+      if (staged === 0) return i;
+      const sent = this.addon.txBurst(this.id, staged);
+      for (let k = 0; k < sent; k++) {
+        this.txPackets++;
+        this.txBytes += this.txLens[k]!;
+      }
+      // The device took the first `sent` staged frames; the caller retries from the next one.
+      if (sent < staged) return i - staged + sent;
+    }
+    return n;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`dpdk ${this.device.name}: port is closed`);
+  }
+
+  private lastStats(): PortStats {
+    return {
+      rxPackets: this.rxPackets,
+      rxBytes: this.rxBytes,
+      txPackets: this.txPackets,
+      txBytes: this.txBytes,
+      drops: {},
+    };
+  }
+}
