@@ -203,6 +203,29 @@ describe('npm run bench (end to end)', function () {
     );
   });
 
+  it('(root) --port tap puts Linux across a veth pair between two namespaces, lossy included, and cleans up', async function () {
+    if (process.getuid?.() !== 0) this.skip(); // needs root: namespaces, veth, nftables
+    const dir = tempDir();
+    const io = collectIo(REPO);
+    const code = await runBenchCli(
+      ['--smoke', '--backend', 'linux', '--port', 'tap', '--workload', 'rpc-echo,lossy', '--out', dir],
+      io,
+    );
+    expect(code, io.err()).to.equal(0);
+    const { report } = outputs(dir);
+    expect(report.config.port).to.equal('tap');
+    const rows = report.runs.map((r) => [r.backend, r.port, r.workload, r.status]);
+    const nft = spawnSync('nft', ['--version']).status === 0;
+    expect(rows).to.deep.equal([
+      ['linux', 'veth', 'rpc-echo', 'ok'],
+      ['linux', 'veth', 'lossy', nft ? 'ok' : 'unavailable'],
+    ]);
+    checkOkRun(report.runs[0]!);
+    if (nft) expect(report.runs[1]!.metrics.goodputGbps).to.be.a('number');
+    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+    expect(left).to.not.include(`flextoe-bench-${process.pid}-`);
+  });
+
   it('a malformed option through the flextoe command is one clear line and exit 2', () => {
     const r = spawnSync(process.execPath, [FLEXTOE, 'bench', '--quick', '--workload', 'rpc'], {
       cwd: REPO,

@@ -1,18 +1,25 @@
 /**
- * FlexTOE on one backend: two stacks from `@flextoe/sockets`' `createStack` on one virtual
- * wire (with the run's loss, seeded), the server on 10.0.0.1 and the client on 10.0.0.2, both
- * in this process, driven through `stack.net`, the same `net` surface the Linux baseline gets
- * from Node. The x86 target also runs the pipeline micro-benchmark (the data path alone).
+ * FlexTOE on one backend: two stacks from `@flextoe/sockets`' `createStack`, the server on .1
+ * and the client on .2, both in this process, driven through `stack.net`, the same `net`
+ * surface the Linux baseline gets from Node. Between them:
+ *
+ * - `virtual`: one in-process virtual wire (with the run's loss, seeded by the run);
+ * - `tap` / `dpdk` (root): two TAP devices (opened by the x86 TAP driver, or by DPDK's net_tap)
+ *   moved into a namespace of their own and joined by a Linux bridge there, so every frame goes
+ *   through the kernel's device path; loss is an nftables drop rule on the bridge.
+ *
+ * The x86 target also runs the pipeline micro-benchmark (the data path alone).
  */
 import { fileURLToPath } from 'node:url';
-import type { BackendName, FlexToeConfigInput } from '@flextoe/core';
+import type { BackendName, FlexToeConfigInput, PortConfig } from '@flextoe/core';
 import { createStack, createVirtualNetwork, type Stack } from '@flextoe/sockets';
 import { runPipelineMicro } from '../pipeline-micro.js';
 import { emptyMetrics, type Metrics, type Params, type WorkloadName } from '../report/format.js';
 import { lossOf } from '../workloads/index.js';
+import { Namespace, run as spawnIpCommand } from './netns.js';
 import type { NetLike } from '../workloads/net-like.js';
 import type { Budget, WorkloadEnv } from '../workloads/workload.js';
-import { runInProcess, type InProcessEnv, type Target } from './target.js';
+import { runInProcess, within, type InProcessEnv, type Target } from './target.js';
 import { wallEnv } from './wall-env.js';
 
 /** Where `createStack` looks for flextoe.config.json: bench's own directory, which has none, so a
@@ -38,49 +45,122 @@ export interface FlexToeTargetOptions {
 
 export function flextoeTarget(o: FlexToeTargetOptions): Target {
   let why: string | null = 'not prepared';
+  let bridge: Namespace | null = null;
   const modelled = o.backend !== 'x86';
+  const open = (params: Params, seed: number): Promise<InProcessEnv> =>
+    o.port === 'virtual'
+      ? openPair(o.backend, params, virtualPorts(params, seed))
+      : openPair(o.backend, params, devicePorts(o.port, bridge!, params));
   const target: Target & { prepare(): Promise<void> } = {
     backend: o.backend,
     port: o.port,
     timeBase: modelled ? 'modelled' : 'wall',
-    note: null,
+    note: o.port === 'virtual' ? null : `two ${o.port} devices joined by a Linux bridge in a namespace`,
     applies: (w) => w !== 'pipeline-micro' || o.backend === 'x86',
     async prepare() {
-      if (o.port !== 'virtual') {
-        why = `FlexTOE on a ${o.port} port pair is not wired into the bench yet (the ${o.port} driver is another issue)`;
-        return;
-      }
       if (modelled) {
         why = `the ${o.backend} model does not expose a benchmark (modelled time) entry point yet`;
         return;
       }
-      // One throwaway pair proves the backend builds here (a NotImplementedError says why not).
       try {
-        const pair = await openPair(o.backend, {}, 1);
-        await pair.close();
+        if (o.port !== 'virtual') {
+          if (process.getuid?.() !== 0)
+            throw new Error(`a ${o.port} port pair needs root (TAP devices, a namespace)`);
+          bridge = Namespace.create('br');
+          for (const args of [
+            ['link', 'add', 'br0', 'type', 'bridge'],
+            ['link', 'set', 'br0', 'up'],
+          ]) {
+            const r = bridge.ip(args);
+            if (!r.ok) throw new Error(`cannot make a bridge for the ${o.port} pair: ${r.out}`);
+          }
+        }
+        // One throwaway pair proves the backend and port build here (an error says why not).
+        const pair = await within(open({}, 1), 30_000, `opening a ${o.backend} pair on ${o.port} ports`);
+        await within(pair.close(), 30_000, `closing a ${o.backend} pair on ${o.port} ports`);
         why = null;
       } catch (e) {
         why = e instanceof Error ? e.message : String(e);
       }
     },
-    unavailable(workload: WorkloadName) {
+    unavailable(workload: WorkloadName, params: Params) {
       if (workload === 'pipeline-micro') return null;
+      if (why === null && bridge !== null && lossOf(params) > 0)
+        return bridge.lossUnavailable(lossOf(params), 'bridge');
       return why;
     },
     async run(workload: WorkloadName, params: Params, budget: Budget): Promise<Metrics> {
       if (workload === 'pipeline-micro') return pipelineMicro(params);
-      return runInProcess(() => openPair(o.backend, params, budget.seed), workload, params, budget);
+      return runInProcess(() => open(params, budget.seed), workload, params, budget);
     },
-    close: async () => {},
+    close: async () => {
+      await bridge?.delete();
+    },
   };
   return target;
 }
 
-async function openPair(backend: BackendName, params: Params, seed: number): Promise<InProcessEnv> {
+/** The two ports of a pair: their configs, what to do once both stacks hold them, and teardown. */
+interface PairPorts {
+  readonly server: PortConfig;
+  readonly client: PortConfig;
+  readonly host: string;
+  /** Runs after both stacks opened their ports (devices exist now). */
+  attached(): void;
+  release(): void;
+}
+
+function virtualPorts(params: Params, seed: number): PairPorts {
   const loss = lossOf(params);
-  const connections = typeof params.connections === 'number' ? params.connections : 1;
   // The wire's fault injector is seeded by the run, so a lossy run drops the same frames again.
   const wire = createVirtualNetwork(loss > 0 ? { loss, seed } : {});
+  return {
+    server: wire.attach('10.0.0.1/24'),
+    client: wire.attach('10.0.0.2/24'),
+    host: '10.0.0.1',
+    attached: () => {},
+    release: () => wire.close(),
+  };
+}
+
+let deviceCounter = 0;
+const spawnIp = (args: string[]) => spawnIpCommand('ip', args);
+
+/**
+ * Two TAP devices: the stacks create them in this namespace (x86 TAP driver, or DPDK net_tap),
+ * then they move into the bridge's namespace (an open TAP keeps working across the move) and
+ * join its bridge, so Linux forwards every frame between the two FlexTOE stacks.
+ */
+function devicePorts(driver: 'tap' | 'dpdk', bridge: Namespace, params: Params): PairPorts {
+  const n = deviceCounter++;
+  // Interface names have at most 15 bytes; pid and counter keep concurrent runs apart.
+  const names = ['s', 'c'].map((end) => `ftb${process.pid % 100000}${end}${n % 100}`);
+  const port = (ifname: string, ip: string, i: number): PortConfig =>
+    driver === 'tap'
+      ? { driver: 'tap', ifname, ip }
+      : { driver: 'dpdk', vdev: `net_tap${n * 2 + i},iface=${ifname}`, ip };
+  return {
+    server: port(names[0]!, '10.78.0.1/24', 0),
+    client: port(names[1]!, '10.78.0.2/24', 1),
+    host: '10.78.0.1',
+    attached() {
+      for (const ifname of names) {
+        const steps = [
+          spawnIp(['link', 'set', ifname, 'netns', bridge.name]),
+          bridge.ip(['link', 'set', ifname, 'master', 'br0']),
+          bridge.ip(['link', 'set', ifname, 'up']),
+        ];
+        const bad = steps.find((r) => !r.ok);
+        if (bad) throw new Error(`cannot bridge ${ifname}: ${bad.out}`);
+      }
+      bridge.setLoss(lossOf(params), 'bridge');
+    },
+    release: () => {},
+  };
+}
+
+async function openPair(backend: BackendName, params: Params, ports: PairPorts): Promise<InProcessEnv> {
+  const connections = typeof params.connections === 'number' ? params.connections : 1;
   const stack =
     connections > MANY
       ? { rxBufferBytes: SMALL_BUFFER, txBufferBytes: SMALL_BUFFER, maxFlows: 2 * connections }
@@ -88,11 +168,12 @@ async function openPair(backend: BackendName, params: Params, seed: number): Pro
   const stacks: Stack[] = [];
   const close = async (): Promise<void> => {
     for (const st of stacks) await st.close();
-    wire.close();
+    ports.release();
   };
   try {
-    stacks.push(await newStack({ backend, port: wire.attach('10.0.0.1/24'), stack }));
-    stacks.push(await newStack({ backend, port: wire.attach('10.0.0.2/24'), stack }));
+    stacks.push(await newStack({ backend, port: ports.server, stack }));
+    stacks.push(await newStack({ backend, port: ports.client, stack }));
+    ports.attached();
   } catch (e) {
     await close();
     throw e;
@@ -101,7 +182,7 @@ async function openPair(backend: BackendName, params: Params, seed: number): Pro
   return {
     server: stacks[0]!.net as unknown as NetLike,
     client: stacks[1]!.net as unknown as NetLike,
-    host: '10.0.0.1',
+    host: ports.host,
     env,
     close,
   };

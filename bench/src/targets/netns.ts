@@ -18,19 +18,24 @@ export function run(cmd: string, args: string[], input?: string): { ok: boolean;
   return { ok: r.status === 0, out: `${r.stderr ?? ''}${r.stdout ?? ''}${r.error?.message ?? ''}`.trim() };
 }
 
-/** nftables rules that drop `loss` of the TCP segments entering a namespace's stack (0: none). */
-export function lossRuleset(loss: number): string {
+/**
+ * nftables rules that drop `loss` of the frames (0: none): on input of the namespace's own TCP
+ * stack (`inet`), or of the frames its bridge forwards (`bridge`, both directions).
+ */
+export function lossRuleset(loss: number, family: 'inet' | 'bridge' = 'inet'): string {
   const perMillion = Math.round(loss * 1_000_000);
+  const hook = family === 'inet' ? 'input' : 'forward';
+  const match = family === 'inet' ? 'meta l4proto tcp ' : '';
   return [
     // Creating then deleting the table makes the file idempotent: it works with or without one.
-    `table inet ${NFT_TABLE}`,
-    `delete table inet ${NFT_TABLE}`,
+    `table ${family} ${NFT_TABLE}`,
+    `delete table ${family} ${NFT_TABLE}`,
     ...(perMillion > 0
       ? [
-          `table inet ${NFT_TABLE} {`,
-          `  chain input {`,
-          `    type filter hook input priority 0; policy accept;`,
-          `    meta l4proto tcp numgen random mod 1000000 < ${perMillion} counter drop`,
+          `table ${family} ${NFT_TABLE} {`,
+          `  chain ${hook} {`,
+          `    type filter hook ${hook} priority 0; policy accept;`,
+          `    ${match}numgen random mod 1000000 < ${perMillion} counter drop`,
           `  }`,
           `}`,
         ]
@@ -87,15 +92,15 @@ export class Namespace {
   }
 
   /** Why a lossy link cannot be made here (no nft), or null. */
-  lossUnavailable(loss: number): string | null {
-    const probe = this.exec(['nft', '-c', '-f', '-'], lossRuleset(loss));
-    return probe.ok ? null : `a lossy Linux link needs nftables in the namespace: ${probe.out}`;
+  lossUnavailable(loss: number, family: 'inet' | 'bridge' = 'inet'): string | null {
+    const probe = this.exec(['nft', '-c', '-f', '-'], lossRuleset(loss, family));
+    return probe.ok ? null : `a lossy link needs nftables in the namespace: ${probe.out}`;
   }
 
-  /** Drops `loss` of the TCP segments this namespace receives, from now on. */
-  setLoss(loss: number): void {
+  /** Drops `loss` of the TCP segments this namespace receives (or its bridge forwards), from now on. */
+  setLoss(loss: number, family: 'inet' | 'bridge' = 'inet'): void {
     if (loss === this.loss) return;
-    const r = this.exec(['nft', '-f', '-'], lossRuleset(loss));
+    const r = this.exec(['nft', '-f', '-'], lossRuleset(loss, family));
     if (!r.ok) throw new Error(`nft: ${r.out}`);
     this.loss = loss;
   }

@@ -44,17 +44,32 @@ export async function runInProcess(
 ): Promise<Metrics> {
   const w = SOCKET_WORKLOADS[workload];
   if (!w) throw new Error(`${workload} is not a socket workload`);
-  const e = await open();
+  const e = await within(open(), OPEN_CLOSE_MS, 'opening the stacks');
   try {
     const server = await w.serve(e.server, e.host, params);
     try {
       return await w.drive(e.client, e.host, server.port, params, e.env, budget);
     } finally {
-      await server.close();
+      await within(server.close(), OPEN_CLOSE_MS, 'closing the server');
     }
   } finally {
-    await e.close();
+    await within(e.close(), OPEN_CLOSE_MS, 'closing the stacks');
   }
+}
+
+/** Opening or closing a pair of stacks takes milliseconds; a minute means it hangs. */
+const OPEN_CLOSE_MS = 60_000;
+
+export class StepTimeout extends Error {}
+
+/** `p`, or a StepTimeout naming `what` after `ms`: a hung backend fails its row, not the suite. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StepTimeout(`${what} did not finish within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The file-descriptor need of a workload whose both ends live in one process. */
