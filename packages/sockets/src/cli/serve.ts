@@ -202,7 +202,7 @@ export async function serve(
     ctx.stderr.write(`flextoe serve: cannot start the ${config.backend} stack: ${oneLine(err)}\n`);
     return 1;
   }
-  const net = stack.net as unknown as NetLike;
+  const net: NetLike = stack.net;
   let server: AppServer;
   let closeApp: () => unknown;
   switch (request.app) {
