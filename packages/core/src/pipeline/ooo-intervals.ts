@@ -92,14 +92,15 @@ export class OooIntervals {
       if (seq.gt(start, end)) break;
       end = seq.max(end, seq.add(start, s[r * 2 + 1]!));
     }
-    if (r === 0) return end;
+    // int32 bits: the caller stores it in the record (never a boxed number, see seq.add32).
+    if (r === 0) return (end | 0) as SeqNumber;
     // Keep the rest.
     for (let i = r; i < n; i++) {
       s[(i - r) * 2] = s[i * 2]!;
       s[(i - r) * 2 + 1] = s[i * 2 + 1]!;
     }
     this.store(tcp, s, n - r);
-    return end;
+    return (end | 0) as SeqNumber;
   }
 
   private load(tcp: ProtocolRecord, s: Uint32Array): number {

@@ -3,11 +3,11 @@
  * stage's result (seq, ack, window, timestamps, ECN), and update the congestion-control
  * counters. Replicated: reads the flow's identity, writes only CC counters and the frame.
  */
-import { ETHERNET_HEADER_LENGTH, EtherType } from '../wire/ethernet.js';
-import { Ecn, emitIpv4, IPV4_MIN_HEADER_LENGTH, IpProtocol } from '../wire/ipv4.js';
-import { emitTcp, TcpFlag, tcpHeaderLength } from '../wire/tcp.js';
-import { TcpOptionFlag, TcpOptions } from '../wire/tcp-options.js';
-import { tcpFrameHeaderLength, TcpFrameTemplate } from '../wire/frame.js';
+import { finishChecksum, sumWords, sumWordsVia } from '../wire/checksum.js';
+import { EtherType } from '../wire/ethernet.js';
+import { Ecn } from '../wire/ipv4.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { TcpOptionKind } from '../wire/tcp-options.js';
 import type { CcRecord, IdentityRecord } from '../state/flow-records.js';
 import { ProtocolAction as A, type ProtocolResult } from './work-items.js';
 
@@ -16,22 +16,30 @@ function ewmaRtt(old: number, sample: number): number {
   return old === 0 ? sample : (old * 7 + sample) >>> 3;
 }
 
-/** One post-processing instance: a header template and options scratch. */
+/** Ethernet II (14) + IPv4 without options (20) + TCP (20): every segment post-processing builds. */
+const IP = 14;
+const TCP = 34;
+const TCP_OPTIONS = TCP + 20;
+/** NOP NOP Timestamps: the established-state option block (RFC 7323 Appendix A layout). */
+const TIMESTAMPS_BLOCK = 12;
+/** IPv4 version 4, IHL 5; flags DF (we never fragment); TTL 64, protocol TCP. */
+const IPV4_VERSION_IHL = 0x45;
+const IPV4_DF = 0x4000;
+const IPV4_TTL_TCP = (64 << 8) | 6;
+
+/** One post-processing instance: its IPv4 identification counter and the current burst's clock. */
 export class PostprocessContext {
-  readonly headers = new TcpFrameTemplate();
-  readonly options = new TcpOptions();
   /** Header bytes of an established-state segment with / without timestamps. */
-  readonly headerLengthTs: number;
-  readonly headerLengthNoTs: number;
+  readonly headerLengthTs = TCP_OPTIONS + TIMESTAMPS_BLOCK;
+  readonly headerLengthNoTs = TCP_OPTIONS;
   /** Our timestamp clock (RFC 7323 TSval, us, u32) for the segments of the current burst. */
   tsNow = 0;
+  /**
+   * `wordsOf(frame)` of the frame being built when the runner has it at hand (its own transmit
+   * buffers), else null; used for the payload's share of the TCP checksum.
+   */
+  frameWords: Int32Array | null = null;
   private ipId = 0;
-
-  constructor() {
-    this.options.present = TcpOptionFlag.Timestamps;
-    this.headerLengthTs = tcpFrameHeaderLength(this.headers, this.options);
-    this.headerLengthNoTs = tcpFrameHeaderLength(this.headers, null);
-  }
 
   nextIpId(): number {
     this.ipId = (this.ipId + 1) & 0xffff;
@@ -46,8 +54,11 @@ export function payloadOffset(ctx: PostprocessContext, timestamps: boolean): num
 
 /**
  * Writes the Ethernet/IPv4/TCP headers of an ACK or data segment into `frame` (payload of
- * `payloadLength` bytes already at `payloadOffset`). Returns the frame length. Timestamps use
- * `ctx.tsNow` (set by the runner once per burst: a u32 is never passed as an argument here).
+ * `payloadLength` bytes already at `payloadOffset`). Returns the frame length. Every header
+ * word is written from a value in hand, so both checksums are sums of those values (RFC 1071)
+ * plus the payload's words: nothing written is read back. Timestamps use `ctx.tsNow` (set by
+ * the runner once per burst: a u32 is never passed as an argument here). The bytes equal
+ * `emitTcpFrame`'s for the same fields (postprocess.spec.ts).
  */
 export function buildSegment(
   ctx: PostprocessContext,
@@ -59,36 +70,90 @@ export function buildSegment(
   ecn: boolean,
   payloadLength: number,
 ): number {
-  const h = ctx.headers;
-  const ip = h.ipv4;
-  const t = h.tcp;
-  id.loadHeaders(ip, t);
-  // Untagged Ethernet II (flows carry no VLAN); the MACs go from the record to the frame.
-  id.writeMacs(frame, 0);
+  const addressSum = id.writeAddresses(frame);
+  const optionsLength = timestamps ? TIMESTAMPS_BLOCK : 0;
+  const tcpLength = 20 + optionsLength + payloadLength;
+  const totalLength = 20 + tcpLength;
+  // Ethernet II, ethertype IPv4 (the MACs are written above).
   frame[12] = EtherType.Ipv4 >>> 8;
   frame[13] = EtherType.Ipv4 & 0xff;
-  ip.ihl = 5;
-  ip.protocol = IpProtocol.Tcp;
-  ip.id = ctx.nextIpId();
-  ip.flags = 0x2; // DF: we never fragment
-  ip.ttl = 64;
-  // RFC 3168 6.1.4: pure ACKs are not ECN-capable; data segments are ECT(0).
-  ip.ecn = ecn && payloadLength > 0 ? Ecn.Ect0 : Ecn.NotEct;
-  t.seq = res.seq;
-  t.ack = res.ack;
-  t.flags = TcpFlag.ACK | tcpFlags;
-  t.window = res.window;
-  t.urgentPointer = 0;
-  let options: TcpOptions | null = null;
+  // IPv4 (RFC 791 3.1). RFC 3168 6.1.4: pure ACKs are not ECN-capable; data segments are ECT(0).
+  const tos = ecn && payloadLength > 0 ? Ecn.Ect0 : Ecn.NotEct;
+  const ipId = ctx.nextIpId();
+  frame[IP] = IPV4_VERSION_IHL;
+  frame[IP + 1] = tos;
+  frame[IP + 2] = totalLength >>> 8;
+  frame[IP + 3] = totalLength;
+  frame[IP + 4] = ipId >>> 8;
+  frame[IP + 5] = ipId;
+  frame[IP + 6] = IPV4_DF >>> 8;
+  frame[IP + 7] = 0;
+  frame[IP + 8] = IPV4_TTL_TCP >>> 8;
+  frame[IP + 9] = IPV4_TTL_TCP & 0xff;
+  const ipChecksum = finishChecksum(
+    ((IPV4_VERSION_IHL << 8) | tos) + totalLength + ipId + IPV4_DF + IPV4_TTL_TCP + addressSum,
+  );
+  frame[IP + 10] = ipChecksum >>> 8;
+  frame[IP + 11] = ipChecksum;
+  // TCP (RFC 9293 3.1); the ports are written above.
+  const seq = res.seq;
+  const ack = res.ack;
+  const seqHi = seq >>> 16;
+  const seqLo = seq & 0xffff;
+  const ackHi = ack >>> 16;
+  const ackLo = ack & 0xffff;
+  const offsetFlags = ((5 + (optionsLength >>> 2)) << 12) | ((TcpFlag.ACK | tcpFlags) & 0xff);
+  const window = res.window & 0xffff;
+  frame[TCP + 4] = seqHi >>> 8;
+  frame[TCP + 5] = seqHi;
+  frame[TCP + 6] = seqLo >>> 8;
+  frame[TCP + 7] = seqLo;
+  frame[TCP + 8] = ackHi >>> 8;
+  frame[TCP + 9] = ackHi;
+  frame[TCP + 10] = ackLo >>> 8;
+  frame[TCP + 11] = ackLo;
+  frame[TCP + 12] = offsetFlags >>> 8;
+  frame[TCP + 13] = offsetFlags;
+  frame[TCP + 14] = window >>> 8;
+  frame[TCP + 15] = window;
+  frame[TCP + 18] = 0; // urgent pointer
+  frame[TCP + 19] = 0;
+  // Pseudo-header (addresses, protocol, TCP length) and the header words (RFC 9293 3.1).
+  let sum = addressSum + 6 + tcpLength + id.portSum + seqHi + seqLo + ackHi + ackLo + offsetFlags + window;
   if (timestamps) {
-    options = ctx.options;
-    options.tsVal = ctx.tsNow;
-    options.tsEcr = res.tsEcr;
+    const tsVal = ctx.tsNow;
+    const tsEcr = res.tsEcr;
+    const valHi = tsVal >>> 16;
+    const valLo = tsVal & 0xffff;
+    const ecrHi = tsEcr >>> 16;
+    const ecrLo = tsEcr & 0xffff;
+    frame[TCP_OPTIONS] = TcpOptionKind.Nop;
+    frame[TCP_OPTIONS + 1] = TcpOptionKind.Nop;
+    frame[TCP_OPTIONS + 2] = TcpOptionKind.Timestamps;
+    frame[TCP_OPTIONS + 3] = 10;
+    frame[TCP_OPTIONS + 4] = valHi >>> 8;
+    frame[TCP_OPTIONS + 5] = valHi;
+    frame[TCP_OPTIONS + 6] = valLo >>> 8;
+    frame[TCP_OPTIONS + 7] = valLo;
+    frame[TCP_OPTIONS + 8] = ecrHi >>> 8;
+    frame[TCP_OPTIONS + 9] = ecrHi;
+    frame[TCP_OPTIONS + 10] = ecrLo >>> 8;
+    frame[TCP_OPTIONS + 11] = ecrLo;
+    sum += ((TcpOptionKind.Nop << 8) | TcpOptionKind.Nop) + ((TcpOptionKind.Timestamps << 8) | 10);
+    sum += valHi + valLo + ecrHi + ecrLo;
   }
-  ip.totalLength = IPV4_MIN_HEADER_LENGTH + tcpHeaderLength(options) + payloadLength;
-  const l4 = ETHERNET_HEADER_LENGTH + emitIpv4(frame, ETHERNET_HEADER_LENGTH, ip);
-  emitTcp(frame, l4, t, options, payloadLength, ip);
-  return ETHERNET_HEADER_LENGTH + ip.totalLength;
+  if (payloadLength > 0) {
+    const start = TCP_OPTIONS + optionsLength;
+    const words = ctx.frameWords;
+    sum =
+      words !== null
+        ? sumWordsVia(words, frame, start, start + payloadLength, sum)
+        : sumWords(frame, start, start + payloadLength, sum);
+  }
+  const tcpChecksum = finishChecksum(sum);
+  frame[TCP + 16] = tcpChecksum >>> 8;
+  frame[TCP + 17] = tcpChecksum;
+  return IP + totalLength;
 }
 
 /** Accumulates the congestion-control counters the control plane reads (FlexTOE). */

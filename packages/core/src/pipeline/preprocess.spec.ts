@@ -181,11 +181,12 @@ describe('pipeline/preprocess', () => {
     expect(preprocess(frame, context(), s)).to.equal(PreVerdict.DataPath);
     expect(s).to.include({
       flowId: 3,
-      seq: 0xfffffff0,
-      ack: 0x80000001,
+      // The 32-bit fields as int32 bits (RxSummary).
+      seq: 0xfffffff0 | 0,
+      ack: 0x80000001 | 0,
       window: 512,
-      tsVal: 0xdeadbeef,
-      tsEcr: 0xcafebabe,
+      tsVal: 0xdeadbeef | 0,
+      tsEcr: 0xcafebabe | 0,
       hasTimestamp: true,
       ce: true,
       payloadOffset: 66,

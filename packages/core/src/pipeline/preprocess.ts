@@ -106,14 +106,15 @@ export function preprocessChecked(frame: PacketBuffer, ctx: PreprocessContext, o
   }
   out.flowId = flowId;
   out.group = ctx.flowTable.lastHash % ctx.flowGroups;
-  out.seq = tcp.seq;
-  out.ack = tcp.ack;
+  // 32-bit fields as int32 bits (see RxSummary).
+  out.seq = (tcp.seq | 0) as SeqNumber;
+  out.ack = (tcp.ack | 0) as SeqNumber;
   out.window = tcp.window;
   out.tcpFlags = tcp.flags;
   const o = p.tcpOptions;
   out.hasTimestamp = o.hasTimestamps;
-  out.tsVal = o.tsVal;
-  out.tsEcr = o.tsEcr;
+  out.tsVal = o.tsVal | 0;
+  out.tsEcr = o.tsEcr | 0;
   out.ce = ip.ecn === Ecn.Ce;
   out.payloadOffset = tcp.payloadStart;
   out.payloadLength = tcp.payloadLength;
@@ -242,13 +243,13 @@ export function preprocessFast(frame: PacketBuffer, ctx: PreprocessContext, out:
   ctx.notForUs = false;
   out.flowId = flowId;
   out.group = ctx.flowTable.lastHash % ctx.flowGroups;
-  out.seq = (seqHi * 0x1_0000 + seqLo) as SeqNumber;
-  out.ack = (ackHi * 0x1_0000 + ackLo) as SeqNumber;
+  out.seq = ((seqHi << 16) | seqLo) as SeqNumber;
+  out.ack = ((ackHi << 16) | ackLo) as SeqNumber;
   out.window = window;
   out.tcpFlags = offsetFlags & 0xff;
   out.hasTimestamp = dataOffset === 8;
-  out.tsVal = tsValHi * 0x1_0000 + tsValLo;
-  out.tsEcr = tsEcrHi * 0x1_0000 + tsEcrLo;
+  out.tsVal = (tsValHi << 16) | tsValLo;
+  out.tsEcr = (tsEcrHi << 16) | tsEcrLo;
   out.ce = (verTos & 3) === Ecn.Ce;
   out.payloadOffset = payloadStart;
   out.payloadLength = segmentEnd - payloadStart;

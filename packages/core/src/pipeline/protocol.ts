@@ -67,16 +67,16 @@ export function segmentAcceptable(
   rcvNxt: SeqNumber,
   rcvWnd: number,
 ): boolean {
-  if (segLen === 0) return rcvWnd === 0 ? segSeq === rcvNxt : seq.inWindow(segSeq, rcvNxt, rcvWnd);
+  if (segLen === 0) return rcvWnd === 0 ? seq.eq(segSeq, rcvNxt) : seq.inWindow(segSeq, rcvNxt, rcvWnd);
   if (rcvWnd === 0) return false;
-  return seq.inWindow(segSeq, rcvNxt, rcvWnd) || seq.inWindow(seq.add(segSeq, segLen - 1), rcvNxt, rcvWnd);
+  return seq.inWindow(segSeq, rcvNxt, rcvWnd) || seq.inWindow(seq.add32(segSeq, segLen - 1), rcvNxt, rcvWnd);
 }
 
 /** Go-back-N (FlexTOE): resume sending at SND.UNA; everything in flight becomes unsent again. */
 export function goBackN(tcp: ProtocolRecord, txSize: number): void {
   const finInFlight = tcp.has(FlowFlag.TxFinSent) && !tcp.has(FlowFlag.TxFinAcked) ? 1 : 0;
   const dataInFlight = tcp.txSent - finInFlight;
-  tcp.sndNxt = seq.sub(tcp.sndNxt, tcp.txSent);
+  tcp.sndNxt = seq.sub32(tcp.sndNxt, tcp.txSent);
   tcp.txNextPos = (tcp.txNextPos - dataInFlight) & (txSize - 1);
   tcp.txAvail += dataInFlight;
   tcp.txSent = 0;
@@ -128,7 +128,11 @@ export function protocolRx(
     out.actions = A.Drop;
     out.dropReason = DataPathDrop.NotAcceptable;
     // The peer did not get our ACK of its FIN and said it again: the host restarts TIME-WAIT.
-    if (fin === 1 && tcp.has(FlowFlag.RxFin) && seq.eq(seq.add(s.seq, s.payloadLength), seq.sub(rcvNxt, 1))) {
+    if (
+      fin === 1 &&
+      tcp.has(FlowFlag.RxFin) &&
+      seq.eq(seq.add32(s.seq, s.payloadLength), seq.sub32(rcvNxt, 1))
+    ) {
       out.actions |= A.FinRepeated;
     }
     sendAck(tcp, out);
@@ -162,7 +166,7 @@ function processAck(
   cfg: ProtocolConfig,
   out: ProtocolResult,
 ): boolean {
-  const sndUna = seq.sub(tcp.sndNxt, tcp.txSent);
+  const sndUna = seq.sub32(tcp.sndNxt, tcp.txSent);
   const ack = s.ack;
 
   if (seq.gt(ack, tcp.sndMax)) {
@@ -195,7 +199,7 @@ function processAck(
   if (seq.gt(ack, sndUna)) {
     let acked = seq.diff(ack, sndUna);
     tcp.txSent -= acked;
-    if (tcp.has(FlowFlag.TxFinSent) && ack === sndNxt && !tcp.has(FlowFlag.TxFinAcked)) {
+    if (tcp.has(FlowFlag.TxFinSent) && seq.eq(ack, sndNxt) && !tcp.has(FlowFlag.TxFinAcked)) {
       // Our FIN occupies the last sequence number (RFC 9293 3.5).
       tcp.set(FlowFlag.TxFinAcked);
       out.actions |= A.FinAcked;
@@ -213,7 +217,7 @@ function processAck(
     // FlexTOE measures RTT on the NIC from the timestamp echo (RFC 7323 4.1).
     if (s.hasTimestamp && s.tsEcr !== 0) out.rttUs = (cfg.nowTs - s.tsEcr) >>> 0;
   } else if (
-    ack === sndUna &&
+    seq.eq(ack, sndUna) &&
     tcp.txSent > 0 &&
     s.payloadLength === 0 &&
     (s.tcpFlags & TcpFlag.FIN) === 0 &&
@@ -232,7 +236,7 @@ function processAck(
   // SND.WL2 =< SEG.ACK); only for acceptable ACKs (SND.UNA =< SEG.ACK).
   if (
     seq.ge(ack, sndUna) &&
-    (seq.lt(tcp.sndWl1, s.seq) || (tcp.sndWl1 === s.seq && seq.le(tcp.sndWl2, ack)))
+    (seq.lt(tcp.sndWl1, s.seq) || (seq.eq(tcp.sndWl1, s.seq) && seq.le(tcp.sndWl2, ack)))
   ) {
     const opened = segWnd > tcp.sndWnd;
     tcp.sndWnd = segWnd;
@@ -283,7 +287,7 @@ function processData(
       out.payloadSkip = skip;
       out.payloadCopy = len;
     }
-    let newNxt = seq.add(rcvNxt, len);
+    let newNxt = seq.add32(rcvNxt, len);
     // An in-order segment may close the gap to out-of-order data (FlexTOE merges).
     if (tcp.oooLen !== 0) newNxt = cfg.ooo.mergeAt(tcp, newNxt);
     const advanced = seq.diff(newNxt, rcvNxt);
@@ -293,9 +297,9 @@ function processData(
     out.rxBytes = advanced;
     if (advanced > 0) out.actions |= A.NotifyRx;
     // The FIN counts only when all data before it is in (RFC 9293 3.10.7.4 eighth check).
-    const finSeq = seq.add(s.seq, s.payloadLength);
-    if (finFits && finSeq === newNxt && !tcp.has(FlowFlag.RxFin)) {
-      tcp.rcvNxt = seq.add(newNxt, 1);
+    const finSeq = seq.add32(s.seq, s.payloadLength);
+    if (finFits && seq.eq(finSeq, newNxt) && !tcp.has(FlowFlag.RxFin)) {
+      tcp.rcvNxt = seq.add32(newNxt, 1);
       tcp.set(FlowFlag.RxFin);
       out.actions |= A.FinReceived;
     }
@@ -366,7 +370,7 @@ export function protocolTx(
     out.txFlags |= TcpFlag.CWR;
     tcp.unset(FlowFlag.CwrPending);
   }
-  tcp.sndNxt = seq.add(tcp.sndNxt, len + sendFin);
+  tcp.sndNxt = seq.add32(tcp.sndNxt, len + sendFin);
   if (seq.gt(tcp.sndNxt, tcp.sndMax)) tcp.sndMax = tcp.sndNxt;
   tcp.txNextPos = (tcp.txNextPos + len) & (txSize - 1);
   tcp.txAvail -= len;

@@ -5,7 +5,11 @@
 import type { SeqNumber } from '../wire/seq.js';
 import type { PacketBuffer } from '../hw/packet-buffer.js';
 
-/** Pre-processing's summary of a data-path segment (FlexTOE: "summarise the segment"). */
+/**
+ * Pre-processing's summary of a data-path segment (FlexTOE: "summarise the segment"). The 32-bit
+ * fields (seq, ack, tsVal, tsEcr) hold int32 bits, as the protocol records return them: never a
+ * boxed number on the way through the stages; compare them only through `seq`.
+ */
 export class RxSummary {
   flowId = -1;
   /** Flow group = flow hash mod G: selects the protocol-stage instance. */

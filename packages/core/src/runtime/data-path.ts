@@ -106,6 +106,7 @@ export class DataPath implements DataPathApi {
   /** `wordsOf` each receive buffer, for the checksum loops (no cache lookup per frame). */
   private readonly rxWords: Int32Array[];
   private readonly txBufs: PacketBuffer[];
+  private readonly txWords: Int32Array[];
   private txCount = 0;
   /** Frames in the batch that hold a queue-manager credit. */
   private txQmFrames = 0;
@@ -149,8 +150,9 @@ export class DataPath implements DataPathApi {
     this.rxBufs = [];
     this.txBufs = [];
     for (let i = 0; i < opts.burst; i++) this.rxBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
-    this.rxWords = this.rxBufs.map((b) => wordsOf(b.data));
     for (let i = 0; i < opts.burst; i++) this.txBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
+    this.rxWords = this.rxBufs.map((b) => wordsOf(b.data));
+    this.txWords = this.txBufs.map((b) => wordsOf(b.data));
     this.exceptionPool = new PacketPool(opts.exceptionQueueEntries, port.capabilities.maxFrameBytes);
     this.rxRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
     this.txRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
@@ -300,6 +302,7 @@ export class DataPath implements DataPathApi {
     const ts = tcp.has(FlowFlag.Timestamps);
     const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
     const id = this.tables.identity.at(tcp.flowId);
+    this.post.frameWords = this.txWords[this.txCount]!;
     frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, 0);
     this.txCount++;
     this.counters.acksSent++;
@@ -467,6 +470,7 @@ export class DataPath implements DataPathApi {
       }
       if (probe !== null) probe.enter('post', flowId);
       const id = this.tables.identity.at(flowId);
+      this.post.frameWords = this.txWords[this.txCount]!;
       frame.length = buildSegment(
         this.post,
         frame.data,

@@ -117,8 +117,16 @@ abstract class RecordCursor {
 }
 
 export class ProtocolRecord extends RecordCursor {
+  /**
+   * The same words as int32: sequence-number and timestamp fields read back through it, so the
+   * protocol stage never holds a u32 from 2^31 up, which V8 boxes (one heap number) whenever it
+   * crosses a call that was not inlined (wire/bytes.ts). `seq` treats both forms alike.
+   */
+  private readonly bits: Int32Array;
+
   constructor(region: MemoryRegion, tiers: MemoryTiers | null) {
     super(region, tiers, PROTOCOL_RECORD_BYTES, true);
+    this.bits = new Int32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
   }
 
   get flags(): number {
@@ -155,13 +163,13 @@ export class ProtocolRecord extends RecordCursor {
   }
 
   get sndNxt(): SeqNumber {
-    return this.w[this.base + ProtocolWord.sndNxt]! as SeqNumber;
+    return this.bits[this.base + ProtocolWord.sndNxt]! as SeqNumber;
   }
   set sndNxt(v: SeqNumber) {
     this.w[this.base + ProtocolWord.sndNxt] = v;
   }
   get sndMax(): SeqNumber {
-    return this.w[this.base + ProtocolWord.sndMax]! as SeqNumber;
+    return this.bits[this.base + ProtocolWord.sndMax]! as SeqNumber;
   }
   set sndMax(v: SeqNumber) {
     this.w[this.base + ProtocolWord.sndMax] = v;
@@ -190,14 +198,15 @@ export class ProtocolRecord extends RecordCursor {
   set sndWnd(v: number) {
     this.w[this.base + ProtocolWord.sndWnd] = v;
   }
+  /** int32 bits of the u32 timestamp (compare with `seq`, as RFC 7323 5.3 does). */
   get tsRecent(): number {
-    return this.w[this.base + ProtocolWord.tsRecent]!;
+    return this.bits[this.base + ProtocolWord.tsRecent]!;
   }
   set tsRecent(v: number) {
     this.w[this.base + ProtocolWord.tsRecent] = v;
   }
   get rcvNxt(): SeqNumber {
-    return this.w[this.base + ProtocolWord.rcvNxt]! as SeqNumber;
+    return this.bits[this.base + ProtocolWord.rcvNxt]! as SeqNumber;
   }
   set rcvNxt(v: SeqNumber) {
     this.w[this.base + ProtocolWord.rcvNxt] = v;
@@ -215,7 +224,7 @@ export class ProtocolRecord extends RecordCursor {
     this.w[this.base + ProtocolWord.rxAvail] = v;
   }
   get oooStart(): SeqNumber {
-    return this.w[this.base + ProtocolWord.oooStart]! as SeqNumber;
+    return this.bits[this.base + ProtocolWord.oooStart]! as SeqNumber;
   }
   set oooStart(v: SeqNumber) {
     this.w[this.base + ProtocolWord.oooStart] = v;
@@ -233,13 +242,13 @@ export class ProtocolRecord extends RecordCursor {
     this.w[this.base + ProtocolWord.dupAcks] = v;
   }
   get sndWl1(): SeqNumber {
-    return this.w[this.base + ProtocolWord.sndWl1]! as SeqNumber;
+    return this.bits[this.base + ProtocolWord.sndWl1]! as SeqNumber;
   }
   set sndWl1(v: SeqNumber) {
     this.w[this.base + ProtocolWord.sndWl1] = v;
   }
   get sndWl2(): SeqNumber {
-    return this.w[this.base + ProtocolWord.sndWl2]! as SeqNumber;
+    return this.bits[this.base + ProtocolWord.sndWl2]! as SeqNumber;
   }
   set sndWl2(v: SeqNumber) {
     this.w[this.base + ProtocolWord.sndWl2] = v;
@@ -309,18 +318,38 @@ export class IdentityRecord extends RecordCursor {
   }
 
   /**
-   * Copies the addresses and ports into headers to emit (ours as source), inside one call so
-   * that u32 addresses from 2^31 up are never returned across a call V8 might not inline
-   * (wire/bytes.ts).
+   * Writes the addresses of a segment to the peer into an untagged Ethernet/IPv4/TCP frame:
+   * destination and source MAC (0..11), IPv4 source and destination (26..33), TCP source and
+   * destination port (34..37), ours as source. Returns the ones' complement sum of the two
+   * addresses' 16-bit words (both checksums cover them); `portSum` has the ports'. Straight
+   * from the record's words, so no 32- or 48-bit value crosses a call as a (boxable) number.
    */
-  loadHeaders(ip: { src: number; dst: number }, tcp: { srcPort: number; dstPort: number }): void {
+  writeAddresses(frame: Uint8Array): number {
     const w = this.w;
     const b = this.base;
-    ip.src = w[b + Id.localIp]!;
-    ip.dst = w[b + Id.remoteIp]!;
+    this.writeMacs(frame, 0);
+    const src = w[b + Id.localIp]!;
+    const dst = w[b + Id.remoteIp]!;
     const ports = w[b + Id.ports]!;
-    tcp.srcPort = ports >>> 16;
-    tcp.dstPort = ports & 0xffff;
+    frame[26] = src >>> 24;
+    frame[27] = src >>> 16;
+    frame[28] = src >>> 8;
+    frame[29] = src;
+    frame[30] = dst >>> 24;
+    frame[31] = dst >>> 16;
+    frame[32] = dst >>> 8;
+    frame[33] = dst;
+    frame[34] = ports >>> 24;
+    frame[35] = ports >>> 16;
+    frame[36] = ports >>> 8;
+    frame[37] = ports;
+    return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  }
+
+  /** Local port + remote port: their share of the TCP checksum. */
+  get portSum(): number {
+    const ports = this.w[this.base + Id.ports]!;
+    return (ports >>> 16) + (ports & 0xffff);
   }
 
   /**

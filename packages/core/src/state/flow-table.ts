@@ -43,12 +43,13 @@ export const MAX_FLOW_ID = 0xffff_fffe;
 // SSE4.2 has an instruction for it. CRC is linear, which is fine for spreading well-formed keys
 // but is NOT a keyed hash: the table is only filled by the control plane for established
 // connections (a peer cannot insert at will), and the load cap bounds the worst probe run.
+// Int32 throughout (XOR and shifts only see the bits): no value here ever needs a heap number.
 const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
+  const t = new Int32Array(256);
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f6_3b78 : c >>> 1;
-    t[i] = c >>> 0;
+    t[i] = c;
   }
   return t;
 })();
@@ -68,11 +69,16 @@ function crcU32(crc: number, v: number): number {
  * Matches `crc32c(bytes)` of any standard implementation (iSCSI, RFC 3720 B.4).
  */
 export function hash4(localIp: number, remoteIp: number, localPort: number, remotePort: number): number {
-  let crc = 0xffff_ffff;
-  crc = crcU32(crc, localIp >>> 0);
-  crc = crcU32(crc, remoteIp >>> 0);
-  crc = crcU32(crc, (((localPort & 0xffff) << 16) | (remotePort & 0xffff)) >>> 0);
-  return (crc ^ 0xffff_ffff) >>> 0;
+  return hash4Bits(localIp, remoteIp, localPort, remotePort) >>> 0;
+}
+
+/** `hash4` as an int32 (same bits): what the table uses, so the hash is never a boxed number. */
+function hash4Bits(localIp: number, remoteIp: number, localPort: number, remotePort: number): number {
+  let crc = -1;
+  crc = crcU32(crc, localIp);
+  crc = crcU32(crc, remoteIp);
+  crc = crcU32(crc, ((localPort & 0xffff) << 16) | (remotePort & 0xffff));
+  return ~crc;
 }
 
 /** Counters; `tableFull` is the drop counter for the load-factor bound. */
@@ -264,7 +270,7 @@ export class FlowTable {
       const jb = HEADER_WORDS + j * SLOT_WORDS;
       if (w[jb + 3] === 0) break;
       const p = w[jb + 2]!;
-      const home = hash4(w[jb]!, w[jb + 1]!, p >>> 16, p & 0xffff) & mask;
+      const home = hash4Bits(w[jb]!, w[jb + 1]!, p >>> 16, p & 0xffff) & mask;
       const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
       if (stays) continue;
       const hb = HEADER_WORDS + hole * SLOT_WORDS;
@@ -292,8 +298,8 @@ export class FlowTable {
    * that ends its run (where an insert goes). Sets `lastHash` and `probeLength`.
    */
   private find(lip: number, rip: number, ports: number): number {
-    const h = hash4(lip, rip, ports >>> 16, ports & 0xffff);
-    this.lastHash = h;
+    const h = hash4Bits(lip, rip, ports >>> 16, ports & 0xffff);
+    this.lastHash = h >>> 0;
     const w = this.words;
     let i = h & this.mask;
     let probe = 1;

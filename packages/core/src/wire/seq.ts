@@ -8,8 +8,11 @@
 // lt(b, a) hold for such a pair (the same answer as Linux's before()), so callers must keep
 // windows below 2^31 (TCP windows are at most 2^30, RFC 7323 section 2.3).
 //
-// Sequence numbers are plain unsigned 32-bit numbers at run time; the brand keeps raw `<`, `+`
-// results and lengths from being mistaken for them at compile time.
+// Sequence numbers are plain 32-bit numbers at run time; the brand keeps raw `<`, `+` results
+// and lengths from being mistaken for them at compile time. `from`, `add`, `sub` return the u32
+// value; every function also accepts the int32 with the same bits (what the data path's records
+// return: V8 keeps an int32 unboxed across any call, a u32 from 2^31 up it boxes, wire/bytes.ts).
+// So compare only through `seq`, never with `===`.
 
 /** An unsigned 32-bit TCP sequence (or acknowledgment) number. Compare only through `seq`. */
 export type SeqNumber = number & { readonly __seq: unique symbol };
@@ -27,6 +30,19 @@ function add(a: SeqNumber, n: number): SeqNumber {
 /** `a - n` modulo 2^32; `n` may be negative. */
 function sub(a: SeqNumber, n: number): SeqNumber {
   return ((a - n) >>> 0) as SeqNumber;
+}
+
+/**
+ * `add(a, n)` as the int32 with the same bits: for the data path, which stores the result in a
+ * record or passes it on (V8 never boxes an int32; a u32 from 2^31 up it may, wire/bytes.ts).
+ */
+function add32(a: SeqNumber, n: number): SeqNumber {
+  return ((a + n) | 0) as SeqNumber;
+}
+
+/** `sub(a, n)` as the int32 with the same bits (see `add32`). */
+function sub32(a: SeqNumber, n: number): SeqNumber {
+  return ((a - n) | 0) as SeqNumber;
 }
 
 /** Signed distance `a - b` in -2^31 .. 2^31-1 (RFC 1982 3.2 with SERIAL_BITS = 32). */
@@ -54,9 +70,12 @@ function ge(a: SeqNumber, b: SeqNumber): boolean {
   return ((b - a) | 0) <= 0;
 }
 
-/** Same sequence number (both are already reduced modulo 2^32). */
+/**
+ * Same sequence number modulo 2^32. Also true for the u32 value and the int32 with the same bits
+ * (the data path's records hand sequence numbers out as int32, see flow-records.ts).
+ */
 function eq(a: SeqNumber, b: SeqNumber): boolean {
-  return a === b;
+  return ((a - b) | 0) === 0;
 }
 
 /**
@@ -83,4 +102,20 @@ function min(a: SeqNumber, b: SeqNumber): SeqNumber {
 }
 
 /** Wrap-safe sequence-number operations; the only way this codebase compares sequence numbers. */
-export const seq = { from, add, sub, diff, lt, le, gt, ge, eq, inRange, inWindow, max, min } as const;
+export const seq = {
+  from,
+  add,
+  sub,
+  add32,
+  sub32,
+  diff,
+  lt,
+  le,
+  gt,
+  ge,
+  eq,
+  inRange,
+  inWindow,
+  max,
+  min,
+} as const;
