@@ -18,6 +18,18 @@ export const TIMING: Readonly<Record<Preset, PresetTiming>> = {
 };
 
 /**
+ * Windows in modelled time for the simulators. A discrete-event model of a 40 GbE NIC runs far
+ * slower than its clock, so its windows are milliseconds of modelled time; and a run also stops
+ * once it has used the wall-clock time a wall-time run gets (`durationS + warmupS` of TIMING),
+ * reporting the modelled time it did cover (`extra.windowTruncated`).
+ */
+export const MODELLED_TIMING: Readonly<Record<Preset, PresetTiming>> = {
+  smoke: { durationS: 0.002, warmupS: 0.0005 },
+  quick: { durationS: 0.01, warmupS: 0.002 },
+  full: { durationS: 0.1, warmupS: 0.02 },
+};
+
+/**
  * Shortest window per workload, whatever the preset: a lossy link recovers through
  * retransmission timeouts (200 ms minimum on Linux, RFC 6298), so a shorter window would measure
  * one timeout rather than the link.

@@ -3,7 +3,7 @@
  * case on every target back to back, so a noisy neighbour or thermal drift hits the compared
  * numbers alike rather than one backend more than another.
  */
-import { MIN_TIMING, PLAN, TIMING } from './plan.js';
+import { MIN_TIMING, MODELLED_TIMING, PLAN, TIMING } from './plan.js';
 import {
   emptyMetrics,
   REPORT_FORMAT,
@@ -75,9 +75,14 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
       const min = MIN_TIMING[s.workload];
       const d = Math.max(durationS, min?.durationS ?? 0);
       const w = Math.max(warmupS, min?.warmupS ?? 0);
+      // Simulators: a window of modelled time, bounded by the wall time a wall-clock run gets.
+      const modelled = t.timeBase === 'modelled';
+      const m = MODELLED_TIMING[o.config.preset];
       const metrics: Metrics = await t.run(s.workload, s.params, {
-        warmupNs: w * 1e9,
-        durationNs: d * 1e9,
+        warmupNs: (modelled ? m.warmupS : w) * 1e9,
+        // --duration scales the modelled window in proportion to the preset's.
+        durationNs: (modelled ? m.durationS * (durationS / TIMING[o.config.preset].durationS) : d) * 1e9,
+        ...(modelled ? { maxWallNs: (d + w) * 1e9 } : {}),
         wallCapMs: Math.max(15_000, 20_000 * (d + w)),
         seed: s.seed,
         onProgress: (f) => progress.update(f),

@@ -20,6 +20,7 @@ export function summarise(win: WindowResult, counts: Counts, env: WorkloadEnv): 
   const h = counts.latency !== null && counts.latency.count > 0 ? counts.latency : null;
   const requests = counts.requests ?? 0;
   const extra = { ...(counts.extra ?? {}) };
+  if (win.truncated) extra.windowTruncated = 1;
   if (counts.requests === null && win.cpuUs !== null && counts.bytes > 0)
     extra.appCpuUsPerMiB = win.cpuUs / (counts.bytes / 1048576);
   return {

@@ -29,8 +29,11 @@ export function fmt(v: number | null | undefined, digits = 3): string {
   return v.toPrecision(digits);
 }
 
-export const ratio = (v: number | null | undefined): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(v >= 10 ? 1 : 2)}x`;
+export const ratio = (v: number | null | undefined): string => {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  if (v >= 10) return `${v.toFixed(1)}x`;
+  return v >= 0.1 ? `${v.toFixed(2)}x` : `${v.toPrecision(2)}x`;
+};
 
 const HEAD = [
   'params',
@@ -55,7 +58,7 @@ function cells(run: BenchRun, first: boolean): string[] {
   const m = run.metrics;
   const where = `${run.backend}/${run.port}`;
   const label = first ? paramsLabel(run.workload, run.params) : '';
-  const time = run.timeBase === 'wall' ? 'wall' : 'model';
+  const time = run.timeBase === 'wall' ? 'wall' : run.metrics.extra.windowTruncated ? 'model*' : 'model';
   if (run.status !== 'ok') {
     const what = run.status === 'unavailable' ? 'not available' : 'FAILED';
     return [label, where, time, `${what}: ${run.reason ?? ''}`];
@@ -152,5 +155,9 @@ export function renderTable(report: BenchReport): string {
     'paper: the published FlexTOE figure for the row, measured against a different baseline (TAS, Chelsio, no parallelism).',
   );
   if (modelled) out.push("Modelled rows are the simulator's clock, not this machine's speed.");
+  if (report.runs.some((r) => r.metrics.extra.windowTruncated))
+    out.push(
+      "model*: the simulator used up the run's wall-clock allowance first; the row covers the modelled time it reached (durationS).",
+    );
   return out.join('\n') + '\n';
 }

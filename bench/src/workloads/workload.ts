@@ -19,7 +19,7 @@ export interface WorkloadEnv {
   cpuUs(): number | null;
   /** What `cpuUs` counts, for the reader of the table. */
   readonly cpuScope: string | null;
-  /** Busy fraction per pipeline stage since the last call, where the backend reports it. */
+  /** Busy fraction per pipeline stage since the window opened, where the backend reports it. */
   stageUtilisation?(): Record<string, number> | null;
   /** Told when the measured window opens and closes (a server in another process counts its CPU). */
   onWindow?(edge: 'open' | 'close'): void;
@@ -32,6 +32,12 @@ export interface Budget {
   readonly durationNs: number;
   /** Give up when the whole run takes longer than this many wall-clock ms. */
   readonly wallCapMs: number;
+  /**
+   * Modelled time bases: end the window (warm-up included) after this much wall-clock time even
+   * if the modelled duration is not reached, and report the modelled time covered. A simulator
+   * may run far slower than its clock; the row then says its window was cut short.
+   */
+  readonly maxWallNs?: number;
   readonly seed: number;
   onProgress(fraction: number): void;
 }
@@ -66,6 +72,8 @@ export const wallNow = (): number => performance.now() * 1e6;
  */
 export class MeasureWindow {
   phase: 'warmup' | 'measure' | 'done' = 'warmup';
+  /** The window closed on the wall-clock allowance before its modelled duration. */
+  truncated = false;
   private t0 = 0;
   private tMeasure = 0;
   private tEnd = 0;
@@ -104,14 +112,22 @@ export class MeasureWindow {
   tick(): boolean {
     if (this.phase === 'done') return false;
     const t = this.env.now();
-    if (this.phase === 'warmup' && t >= this.tMeasure) this.open();
-    if (this.phase === 'measure' && t >= this.tEnd) {
+    const wall = wallNow();
+    const limit = this.budget.maxWallNs;
+    // A slow model: warm-up may use a fifth of the wall-clock allowance, the window the rest.
+    if (
+      this.phase === 'warmup' &&
+      (t >= this.tMeasure || (limit !== undefined && wall - this.wall0 > limit / 5))
+    )
+      this.open();
+    if (this.phase === 'measure' && (t >= this.tEnd || (limit !== undefined && wall - this.wall0 > limit))) {
+      this.truncated = t < this.tEnd;
       this.close(t);
       return false;
     }
     const total = this.tEnd - this.t0;
     this.budget.onProgress(total > 0 ? Math.min(1, (t - this.t0) / total) : 1);
-    if (wallNow() - this.wall0 > this.budget.wallCapMs * 1e6) {
+    if (wall - this.wall0 > this.budget.wallCapMs * 1e6) {
       this.stop();
       this.reject(
         new WorkloadTimeout(
@@ -137,7 +153,6 @@ export class MeasureWindow {
     this.wallMeasure = wallNow();
     this.onMeasure();
     this.env.onWindow?.('open');
-    this.env.stageUtilisation?.(); // starts the backend's window
     this.elu0 = performance.eventLoopUtilization();
     this.cpu0 = this.env.cpuUs();
   }
@@ -154,6 +169,7 @@ export class MeasureWindow {
       cpuUs: cpu1 !== null && this.cpu0 !== null ? cpu1 - this.cpu0 : null,
       eventLoopUtilisation: elu.utilization,
       stageUtilisation: stages,
+      truncated: this.truncated,
     });
   }
 
@@ -170,6 +186,7 @@ export interface WindowResult {
   cpuUs: number | null;
   eventLoopUtilisation: number;
   stageUtilisation: Record<string, number> | null;
+  truncated: boolean;
 }
 
 /** Param accessors that fail loudly: a plan bug should not turn into a silent default. */
