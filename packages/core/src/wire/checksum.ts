@@ -75,7 +75,9 @@ export function sumWordsVia(
     wide += (words[w]! >>> 0) + (words[w + 1]! >>> 0) + (words[w + 2]! >>> 0) + (words[w + 3]! >>> 0);
   }
   for (; w < endWord; w++) wide += words[w]! >>> 0;
-  wide = foldSum(wide);
+  // foldSum, written out: `wide` is a double, boxed if passed to a call V8 did not inline.
+  while (wide > 0xffffffff) wide = (wide % 0x100000000) + Math.floor(wide / 0x100000000);
+  while (wide > 0xffff) wide = (wide & 0xffff) + (wide >>> 16);
   sum += LITTLE_ENDIAN ? ((wide & 0xff) << 8) | (wide >>> 8) : wide;
   i = endWord * 4 - base;
   for (; i + 1 < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
