@@ -126,6 +126,20 @@ describe('QueueManager', () => {
       return times;
     }
 
+    it('says when the next flow is due: now for the FIFO, the first occupied slot for the wheel', () => {
+      const qm = new QueueManager(4, { slotNs: 1000 });
+      expect(qm.nextDueNs()).to.equal(Infinity);
+      qm.setRate(1, 2);
+      qm.activate(1, 1e6);
+      expect(step(qm, 0)).to.equal(1); // the first segment goes at once
+      // 1448 B x 2 ns/B later: parked in the wheel slot that starts at or after 2896 ns.
+      expect(qm.nextDueNs()).to.equal(3000);
+      expect(step(qm, 2999)).to.equal(-1);
+      expect(step(qm, 3000)).to.equal(1);
+      qm.activate(2, MSS);
+      expect(qm.nextDueNs()).to.equal(3000); // an unlimited flow in the FIFO: due now
+    });
+
     it('spaces segments by bytes x nsPerByte, never early and at most one slot late', () => {
       const slotNs = 1000;
       const gap = MSS * 2; // 2 ns/B = 4 Gbit/s

@@ -320,6 +320,20 @@ export class QueueManager {
     this.creditsLeft++;
   }
 
+  /**
+   * When the queue manager next has a flow to hand out (ns): the last time seen when the FIFO
+   * holds one, the start of the first occupied wheel slot otherwise, Infinity when nothing waits.
+   * A simulated NIC sleeps until then instead of polling every slot.
+   */
+  nextDueNs(): number {
+    if (this.heads[this.ready]! >= 0) return this.now;
+    if (this.inWheel === 0) return Infinity;
+    for (let k = 1; k <= this.wheelSlots; k++) {
+      if (this.heads[(this.curSlot + k) & this.mask]! >= 0) return (this.curSlot + k) * this.slotNs;
+    }
+    return Infinity;
+  }
+
   /** The earliest time the flow may send again (ns; in the past when it may send now). */
   nextAllowedNs(flowId: number): number {
     return this.valid(flowId) ? this.nextTx[flowId]! : 0;
