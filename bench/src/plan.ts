@@ -64,7 +64,7 @@ export const PLAN: Readonly<Record<Preset, Readonly<Record<WorkloadName, readonl
     'rpc-echo': [echo(64, 1, 1), echo(1024, 8, 4), echo(16384, 1, 1)],
     bulk: [{ connections: 1, chunkBytes: 65536 }],
     kv: [{ getRatio: 0.9, keys: 1000, valueBytes: 64, connections: 4, depth: 4 }],
-    'many-connections': [{ ...echo(64, 500, 1), connectConcurrency: 256 }],
+    'many-connections': [{ ...echo(64, 200, 1), connectConcurrency: 256 }],
     lossy: [{ loss: 0.01, mode: 'bulk', connections: 1, chunkBytes: 65536 }],
     'pipeline-micro': [
       { payloadBytes: 64, totalBytes: 4 << 20 },

@@ -7,7 +7,7 @@
 import type { BackendId, Metrics, Params, TimeBase, WorkloadName } from '../report/format.js';
 import { SOCKET_WORKLOADS } from '../workloads/index.js';
 import type { NetLike } from '../workloads/net-like.js';
-import type { Budget, WorkloadEnv } from '../workloads/workload.js';
+import { within, type Budget, type WorkloadEnv } from '../workloads/workload.js';
 
 export interface Target {
   readonly backend: BackendId;
@@ -60,20 +60,10 @@ export async function runInProcess(
 /** Opening or closing a pair of stacks takes milliseconds; a minute means it hangs. */
 const OPEN_CLOSE_MS = 60_000;
 
-export class StepTimeout extends Error {}
-
-/** `p`, or a StepTimeout naming `what` after `ms`: a hung backend fails its row, not the suite. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StepTimeout(`${what} did not finish within ${ms / 1000} s`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** The file-descriptor need of a workload whose both ends live in one process. */
 export function socketsNeeded(workload: WorkloadName, params: Params): number {
   const c = typeof params.connections === 'number' ? params.connections : 1;
   return workload === 'pipeline-micro' ? 0 : 2 * c;
 }
+
+export { within, StepTimeout } from '../workloads/workload.js';

@@ -10,6 +10,7 @@ import { closeServer, listen, type NetLike, type SocketLike } from './net-like.j
 import { connectMany } from './rpc-echo.js';
 import {
   MeasureWindow,
+  within,
   num,
   type Budget,
   type ServerSide,
@@ -53,7 +54,11 @@ export async function driveBulk(
   budget: Budget,
 ): Promise<Metrics> {
   const connections = num(params, 'connections');
-  const { sockets } = await connectMany(net, host, port, connections, 64, env, () => {});
+  const { sockets } = await within(
+    connectMany(net, host, port, connections, 64, env, () => {}),
+    budget.wallCapMs,
+    'connecting',
+  );
   let bytes = 0;
   let errors = 0;
   const win = new MeasureWindow(env, budget, () => {

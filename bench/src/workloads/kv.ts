@@ -13,6 +13,7 @@ import { closeServer, listen, type NetLike, type ServerLike, type SocketLike } f
 import { connectMany } from './rpc-echo.js';
 import {
   MeasureWindow,
+  within,
   num,
   type Budget,
   type ServerSide,
@@ -126,7 +127,11 @@ export async function driveKv(
   const getResponseBytes = `VALUE ${keyName(0)} 0 ${valueBytes}\r\n`.length + valueBytes + 2 + END.length;
   const prng = new Prng(budget.seed);
   const getThreshold = Math.round(getRatio * 2 ** 32);
-  const { sockets, connectsPerSec } = await connectMany(net, host, port, connections, 64, env, () => {});
+  const { sockets, connectsPerSec } = await within(
+    connectMany(net, host, port, connections, 64, env, () => {}),
+    budget.wallCapMs,
+    'connecting',
+  );
   const latency = new LatencyHistogram();
   let requests = 0;
   let bytes = 0;

@@ -13,6 +13,7 @@ import type { Metrics, Params, WorkloadName } from '../report/format.js';
 import { closeServer, listen, type NetLike, type SocketLike } from './net-like.js';
 import {
   MeasureWindow,
+  within,
   num,
   type Budget,
   type ServerSide,
@@ -112,8 +113,10 @@ export async function driveEcho(
   const connections = num(params, 'connections');
   const concurrency = typeof params.connectConcurrency === 'number' ? params.connectConcurrency : 256;
   const connectShare = connections > 100 ? 0.3 : 0.02;
-  const { sockets, connectsPerSec } = await connectMany(net, host, port, connections, concurrency, env, (f) =>
-    budget.onProgress(f * connectShare),
+  const { sockets, connectsPerSec } = await within(
+    connectMany(net, host, port, connections, concurrency, env, (f) => budget.onProgress(f * connectShare)),
+    budget.wallCapMs,
+    'connecting',
   );
   const request = Buffer.alloc(size, 0x61);
   const latency = new LatencyHistogram();

@@ -114,13 +114,17 @@ export class MeasureWindow {
     const t = this.env.now();
     const wall = wallNow();
     const limit = this.budget.maxWallNs;
-    // A slow model: warm-up may use a fifth of the wall-clock allowance, the window the rest.
+    // A slow model: warm-up may use a fifth of the wall-clock allowance, the window the rest
+    // (counted from when it opened, so a long warm-up step cannot leave it empty).
     if (
       this.phase === 'warmup' &&
       (t >= this.tMeasure || (limit !== undefined && wall - this.wall0 > limit / 5))
     )
       this.open();
-    if (this.phase === 'measure' && (t >= this.tEnd || (limit !== undefined && wall - this.wall0 > limit))) {
+    if (
+      this.phase === 'measure' &&
+      (t >= this.tEnd || (limit !== undefined && wallNow() - this.wallMeasure > (limit * 4) / 5))
+    ) {
       this.truncated = t < this.tEnd;
       this.close(t);
       return false;
@@ -201,4 +205,16 @@ export function str(params: Params, key: string): string {
   const v = params[key];
   if (typeof v !== 'string') throw new RangeError(`workload param ${key} must be a string`);
   return v;
+}
+
+export class StepTimeout extends Error {}
+
+/** `p`, or a StepTimeout naming `what` after `ms`: a hung backend fails its row, not the suite. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StepTimeout(`${what} did not finish within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
