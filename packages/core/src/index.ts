@@ -27,6 +27,7 @@ export * from './runtime/counters.js';
 export * from './runtime/data-path.js';
 export * from './runtime/data-path-api.js';
 export * from './runtime/stack-options.js';
+export * from './runtime/stack-under-test.js';
 export * from './runtime/heap-memory.js';
 export * from './runtime/tcp-stack.js';
 export * from './runtime/stack-api.js';

@@ -4,9 +4,9 @@
  * command needs) is full they wait in a host-side overflow list, flushed before anything newer,
  * so a burst of requests is delayed, never reordered or lost.
  */
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { PacketBuffer, SpscRing } from '@flextoe/core';
-import { Doorbell } from './doorbell.js';
+import { Doorbell, waitAsync } from './doorbell.js';
 import { FrameRing, type FrameRingShape } from './frame-ring.js';
 import {
   COMMAND_WORDS,
@@ -18,6 +18,7 @@ import {
   type NicCoreReady,
 } from './nic-protocol.js';
 import type { BridgedCore } from './port-bridge.js';
+import type { WorkerEntry } from './worker-entry.js';
 
 /** Workers started and not yet exited, process-wide (tests assert none leak). */
 let live = 0;
@@ -44,6 +45,7 @@ export interface CoreQueueSizes {
 
 export class CoreLink {
   readonly ctl: Int32Array;
+  private readonly qmNextDue: Float64Array;
   readonly bell: Doorbell;
   readonly commands: SpscRing;
   readonly events: SpscRing;
@@ -56,6 +58,10 @@ export class CoreLink {
   /** Set when the worker failed (an exception on its thread, or it exited early). */
   failure: Error | null = null;
   exited = false;
+  /** Lockstep syncs so far. */
+  syncs = 0;
+  /** Commands pushed since the last `sync` (lockstep hosts sync only a core with new work). */
+  dirty = true;
   private readonly overflow: Pending[] = [];
   private readonly statsBytes: Uint8Array;
   private lastStats: unknown = null;
@@ -72,6 +78,7 @@ export class CoreLink {
   ) {
     this.ctlBuffer = new SharedArrayBuffer(Ctl.words * 4);
     this.ctl = new Int32Array(this.ctlBuffer);
+    this.qmNextDue = new Float64Array(this.ctlBuffer, Ctl.qmNextDue * 4, 1);
     this.bell = new Doorbell(this.ctl, Ctl.bell);
     this.commandBuffer = new SharedArrayBuffer(SpscRing.bytesFor(COMMAND_WORDS, sizes.commandEntries));
     this.commands = new SpscRing(this.commandBuffer, 0, COMMAND_WORDS, sizes.commandEntries);
@@ -87,6 +94,7 @@ export class CoreLink {
           rx: FrameRing.create(sizes.frameShape),
           tx: FrameRing.create(sizes.frameShape),
           bell: this.bell,
+          dirty: false,
         }
       : null;
   }
@@ -123,17 +131,20 @@ export class CoreLink {
     };
   }
 
-  /** Starts the worker and resolves once its data path is built. */
-  start(
-    entry: { url: URL; eval: string | null },
-    init: NicCoreInit,
-    regionPort: MessagePort,
-    name: string,
-  ): Promise<void> {
+  /**
+   * Starts the worker thread. It builds its data path, posts `NicCoreReady` on `readyPort` and
+   * then sets the control block's ready word, so the host can wait for it either way:
+   * `ready()` on the event loop, `readySync()` blocking (lockstep test kits build stacks in a
+   * synchronous constructor).
+   */
+  spawn(entry: WorkerEntry, init: NicCoreInit, regionPort: MessagePort, name: string): void {
+    const channel = new MessageChannel();
+    this.readyPort = channel.port1;
     const options = {
-      workerData: { init, regionPort },
-      transferList: [regionPort],
+      workerData: { init, regionPort, readyPort: channel.port2 },
+      transferList: [regionPort, channel.port2],
       name,
+      ...(entry.execArgv === undefined ? {} : { execArgv: entry.execArgv }),
     };
     const w =
       entry.eval === null
@@ -147,31 +158,60 @@ export class CoreLink {
         this.exited = true;
         if (code !== 0 && this.failure === null)
           this.failure = new Error(`NIC core ${this.index} exited with code ${code}`);
+        this.readyPort?.close();
         resolve();
       });
     });
     w.on('error', (err) => {
       this.failure ??= err instanceof Error ? err : new Error(String(err));
     });
-    return new Promise((resolve, reject) => {
-      const onMessage = (m: NicCoreReady): void => {
-        if (m.type !== 'ready') return;
-        this.notifications = SpscRing.attach(
-          m.notifications,
-          m.notificationsOffset,
-          4,
-          m.notificationEntries,
-        );
-        this.tid = m.tid;
-        w.off('message', onMessage);
-        resolve();
-      };
-      w.on('message', onMessage);
-      void this.exitPromise!.then(() =>
-        reject(this.failure ?? new Error(`NIC core ${this.index} exited before it was ready`)),
-      );
-    });
   }
+
+  /** Resolves once the core is ready; rejects if it failed or exited first. */
+  async ready(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.takeReady()) return;
+      if (this.exited || Date.now() > deadline) throw this.startFailure();
+      const r = waitAsync?.(this.ctl, Ctl.ready, 0, 50);
+      if (r === undefined) await new Promise((res) => setTimeout(res, 5));
+      else if (r.async) await Promise.race([r.value, this.exitPromise]);
+    }
+  }
+
+  /** Blocks until the core is ready (Atomics.wait on the host thread); throws if it failed. */
+  readySync(timeoutMs = 30_000): void {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.takeReady()) {
+      if (Date.now() > deadline) throw this.startFailure();
+      Atomics.wait(this.ctl, Ctl.ready, 0, 50);
+    }
+  }
+
+  private takeReady(): boolean {
+    const state = Atomics.load(this.ctl, Ctl.ready);
+    if (state === 0) return false;
+    if (state < 0) throw this.startFailure();
+    if (this.notifications !== null) return true;
+    const m = receiveMessageOnPort(this.readyPort!)?.message as NicCoreReady | undefined;
+    if (m === undefined) throw new Error(`NIC core ${this.index}: ready without its ready message`);
+    this.notifications = SpscRing.attach(m.notifications, m.notificationsOffset, 4, m.notificationEntries);
+    this.tid = m.tid;
+    this.readyPort!.close();
+    this.readyPort = null;
+    return true;
+  }
+
+  private startFailure(): Error {
+    return (
+      this.failure ??
+      new Error(
+        `NIC core ${this.index} ${this.exited ? 'exited' : Atomics.load(this.ctl, Ctl.ready) < 0 ? 'failed' : 'did not start in time'} before it was ready`,
+      )
+    );
+  }
+
+  private readyPort: MessagePort | null = null;
 
   // ---------------------------------------------------------------- commands
 
@@ -193,6 +233,7 @@ export class CoreLink {
         frame: frame === null ? null : Buffer.from(frame.subarray(0, length)),
       });
     }
+    this.dirty = true;
     this.bell.ring();
   }
 
@@ -258,6 +299,7 @@ export class CoreLink {
     d[w + 2] = 0;
     d[w + 3] = 0;
     q.commit();
+    this.dirty = true;
     this.bell.ring();
   }
   private reservedFrame = -1;
@@ -270,6 +312,9 @@ export class CoreLink {
    * Atomics.wait on the main thread).
    */
   sync(): void {
+    this.syncs++;
+    this.dirty = false;
+    if (this.bridge !== null) this.bridge.dirty = false;
     const ctl = this.ctl;
     const req = (Atomics.add(ctl, Ctl.syncReq, 1) + 1) | 0;
     this.bell.ring();
@@ -280,6 +325,13 @@ export class CoreLink {
       Atomics.wait(ctl, Ctl.syncAck, ack, 100);
       this.bell.ring();
     }
+  }
+
+  /** True when the core has work it has not finished since the last `sync`. */
+  needsSync(nowNs: number, timeMoved: boolean): boolean {
+    if (this.dirty || this.bridge?.dirty === true) return true;
+    // Pacing: only once the queue manager's next flow is due (the core published when).
+    return timeMoved && this.qmWaiting > 0 && nowNs >= this.qmNextDue[0]!;
   }
 
   /** Flows waiting in the core's queue manager. */

@@ -28,7 +28,8 @@ type WaitAsync = (
   value: number,
   timeout?: number,
 ) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+/** `Atomics.waitAsync` (ES2024; Node >= 16), typed for this project's ES2023 lib. */
+export const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 export class Doorbell {
   private readonly seq: number;

@@ -64,6 +64,7 @@ export class NicCore {
   };
   readonly notifications: SpscRing;
   private readonly ctl: Int32Array;
+  private readonly qmNextDue: Float64Array;
   private readonly bell: Doorbell;
   private readonly hostBell: Doorbell;
   private readonly commands: SpscRing;
@@ -94,6 +95,7 @@ export class NicCore {
     private readonly regionPort: MessagePort | null,
   ) {
     this.ctl = new Int32Array(init.ctl, 0, Ctl.words);
+    this.qmNextDue = new Float64Array(init.ctl, Ctl.qmNextDue * 4, 1);
     this.bell = new Doorbell(this.ctl, Ctl.bell);
     this.hostBell = new Doorbell(new Int32Array(init.hostCtl, 0, HostCtl.words), HostCtl.bell);
     this.commands = SpscRing.attach(init.commands, 0, COMMAND_WORDS, init.commandEntries);
@@ -148,7 +150,9 @@ export class NicCore {
         work += dp.pollTx();
       }
       work += this.publish();
-      Atomics.store(ctl, Ctl.qmWaiting, dp.qm.waiting);
+      const waiting = dp.qm.waiting;
+      Atomics.store(ctl, Ctl.qmWaiting, waiting);
+      if (waiting > 0) this.qmNextDue[0] = dp.qm.nextDueNs();
       if (work > 0) {
         this.hostBell.ring();
         idle = 0;

@@ -54,6 +54,10 @@ export const Ctl = {
   qmWaiting: 18,
   /** Core: its Linux thread id (for pinning and per-thread CPU time). */
   tid: 19,
+  /** Core: 1 once its ready message is posted, -1 when it failed to start. */
+  ready: 20,
+  /** Core: when its queue manager next hands out a flow (ns; a float64 over words 24-25). */
+  qmNextDue: 24,
   /** Host: stats request counter. Core: last request served, and the JSON length. */
   statsReq: 32,
   statsAck: 33,

@@ -6,27 +6,37 @@
  * No native module is loaded on this thread (ffi-rs crashes the process when a worker that
  * loaded it exits): pinning is done by the host on this thread's id.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { SpscRing } from '@flextoe/core/nic';
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { SpscRing, type NicPort } from '@flextoe/core/nic';
 import { NicCore } from './nic-core.js';
 import { threadId } from './proc.js';
-import type { NicCoreInit, NicCoreReady } from './nic-protocol.js';
+import { Ctl, type NicCoreInit, type NicCoreReady } from './nic-protocol.js';
 
 interface WorkerData {
   readonly init: NicCoreInit;
   readonly regionPort: MessagePort;
+  readonly readyPort: MessagePort;
 }
 
 async function main(): Promise<void> {
-  const { init, regionPort } = workerData as WorkerData;
+  const { init, regionPort, readyPort } = workerData as WorkerData;
+  const ctl = new Int32Array(init.ctl, 0, Ctl.words);
   // Hook: a TAP or DPDK port opened on this thread, so frames never cross threads. (The DPDK
   // addon registers this thread as an lcore when it opens the port: rte_thread_register.)
-  const own =
-    init.portConfig === null
-      ? null
-      : await (await import('../drivers/open-port.js')).openPort(init.portConfig);
+  let own: { port: NicPort; close(): Promise<void> } | null = null;
+  let core: NicCore;
   try {
-    const core = new NicCore(init, own?.port ?? null, regionPort);
+    if (init.portConfig !== null)
+      own = await (await import('../drivers/open-port.js')).openPort(init.portConfig);
+    core = new NicCore(init, own?.port ?? null, regionPort);
+  } catch (err) {
+    // The host may be blocked waiting for the ready word: tell it, then fail.
+    Atomics.store(ctl, Ctl.ready, -1);
+    Atomics.notify(ctl, Ctl.ready);
+    await own?.close();
+    throw err;
+  }
+  try {
     const ring = core.notifications;
     const ready: NicCoreReady = {
       type: 'ready',
@@ -37,7 +47,10 @@ async function main(): Promise<void> {
       notificationEntries: ring.capacity,
       tid: threadId(),
     };
-    parentPort!.postMessage(ready);
+    readyPort.postMessage(ready); // the host closes the channel once it took the message
+    // After the message: a host that sees the word can take the message synchronously.
+    Atomics.store(ctl, Ctl.ready, 1);
+    Atomics.notify(ctl, Ctl.ready);
     core.run();
   } finally {
     await own?.close();

@@ -19,7 +19,12 @@ export interface BridgedCore {
   readonly tx: FrameRing;
   /** The core's doorbell, rung after frames arrive or transmit slots free up. */
   readonly bell: Doorbell;
+  /** Set when the bridge gave the core something to do (lockstep hosts sync only then). */
+  dirty: boolean;
 }
+
+/** Free transmit slots below which freeing some may unblock a core (it wants two bursts). */
+const TX_LOW_WATER = 128;
 
 export interface BridgeCounters {
   rxFrames: number;
@@ -90,6 +95,7 @@ export class PortBridge {
     if (n > 0) {
       ring.commit();
       core.bell.ring();
+      core.dirty = true;
       this.counters.rxFrames += n;
     }
     return n;
@@ -103,8 +109,10 @@ export class PortBridge {
       const f = this.staging[i]!;
       const core = this.cores[this.steer(f)]!;
       // A full ring drops the frame here (the core is behind; TCP recovers), counted by the ring.
-      if (core.rx.push(f.data, f.length, 0)) delivered++;
-      else this.counters.rxRingFull++;
+      if (core.rx.push(f.data, f.length, 0)) {
+        delivered++;
+        core.dirty = true;
+      } else this.counters.rxRingFull++;
     }
     if (n > 0) for (const c of this.cores) c.bell.ring();
     this.counters.rxFrames += delivered;
@@ -118,6 +126,7 @@ export class PortBridge {
       const head = ring.peek();
       if (head < 0) continue;
       const n = Math.min(this.burst, ring.size);
+      const freeBefore = ring.capacity - ring.size;
       for (let k = 0; k < n; k++) this.txViews[k] = ring.slot(ring.next(head, k), true);
       const sent = this.port.txBurst(this.txViews, n);
       if (sent < n) this.counters.txRetries++;
@@ -125,7 +134,10 @@ export class PortBridge {
         ring.peek();
         ring.consume();
       }
-      if (sent > 0) core.bell.ring(); // transmit slots freed: a core waiting for room goes on
+      if (sent > 0) {
+        core.bell.ring(); // transmit slots freed: a core waiting for room goes on
+        if (freeBefore < TX_LOW_WATER) core.dirty = true;
+      }
       this.counters.txFrames += sent;
       moved += sent;
     }

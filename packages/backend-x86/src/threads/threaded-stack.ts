@@ -103,6 +103,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   /** Pinning results per NIC core when the configuration asked for it (backend.ts). */
   pinned: PinResult[] | null = null;
   private running = false;
+  private lastPollNs = -1;
   private scheduled = false;
   private asleep = false;
   private closed = false;
@@ -112,9 +113,27 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   static async create(params: ThreadedStackParams): Promise<ThreadedStack> {
     const s = new ThreadedStack(params);
     try {
-      await s.startCores(params);
+      s.spawnCores();
+      for (const c of s.cores) await c.ready();
     } catch (e) {
       await s.stopCores();
+      throw e;
+    }
+    return s;
+  }
+
+  /**
+   * As `create`, blocking this thread until the cores are ready (Atomics.wait): for lockstep
+   * kits that build a stack in a synchronous constructor. Must not be used where the event loop
+   * has to keep running meanwhile.
+   */
+  static createSync(params: ThreadedStackParams): ThreadedStack {
+    const s = new ThreadedStack(params);
+    try {
+      s.spawnCores();
+      for (const c of s.cores) c.readySync();
+    } catch (e) {
+      for (const c of s.cores) void c.worker?.terminate();
       throw e;
     }
     return s;
@@ -187,27 +206,26 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   }
   private readonly resolvedContextEntries: number;
 
-  private async startCores(params: ThreadedStackParams): Promise<void> {
+  private spawnCores(): void {
+    const params = this.params;
     const entry = nicWorkerEntry();
     const regions = this.dataPath.tiers.export();
     const port = params.port;
-    await Promise.all(
-      this.cores.map((core, i) => {
-        const init: NicCoreInit = {
-          ...core.initFields(),
-          dataPath: this.dataPath.opts,
-          mac: port.mac,
-          capabilities: port.capabilities,
-          regions,
-          hostCtl: this.hostCtlBuffer,
-          portConfig: null,
-          clock: { origin: this.origin, manual: this.manualBuffer },
-          contextEntries: this.resolvedContextEntries,
-          spinRounds: params.spinRounds ?? 64,
-        };
-        return core.start(entry, init, this.regionPorts[i]!.port2, `${params.name ?? 'flextoe'}-nic${i}`);
-      }),
-    );
+    this.cores.forEach((core, i) => {
+      const init: NicCoreInit = {
+        ...core.initFields(),
+        dataPath: this.dataPath.opts,
+        mac: port.mac,
+        capabilities: port.capabilities,
+        regions,
+        hostCtl: this.hostCtlBuffer,
+        portConfig: null,
+        clock: { origin: this.origin, manual: this.manualBuffer },
+        contextEntries: this.resolvedContextEntries,
+        spinRounds: params.spinRounds ?? 64,
+      };
+      core.spawn(entry, init, this.regionPorts[i]!.port2, `${params.name ?? 'flextoe'}-nic${i}`);
+    });
   }
 
   /** RSS: the core owning a received frame's flow group (hash of its 4-tuple). ARP -> core 0. */
@@ -278,9 +296,13 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     let work = 0;
     for (const c of this.cores) if (c.overflowed > 0) work += c.overflowed - c.flush();
     if (!this.running) {
-      if (this.manualTime !== null) this.manualTime[0] = this.clock.now();
+      // Lockstep: each core with new input (or pacing, when time moved) runs until idle.
+      const now = this.clock.now();
+      const moved = now !== this.lastPollNs;
+      this.lastPollNs = now;
+      if (this.manualTime !== null) this.manualTime[0] = now;
       work += this.bridge.pump();
-      for (const c of this.cores) c.sync();
+      for (const c of this.cores) if (c.needsSync(now, moved)) c.sync();
     }
     work += this.bridge.pump();
     work += this.dataPath.gather();

@@ -375,7 +375,7 @@ describe('RFC 9293 states, segment by segment', () => {
       expect(again.length).to.be.greaterThan(0);
       expect(fields(again[0]!)).to.deep.equal({ flags: A, seq: ISS + 1, ack: IRS + 1, len: 1448 });
       expect(again[0]!.payload).to.deep.equal(bytes(1448));
-      expect(k.stack.dataPath.counters.fastRetransmits).to.equal(1);
+      expect(k.stack.stats().dataPath.protocol.fastRetransmits).to.equal(1);
     });
 
     it('resets on a RST with SEQ = RCV.NXT: ECONNRESET, CLOSED (RFC 5961 3.2)', () => {

@@ -9,7 +9,8 @@ import { MemcpyDma } from '../dma/memcpy-dma.js';
 import { PacketBuffer } from '../hw/packet-buffer.js';
 import { VirtualNetwork, type VirtualPort } from '../port/virtual-network.js';
 import { HeapMemoryTiers } from '../runtime/heap-memory.js';
-import { TcpStack, type TcpStackOptions } from '../runtime/tcp-stack.js';
+import type { TcpStackOptions } from '../runtime/tcp-stack.js';
+import { buildStackUnderTest, type StackUnderTest } from '../runtime/stack-under-test.js';
 import { ManualClock } from '../util/manual-clock.js';
 import { ArpOp, ArpPacket } from '../wire/arp.js';
 import { WireError } from '../wire/drop-reason.js';
@@ -107,7 +108,8 @@ export class SegmentKit {
   readonly clock = new ManualClock(1_000_000_000);
   readonly net = new VirtualNetwork({ clock: this.clock, timers: this.clock });
   readonly peer: VirtualPort;
-  readonly stack: TcpStack;
+  readonly stack: StackUnderTest;
+  private readonly stackPort: VirtualPort;
   readonly stackIp = ipv4FromString(STACK_IP);
   readonly peerIp = ipv4FromString(PEER_IP);
   /** Segments the stack sent that the spec has not taken yet, oldest first. */
@@ -125,7 +127,8 @@ export class SegmentKit {
   constructor(options: Partial<TcpStackOptions> = {}) {
     const port = this.net.attach();
     this.peer = this.net.attach();
-    this.stack = new TcpStack(
+    this.stackPort = port;
+    this.stack = buildStackUnderTest(
       { port, dma: new MemcpyDma(), clock: this.clock, timers: this.clock, tiers: new HeapMemoryTiers() },
       { ...KIT_DEFAULTS, ...options, ip: `${STACK_IP}/24` },
     );
@@ -134,7 +137,7 @@ export class SegmentKit {
   }
 
   get stackMac(): number {
-    return this.stack.hw.port.mac;
+    return this.stackPort.mac;
   }
 
   /** The peer emits one segment to the stack, then the stack runs until idle. */

@@ -13,7 +13,7 @@ import { ManualClock } from '../util/manual-clock.js';
 import { Prng } from '../util/prng.js';
 import type { Connection } from './connection.js';
 import { HeapMemoryTiers } from './heap-memory.js';
-import { TcpStack } from './tcp-stack.js';
+import { buildStackUnderTest } from './stack-under-test.js';
 import { runVirtual } from './virtual-time.js';
 
 /** Transfer size per direction; the issue asks for 64 MiB (FLEXTOE_TRANSFER_MIB overrides). */
@@ -48,7 +48,7 @@ describe(`transfers of ${MIB} MiB each way under fault profiles (virtual wire, v
       const clock = new ManualClock();
       const net = new VirtualNetwork({ clock, timers: clock, rateGbps: 10, delayNs: 5_000 });
       const mk = (ip: string, seed: number) =>
-        new TcpStack(
+        buildStackUnderTest(
           {
             port: new FaultInjectingPort(net.attach(), { ...faults, seed, clock, timers: clock }),
             dma: new MemcpyDma(),
