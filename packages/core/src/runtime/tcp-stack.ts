@@ -248,6 +248,9 @@ export class TcpStack implements ConnectionHost, StackApi {
     const dp = this.dataPath;
     let work = dp.pollRx();
     work += dp.pollRequests();
+    // Deliver what this round received before the control plane acts on the round's flow events:
+    // a FIN's onClose (entering TIME-WAIT) must not overtake the data and onEnd before it.
+    work += this.dispatchNotifications();
     work += this.control.poll();
     work += dp.pollTx();
     work += this.dispatchNotifications();
