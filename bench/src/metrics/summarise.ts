@@ -23,9 +23,11 @@ export function summarise(win: WindowResult, counts: Counts, env: WorkloadEnv): 
   if (win.truncated) extra.windowTruncated = 1;
   if (counts.requests === null && win.cpuUs !== null && counts.bytes > 0)
     extra.appCpuUsPerMiB = win.cpuUs / (counts.bytes / 1048576);
+  // A window a slow model cut short before anything completed measured no rate, not a zero one.
+  const nothing = win.truncated && requests === 0 && counts.bytes === 0;
   return {
-    requestsPerSec: counts.requests === null || seconds <= 0 ? null : requests / seconds,
-    goodputGbps: seconds > 0 ? (counts.bytes * 8) / seconds / 1e9 : null,
+    requestsPerSec: counts.requests === null || seconds <= 0 || nothing ? null : requests / seconds,
+    goodputGbps: seconds > 0 && !nothing ? (counts.bytes * 8) / seconds / 1e9 : null,
     p50Us: h ? us(h.quantile(0.5)) : null,
     p99Us: h ? us(h.quantile(0.99)) : null,
     p999Us: h ? us(h.quantile(0.999)) : null,

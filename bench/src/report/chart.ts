@@ -12,7 +12,7 @@ import {
   type BenchRun,
   type WorkloadName,
 } from './format.js';
-import { fmt, ratio, WORKLOAD_TITLES } from './table.js';
+import { fmt, ratio, whollyUnavailable, WORKLOAD_TITLES } from './table.js';
 import { referenceShort } from './references.js';
 import { backendSummaries } from './summary.js';
 
@@ -267,7 +267,16 @@ export function renderChart(report: BenchReport): string {
   const legend = backends
     .map((b) => `<span class="key"><span class="sw" style="background:${COLOURS[b]}"></span>${esc(b)}</span>`)
     .join('');
-  const sections = WORKLOAD_NAMES.map((w) => [w, report.runs.filter((r) => r.workload === w)] as const)
+  const absent = whollyUnavailable(report);
+  const absentNote =
+    absent.size === 0
+      ? ''
+      : `<p class="note">${[...absent]
+          .map(([k, why]) => `<b>${esc(k)}</b>: not available: ${esc(why)}`)
+          .join('<br>')}</p>`;
+  const sections = WORKLOAD_NAMES.map(
+    (w) => [w, report.runs.filter((r) => r.workload === w && !absent.has(`${r.backend}/${r.port}`))] as const,
+  )
     .filter(([, rs]) => rs.length > 0)
     .map(([w, rs]) => workloadSection(w, rs));
   const summaryRows = backendSummaries(report)
@@ -308,6 +317,7 @@ commit ${esc(m.gitCommit?.slice(0, 12) ?? 'unknown')}${m.gitDirty ? '+dirty' : '
 <p class="note">Ratios compare each backend with Linux kernel TCP measured in this same run on this machine.
 Wall-time rows (Linux, x86) are this machine's clock; <b>modelled</b> rows (simulators, drawn paler or dashed) are the simulator's clock.
 Paper figures are references against other baselines (TAS, Chelsio, no parallelism), not targets.</p>
+${absentNote}
 ${summary}
 ${sections.join('\n')}
 <h2>All runs</h2>${tableHtml(report.runs)}

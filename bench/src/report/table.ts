@@ -63,6 +63,8 @@ function cells(run: BenchRun, first: boolean): string[] {
     const what = run.status === 'unavailable' ? 'not available' : 'FAILED';
     return [label, where, time, `${what}: ${run.reason ?? ''}`];
   }
+  if (m.extra.windowTruncated && m.requests === 0 && m.bytes === 0)
+    return [label, where, time, `nothing completed: ${run.reason ?? ''}`];
   if (run.workload === 'pipeline-micro') {
     const e = m.extra;
     return [
@@ -116,10 +118,28 @@ export function layout(head: string[], rows: string[][], numeric: Set<number>): 
   return [line(head), ...rows.map(line)];
 }
 
+/**
+ * Targets that ran nothing, all for one reason (a backend not built yet): one line at the end
+ * rather than a "not available" row under every parameter set.
+ */
+export function whollyUnavailable(report: BenchReport): Map<string, string> {
+  const reasons = new Map<string, Set<string>>();
+  for (const r of report.runs) {
+    const k = `${r.backend}/${r.port}`;
+    const set = reasons.get(k) ?? new Set<string>();
+    set.add(r.status === 'unavailable' ? (r.reason ?? '') : '\u0000ran');
+    reasons.set(k, set);
+  }
+  const out = new Map<string, string>();
+  for (const [k, set] of reasons) if (set.size === 1 && !set.has('\u0000ran')) out.set(k, [...set][0]!);
+  return out;
+}
+
 export function renderTable(report: BenchReport): string {
   const out: string[] = [];
+  const absent = whollyUnavailable(report);
   for (const workload of WORKLOAD_NAMES) {
-    const runs = report.runs.filter((r) => r.workload === workload);
+    const runs = report.runs.filter((r) => r.workload === workload && !absent.has(`${r.backend}/${r.port}`));
     if (runs.length === 0) continue;
     out.push('', `${workload}: ${WORKLOAD_TITLES[workload]}`);
     const rows: string[][] = [];
@@ -131,13 +151,19 @@ export function renderTable(report: BenchReport): string {
     }
     out.push(...layout(HEAD, rows, NUMERIC).map((l) => `  ${l}`));
   }
-  const summary = backendSummaries(report).map((b) => [
-    `${b.backend}`,
-    b.rows === 0 ? 'no row comparable with Linux' : `${b.rows} rows`,
-    ratio(b.throughput),
-    ratio(b.p9999),
-    ratio(b.cpu),
-  ]);
+  if (absent.size > 0) {
+    out.push('');
+    for (const [k, why] of absent) out.push(`${k}: not available: ${why}`);
+  }
+  const summary = backendSummaries(report)
+    .filter((b) => ![...absent.keys()].some((k) => k.startsWith(`${b.backend}/`)))
+    .map((b) => [
+      `${b.backend}`,
+      b.rows === 0 ? 'no row comparable with Linux' : `${b.rows} rows`,
+      ratio(b.throughput),
+      ratio(b.p9999),
+      ratio(b.cpu),
+    ]);
   if (summary.length > 0) {
     out.push('', 'summary: geometric mean of the ratios against Linux over the rows where both ran');
     out.push(
