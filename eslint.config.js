@@ -38,7 +38,16 @@ export default tseslint.config(
     files: ['packages/backend-*/**/*.ts'],
     rules: boundary(
       ['@flextoe/sockets', '@flextoe/bench', '@flextoe/backend-*'],
-      'a backend imports only @flextoe/core.',
+      'a backend imports only @flextoe/core (the simulated ones also @flextoe/sim).',
+    ),
+  },
+  {
+    // The simulators' shared engine and NIC machinery: core, plus the x86 port drivers, which
+    // are the simulated NICs' wire in paced mode (issue 6).
+    files: ['packages/sim/**/*.ts'],
+    rules: boundary(
+      ['@flextoe/sockets', '@flextoe/bench', '@flextoe/backend-agilio-sim', '@flextoe/backend-bluefield-sim'],
+      '@flextoe/sim imports only @flextoe/core and the x86 port drivers.',
     ),
   },
 );

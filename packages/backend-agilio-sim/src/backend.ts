@@ -1,10 +1,11 @@
-/** Until the model exists, choosing this backend fails with the descriptor's NotImplementedError. */
-import { NotImplementedError, type Backend } from '@flextoe/core';
+/** The agilio-sim backend's factory: the config's `agilioSim` parameters -> model -> simulated NIC. */
+import type { Backend, BackendStack, FlexToeConfig } from '@flextoe/core';
+import { createSimStack } from '@flextoe/sim';
 import { descriptor } from './descriptor.js';
+import { agilioParams, agilioSpec } from './params.js';
 
-export const backend: Backend = {
-  descriptor,
-  createStack() {
-    return Promise.reject(new NotImplementedError(descriptor));
-  },
-};
+async function createStack(config: FlexToeConfig): Promise<BackendStack> {
+  return createSimStack('agilio-sim', config, agilioSpec(agilioParams(config.agilioSim)));
+}
+
+export const backend: Backend = { descriptor, createStack };

@@ -1,0 +1,417 @@
+/**
+ * The discrete-event engine both NIC models run on: a simulated clock in integer picoseconds
+ * (800 MHz = 1250 ps per cycle, exact), an event queue ordered by (time, sequence), seeded
+ * random streams, and the loop that drives the simulated NICs in one of two time modes.
+ *
+ * - `virtual`: simulated time runs as fast as the machine allows. After every instant at which
+ *   something reached the application (a notification, a control-plane callback, a timer), the
+ *   loop yields to Node's event loop before it advances the clock, so application callbacks and
+ *   whatever they defer (nextTick, promises, immediates) run at the simulated instant they were
+ *   due. Every stack on one virtual wire shares one engine (`engineForWire`), hence one clock.
+ * - `paced`: the simulated clock follows the wall clock (`realTime`, the x86 backend's time
+ *   base): an event runs once the wall clock has reached its time, never before, and the lag by
+ *   which the model fell behind is measured and reported. A paced NIC can share a wire with
+ *   real-time parties (an x86 stack, a TAP device with Linux behind it).
+ *
+ * The engine implements core's `Clock` and `Timers` (nanoseconds), so the data path, the
+ * control plane and the virtual wire all read one clock.
+ */
+import { Prng, realTime, type Clock, type Seed, type TimerHandle, type Timers } from '@flextoe/core';
+import { EventQueue, type SimEventTarget } from './event-queue.js';
+
+export type SimTimeMode = 'virtual' | 'paced';
+
+/** Flags a participant's `simPoll` returns. */
+export const SimPoll = {
+  /** The round did work: poll again at this instant. */
+  Work: 1,
+  /** Something reached the application (callbacks ran): let it react before time moves. */
+  App: 2,
+} as const;
+
+/** Something the engine polls at the current instant when it is marked dirty (a simulated NIC). */
+export interface SimParticipant {
+  /** @internal Set while queued for a poll. */
+  simDirty: boolean;
+  /** One round at `engine.nowPs`; returns `SimPoll` flags. */
+  simPoll(): number;
+}
+
+export interface SimEngineOptions {
+  readonly mode: SimTimeMode;
+  /** Root of every random stream the engine hands out (`engine.random(label)`). */
+  readonly seed?: Seed;
+  /**
+   * Virtual mode: once nothing but timers has happened for this long (simulated), the engine
+   * parks until something wakes it, so an idle stack does not spin through hours of periodic
+   * control-loop ticks. Longer than TCP's longest timer we use (TIME-WAIT 60 s, RTO backoff).
+   */
+  readonly idleParkNs?: number;
+}
+
+/** Simulated start of virtual time: 1 s, so no timestamp or timer ever sits at zero. */
+const VIRTUAL_EPOCH_PS = 1e12;
+/** Events run between two yields to Node's event loop at most (I/O, test timers stay live). */
+const YIELD_EVERY = 512;
+/** Polls of one instant before the engine declares a participant stuck. */
+const MAX_POLLS_PER_INSTANT = 200_000;
+const DEFAULT_IDLE_PARK_NS = 120e9;
+
+/** Closure timers (control plane, ports): one table, one event kind. */
+class TimerTable implements SimEventTarget {
+  private readonly fns = new Map<TimerHandle, () => void>();
+  private next = 1;
+  fired = 0;
+
+  constructor(private readonly engine: SimEngine) {}
+
+  schedule(delayNs: number, fn: () => void): TimerHandle {
+    if (Number.isNaN(delayNs)) throw new RangeError('SimEngine.schedule: delay is NaN');
+    const handle = this.next++;
+    this.fns.set(handle, fn);
+    // Round to whole picoseconds so event times stay exact integers.
+    this.engine.at(this.engine.nowPs + Math.max(0, Math.round(delayNs * 1000)), this, 0, handle);
+    return handle;
+  }
+
+  cancel(handle: TimerHandle): void {
+    this.fns.delete(handle);
+  }
+
+  get pending(): number {
+    return this.fns.size;
+  }
+
+  onSimEvent(_kind: number, handle: number): void {
+    const fn = this.fns.get(handle);
+    if (fn === undefined) return; // cancelled
+    this.fns.delete(handle);
+    this.fired++;
+    fn();
+  }
+}
+
+/** What the paced loop measured about keeping up with the wall clock. */
+export interface PacingStats {
+  /** Events run after their time had already passed on the wall clock. */
+  readonly lateEvents: number;
+  /** Largest lag (wall clock minus event time) in ns. */
+  readonly maxLagNs: number;
+  /** Mean lag over all events, ns. */
+  readonly meanLagNs: number;
+}
+
+export class SimEngine implements Clock, Timers {
+  readonly mode: SimTimeMode;
+  /** Current simulated time in picoseconds. */
+  nowPs: number;
+  private readonly queue = new EventQueue();
+  private readonly timers: TimerTable;
+  private readonly root: Prng;
+  private readonly idleParkPs: number;
+  private readonly participants = new Set<SimParticipant>();
+  private readonly dirty: SimParticipant[] = [];
+  private dirtyHead = 0;
+  private running = false;
+  private closed = false;
+  private wakeResolve: (() => void) | null = null;
+  private sleepTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Kicks (application activity) since the last yield. */
+  private kicks = 0;
+  private lastActivityPs: number;
+  private failure: unknown = null;
+  // Paced-mode lag accounting.
+  private lagEvents = 0;
+  private lagSumPs = 0;
+  private lagMaxPs = 0;
+  private lateEvents = 0;
+  /** Events run so far (a speed gauge for benches). */
+  eventsRun = 0;
+
+  constructor(options: SimEngineOptions) {
+    this.mode = options.mode;
+    this.root = new Prng(options.seed ?? 1);
+    this.idleParkPs = (options.idleParkNs ?? DEFAULT_IDLE_PARK_NS) * 1000;
+    this.nowPs = this.mode === 'virtual' ? VIRTUAL_EPOCH_PS : this.wallPs();
+    this.lastActivityPs = this.nowPs;
+    this.timers = new TimerTable(this);
+  }
+
+  // ---------------------------------------------------------------- Clock and Timers (ns)
+
+  now(): number {
+    return this.nowPs / 1000;
+  }
+
+  schedule(delayNs: number, fn: () => void): TimerHandle {
+    const h = this.timers.schedule(delayNs, fn);
+    this.wake();
+    return h;
+  }
+
+  cancel(handle: TimerHandle): void {
+    this.timers.cancel(handle);
+  }
+
+  get pendingTimers(): number {
+    return this.timers.pending;
+  }
+
+  // ---------------------------------------------------------------- model-side API
+
+  /** Schedules `target.onSimEvent(kind, arg)` at `timePs` (never before now). Allocation-free. */
+  at(timePs: number, target: SimEventTarget, kind: number, arg: number): void {
+    this.queue.push(timePs > this.nowPs ? timePs : this.nowPs, target, kind, arg);
+  }
+
+  /** An independent random stream: same engine seed and label, same numbers, every run. */
+  random(label: string, seed?: Seed): Prng {
+    return seed === undefined ? this.root.fork(label) : new Prng(seed).fork(label);
+  }
+
+  /** Something happened that may need more simulated time (keeps virtual time from parking). */
+  noteActivity(): void {
+    this.lastActivityPs = this.nowPs;
+  }
+
+  attach(p: SimParticipant): void {
+    if (this.closed) throw new Error('SimEngine: closed');
+    this.participants.add(p);
+    this.markDirty(p);
+  }
+
+  detach(p: SimParticipant): void {
+    this.participants.delete(p);
+  }
+
+  get participantCount(): number {
+    return this.participants.size;
+  }
+
+  /** Queues `p` for a poll at the current instant and makes sure the loop runs. */
+  markDirty(p: SimParticipant): void {
+    if (!p.simDirty) {
+      p.simDirty = true;
+      this.dirty.push(p);
+    }
+    this.wake();
+  }
+
+  /** Every participant may have work (a frame reached the shared wire). */
+  markAllDirty(): void {
+    for (const p of this.participants) this.markDirty(p);
+  }
+
+  /** The application did something (a kick): poll, and in virtual mode let it finish first. */
+  noteKick(p: SimParticipant): void {
+    this.kicks++;
+    this.lastActivityPs = this.nowPs;
+    this.markDirty(p);
+  }
+
+  /** Starts the loop if it is not running, or interrupts its sleep. */
+  wake(): void {
+    if (this.closed) return;
+    if (this.failure !== null) return;
+    if (!this.running) {
+      this.running = true;
+      // Never inside the caller: whoever woke us (a constructor scheduling a timer, an
+      // application call) finishes first.
+      queueMicrotask(() => void this.loop().catch((e: unknown) => this.fail(e)));
+      return;
+    }
+    const r = this.wakeResolve;
+    if (r !== null) {
+      this.wakeResolve = null;
+      if (this.sleepTimer !== null) {
+        clearTimeout(this.sleepTimer);
+        this.sleepTimer = null;
+      }
+      r();
+    }
+  }
+
+  /** The model's failure, if the loop stopped on an exception. */
+  get error(): unknown {
+    return this.failure;
+  }
+
+  pacingStats(): PacingStats {
+    return {
+      lateEvents: this.lateEvents,
+      maxLagNs: this.lagMaxPs / 1000,
+      meanLagNs: this.lagEvents === 0 ? 0 : this.lagSumPs / this.lagEvents / 1000,
+    };
+  }
+
+  /** Stops the loop and drops pending events; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.clear();
+    this.participants.clear();
+    this.wake();
+    const r = this.wakeResolve;
+    if (r !== null) {
+      this.wakeResolve = null;
+      if (this.sleepTimer !== null) clearTimeout(this.sleepTimer);
+      r();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  private wallPs(): number {
+    return Math.round(realTime.now() * 1000);
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      if (this.mode === 'virtual') await this.virtualLoop();
+      else await this.pacedLoop();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async virtualLoop(): Promise<void> {
+    let sinceYield = 0;
+    while (!this.closed) {
+      const firedBefore = this.timers.fired;
+      const kicksBefore = this.kicks;
+      const app = this.settle();
+      // Application work may be pending (callbacks ran, or it kicked us): let it run at this
+      // instant before the clock moves on.
+      if (app || this.kicks !== kicksBefore || sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        this.kicks = 0;
+        await yieldToEventLoop();
+        continue;
+      }
+      if (this.kicks > 0) {
+        // Kicks that arrived during the last yield: their requests were just settled; give the
+        // application one more turn in case it reacts in steps.
+        this.kicks = 0;
+        await yieldToEventLoop();
+        continue;
+      }
+      const t = this.queue.peekTime();
+      if (t === Infinity || t > this.lastActivityPs + this.idleParkPs) {
+        await this.sleep(Infinity);
+        continue;
+      }
+      this.runEventsAt(t);
+      if (this.timers.fired !== firedBefore)
+        sinceYield = YIELD_EVERY; // a timer may have called the app
+      else sinceYield++;
+    }
+  }
+
+  private async pacedLoop(): Promise<void> {
+    let sinceYield = 0;
+    while (!this.closed) {
+      const wall = this.wallPs();
+      const t = this.queue.peekTime();
+      if (t <= wall) {
+        const lag = wall - t;
+        this.lagEvents++;
+        this.lagSumPs += lag;
+        if (lag > this.lagMaxPs) this.lagMaxPs = lag;
+        if (lag > 1e9) this.lateEvents++; // more than 1 ms behind the wall clock
+        this.runEventsAt(t);
+        this.settle();
+        if (++sinceYield >= YIELD_EVERY) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
+        continue;
+      }
+      // Nothing due: the clock catches up with the wall clock (never passes it).
+      if (wall > this.nowPs) this.nowPs = wall;
+      if (this.dirtyHead < this.dirty.length) {
+        this.settle();
+        continue;
+      }
+      sinceYield = 0;
+      await this.sleep(t);
+    }
+  }
+
+  private runEventsAt(t: number): void {
+    if (t > this.nowPs) this.nowPs = t;
+    const q = this.queue;
+    while (q.size > 0 && q.peekTime() <= t) {
+      q.popAndRun();
+      this.eventsRun++;
+    }
+  }
+
+  /** Polls dirty participants until all are idle; true if anything reached the application. */
+  private settle(): boolean {
+    let app = false;
+    let polls = 0;
+    while (this.dirtyHead < this.dirty.length) {
+      const p = this.dirty[this.dirtyHead++]!;
+      p.simDirty = false;
+      if (!this.participants.has(p)) continue;
+      const r = p.simPoll();
+      if ((r & SimPoll.App) !== 0) app = true;
+      if ((r & SimPoll.Work) !== 0) {
+        this.lastActivityPs = this.nowPs;
+        if (!p.simDirty) {
+          p.simDirty = true;
+          this.dirty.push(p);
+        }
+      }
+      if (++polls > MAX_POLLS_PER_INSTANT)
+        throw new Error(
+          `SimEngine: a participant did work ${polls} times at one instant without time moving`,
+        );
+    }
+    this.dirty.length = 0;
+    this.dirtyHead = 0;
+    return app;
+  }
+
+  /** Waits until the wall clock reaches `tPs` (paced) or until `wake()`. */
+  private sleep(tPs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.closed) {
+        resolve();
+        return;
+      }
+      this.wakeResolve = resolve;
+      if (tPs === Infinity) return;
+      const gapMs = (tPs - this.wallPs()) / 1e9;
+      const done = (): void => {
+        this.sleepTimer = null;
+        if (this.wakeResolve === resolve) {
+          this.wakeResolve = null;
+          resolve();
+        }
+      };
+      // Node timers have millisecond granularity: a gap of a millisecond or more sleeps on a
+      // timer (an idle paced stack wakes at its control-loop tick, it does not spin); shorter
+      // gaps let the event loop turn (I/O keeps flowing) until the event is due.
+      if (gapMs >= 1) this.sleepTimer = setTimeout(done, Math.floor(gapMs));
+      else setImmediate(done);
+    });
+  }
+
+  private fail(e: unknown): void {
+    this.failure = e;
+    this.running = false;
+    // Loud: a model bug must not look like a stalled network.
+    queueMicrotask(() => {
+      throw e;
+    });
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,661 @@
+/**
+ * The timing half of "functional first, timing second". The core runs every work item for real
+ * (correct TCP, byte for byte) and reports, through its `StageProbe` and the memory tiers, which
+ * stage runs and which memory it touches. That gives each item a small program: its stage runs
+ * (segments) with their compute cycles and memory waits. The program then executes on the
+ * simulated cores, event by event in simulated time: a segment starts when its inputs are ready
+ * and its core has a thread (SimCores.reserve), and its completion releases what depends on it.
+ * Effects leave the NIC at their modelled times: frames reach the MAC when post-processing ends,
+ * notifications reach the application when the context-queue stage's DMA write lands.
+ *
+ * Work item shapes (as the data path reports them) and what each stage waits for:
+ *   RX:        pre -> protocol -> [dma] -> [ctxq ...] -> [post (ACK)]
+ *   TX:        qm -> protocol -> [dma (payload from host)] -> post
+ *   host work: fetch (context-queue stage) -> protocol -> [ctxq ...] -> [post]
+ * protocol follows the root (pre, qm or fetch); dma follows protocol; a notification (ctxq)
+ * waits for the payload it announces to be in host memory; post follows protocol (an ACK does
+ * not wait for the payload DMA) but a data segment's post waits for its payload from the host.
+ * Protocol runs of one flow are serialised by the per-flow lock (SimCores.reserve).
+ *
+ * In pollRx the data path pre-processes a whole burst before the protocol stage takes the items
+ * (out of the reorder buffer, per flow group). A pre-processed item waits in `pending` until
+ * the protocol stage takes it up; it is recognised by its flow id (the flow-table lookup the
+ * pre stage made reports the id it found).
+ */
+import { DmaDirection, type MemoryRegion, type StageKind, type StageProbe } from '@flextoe/core';
+import type { SimEventTarget } from '../engine/event-queue.js';
+import type { SimEngine } from '../engine/sim-engine.js';
+import { SimCores, stageIndex } from './cores.js';
+import { LatencyHistogram } from './histogram.js';
+import type { AccessSink, MemoryModel } from './memory-model.js';
+import type { DmaSink, PcieModel } from './pcie.js';
+import type { NicModelSpec } from './spec.js';
+
+/** What the timing model needs from the NIC around it. */
+export interface TimingHost {
+  /** When the next received frame the data path pre-processes reached the NIC, ps. */
+  nextArrivalPs(): number;
+  /** The flow group of a flow (the same hash mod G the data path uses). */
+  groupOf(flowId: number): number;
+  /** Host work not fetched by the context-queue stage's poll crosses PCIe first (ps), else 0. */
+  hostWorkDelayPs(): number;
+  /**
+   * Notifications just written to the context queues: hold them until they are ready; returns
+   * the first one's number (`heldCount` says how many).
+   */
+  holdNotifications(): number;
+  readonly heldCount: number;
+  /** Notifications `first..first+count-1` reach the application at `readyPs`. */
+  notificationsReady(first: number, count: number, readyPs: number): void;
+  /** A frame was just built: returns its number in egress order. */
+  frameBuilt(): number;
+  /** Frame `seq` is ready for the MAC at `readyPs`. */
+  frameReady(seq: number, readyPs: number): void;
+  /** A receive or transmit item finished: the NIC may admit or send more. */
+  itemFinished(kind: number): void;
+}
+
+const PRE = stageIndex('pre');
+const PROTOCOL = stageIndex('protocol');
+const POST = stageIndex('post');
+const DMA = stageIndex('dma');
+const CTXQ = stageIndex('ctxq');
+const QM = stageIndex('qm');
+
+/** Item kinds (latency histograms). */
+export const ItemKind = { Rx: 0, Tx: 1, Host: 2 } as const;
+export const ITEM_KIND_NAMES = ['rx', 'tx', 'host'] as const;
+
+// Segment roles in an item's program.
+const ROOT = 0;
+const PROTO = 1;
+const COPY = 2;
+const NOTE = 3;
+const BUILD = 4;
+
+// Segment states.
+const NEW = 0;
+const RUNNING = 1;
+const DONE = 2;
+
+// Event kinds.
+const EV_ARRIVE = 1;
+const EV_DONE = 2;
+const EV_FINISH = 3;
+
+/** Bytes of one context-queue notification the NIC writes to host memory. */
+const NOTIFICATION_BYTES = 16;
+
+/** Growable structure-of-arrays pool with a free list. */
+class Pool {
+  size: number;
+  private freeList: Int32Array;
+  private freeTop: number;
+
+  constructor(
+    initial: number,
+    private readonly grow: (n: number) => void,
+  ) {
+    this.size = initial;
+    this.freeList = new Int32Array(initial);
+    for (let i = 0; i < initial; i++) this.freeList[i] = initial - 1 - i;
+    this.freeTop = initial;
+  }
+
+  alloc(): number {
+    if (this.freeTop === 0) {
+      const n = this.size * 2;
+      this.grow(n);
+      const f = new Int32Array(n);
+      for (let i = 0; i < n - this.size; i++) f[i] = n - 1 - i;
+      this.freeTop = n - this.size;
+      this.freeList = f;
+      this.size = n;
+    }
+    return this.freeList[--this.freeTop]!;
+  }
+
+  release(i: number): void {
+    this.freeList[this.freeTop++] = i;
+  }
+
+  get inUse(): number {
+    return this.size - this.freeTop;
+  }
+}
+
+function grown<T extends Float64Array | Int32Array | Int8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarget {
+  private readonly psc: number;
+  private readonly stageCycles: Float64Array;
+  /** Per stage: flattened (tier index, count) pairs of intrinsic accesses. */
+  private readonly intrinsic: Int32Array[];
+  private readonly handoff: Int32Array;
+  private readonly syncCycles: number;
+  private readonly switchCycles: number;
+  private flowFree = new Float64Array(1024);
+
+  // Items.
+  private readonly items: Pool;
+  private iKind = new Int8Array(256);
+  private iArrival = new Float64Array(256);
+  private iFirst = new Int32Array(256);
+  private iLast = new Int32Array(256);
+  private iSegs = new Int32Array(256);
+  private iDone = new Int32Array(256);
+  private iRootEnd = new Float64Array(256);
+  private iProtoEnd = new Float64Array(256);
+  private iHasProto = new Int8Array(256);
+  private iCopies = new Int32Array(256);
+  private iCopiesDone = new Int32Array(256);
+  private iToHost = new Int8Array(256);
+  private iFromHost = new Int8Array(256);
+  private iToDone = new Float64Array(256);
+  private iFromDone = new Float64Array(256);
+  private iEnd = new Float64Array(256);
+  private iFlow = new Int32Array(256);
+  private iLastCore = new Int32Array(256);
+  private iLastStage = new Int8Array(256);
+
+  // Segments.
+  private readonly segs: Pool;
+  private sItem = new Int32Array(1024);
+  private sNext = new Int32Array(1024);
+  private sStage = new Int8Array(1024);
+  private sRole = new Int8Array(1024);
+  private sState = new Int8Array(1024);
+  private sCore = new Int32Array(1024);
+  private sFlow = new Int32Array(1024);
+  private sCompute = new Float64Array(1024);
+  private sCritRead = new Float64Array(1024);
+  private sCritWrite = new Float64Array(1024);
+  private sOther = new Float64Array(1024);
+  private sEnd = new Float64Array(1024);
+  /** DMA commands of a copy segment (index into the command pool), notifications of a note
+   * segment (first number), the frame of a build segment. */
+  private sA = new Int32Array(1024);
+  private sB = new Int32Array(1024);
+
+  // DMA commands recorded by copy segments.
+  private readonly cmds: Pool;
+  private cDir = new Int8Array(256);
+  private cBytes = new Float64Array(256);
+  private cNext = new Int32Array(256);
+
+  // The item being built (functional side) and its open segment.
+  private cur = -1;
+  private seg = -1;
+  private qmPending = false;
+  private advancing = false;
+  private readonly pending = new Int32Array(256);
+  private pendingCount = 0;
+
+  // Statistics.
+  readonly latency = [new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram()];
+  readonly itemCount = new Float64Array(3);
+  /** Items launched and not finished, per kind. */
+  readonly inFlight = new Int32Array(3);
+  readonly maxInFlight = new Int32Array(3);
+  /** Accesses reported outside any work item (the host control plane reading NIC state). */
+  controlAccesses = 0;
+  /** Pre-processed items whose protocol step never came (reorder buffer full). */
+  staleItems = 0;
+
+  constructor(
+    readonly spec: NicModelSpec,
+    readonly cores: SimCores,
+    readonly mem: MemoryModel,
+    readonly pcie: PcieModel,
+    private readonly engine: SimEngine,
+    private readonly host: TimingHost,
+  ) {
+    this.psc = cores.psPerCycle;
+    const kinds: StageKind[] = ['pre', 'protocol', 'post', 'dma', 'ctxq', 'qm', 'io'];
+    this.stageCycles = Float64Array.from(kinds.map((k) => spec.stages.cycles[k] ?? 0));
+    this.intrinsic = kinds.map((k) => {
+      const list = spec.stages.intrinsic[k] ?? [];
+      const a = new Int32Array(list.length * 2);
+      list.forEach((x, i) => {
+        a[2 * i] = mem.tierIndex(x.tier);
+        a[2 * i + 1] = x.count;
+      });
+      return a;
+    });
+    this.handoff = Int32Array.of(
+      mem.tierIndex(spec.handoff.sameCore),
+      mem.tierIndex(spec.handoff.sameCluster),
+      mem.tierIndex(spec.handoff.otherCluster),
+    );
+    this.syncCycles = spec.cores.syncAccessCycles;
+    this.switchCycles = spec.cores.switchCycles;
+    this.items = new Pool(256, (n) => this.growItems(n));
+    this.segs = new Pool(1024, (n) => this.growSegs(n));
+    this.cmds = new Pool(256, (n) => {
+      this.cDir = grown(this.cDir, n);
+      this.cBytes = grown(this.cBytes, n);
+      this.cNext = grown(this.cNext, n);
+    });
+  }
+
+  // ---------------------------------------------------------------- StageProbe (functional)
+
+  enter(stage: StageKind, flowId: number): void {
+    const s = stageIndex(stage);
+    this.closeSegment();
+    if (s === PRE) {
+      if (this.cur >= 0) this.park();
+      const it = this.openItem(ItemKind.Rx);
+      const arr = this.host.nextArrivalPs();
+      this.iArrival[it] = arr;
+      this.openSegment(PRE, ROOT, -1);
+      return;
+    }
+    if (s === PROTOCOL) {
+      if (this.cur >= 0 && this.iLastStage[this.cur] === PRE) this.park();
+      if (this.qmPending) {
+        this.qmPending = false;
+        const it = this.openItem(ItemKind.Tx);
+        this.iArrival[it] = this.engine.nowPs;
+        this.openSegment(QM, ROOT, -1);
+        this.closeSegment();
+      } else if (this.cur < 0 && !this.resume(flowId)) this.openHostItem();
+      if (flowId >= 0) this.iFlow[this.cur] = flowId;
+      this.openSegment(PROTOCOL, PROTO, this.iFlow[this.cur]!);
+      this.iHasProto[this.cur] = 1;
+      return;
+    }
+    if (this.cur < 0) {
+      if (s === QM) {
+        // Most queue-manager polls find no flow ready: build the item only once one is.
+        this.qmPending = true;
+        return;
+      }
+      this.openHostItem();
+    }
+    if (flowId >= 0) this.iFlow[this.cur] = flowId;
+    this.openSegment(s, s === DMA ? COPY : s === CTXQ ? NOTE : s === POST ? BUILD : ROOT, -1);
+  }
+
+  itemDone(): void {
+    // An idle queue-manager poll (no flow was ready) is no work item.
+    this.qmPending = false;
+    const it = this.cur;
+    if (it < 0) return;
+    this.cur = -1;
+    this.closeSegment();
+    this.launch(it);
+  }
+
+  // ---------------------------------------------------------------- accesses and DMA
+
+  onAccess(region: MemoryRegion, bytes: number, write: boolean, key: number): void {
+    const sg = this.seg;
+    if (sg < 0) {
+      this.controlAccesses++;
+      return;
+    }
+    const r = this.mem.access(region, bytes, write, key, this.sCore[sg]!);
+    const stage = this.sStage[sg]!;
+    if (stage === PRE && this.mem.purposeOf(region) === 'flow-table') this.iFlow[this.cur] = key;
+    if (r.flowLocked && stage === PROTOCOL) {
+      this.sCritRead[sg]! += r.cycles * this.psc;
+      this.sCritWrite[sg]! += r.writeCycles * this.psc;
+      if (r.cycles > this.syncCycles) this.sCompute[sg]! += this.switchCycles;
+    } else this.charge(sg, r.cycles);
+  }
+
+  onDma(direction: DmaDirection, bytes: number): void {
+    const sg = this.seg;
+    if (sg < 0 || this.sRole[sg] !== COPY) return;
+    const c = this.cmds.alloc();
+    this.cDir[c] = direction;
+    this.cBytes[c] = bytes;
+    this.cNext[c] = this.sA[sg]!;
+    this.sA[sg] = c;
+    const it = this.cur;
+    if (direction === DmaDirection.ToHost) this.iToHost[it] = 1;
+    else this.iFromHost[it] = 1;
+  }
+
+  /** Launches pre-processed items still waiting for their protocol step (a new burst starts). */
+  dropStale(): void {
+    if (this.cur >= 0) {
+      // A frame the reorder buffer refused: its pre-processing still happened.
+      this.closeSegment();
+      this.park();
+    }
+    while (this.pendingCount > 0) {
+      const it = this.pending[--this.pendingCount]!;
+      this.staleItems++;
+      this.launch(it);
+    }
+  }
+
+  /** Per-flow lock times must cover every flow id the data path uses. */
+  ensureFlows(maxFlows: number): void {
+    if (this.flowFree.length < maxFlows) this.flowFree = grown(this.flowFree, maxFlows);
+  }
+
+  resetCounters(): void {
+    for (const h of this.latency) h.reset();
+    this.itemCount.fill(0);
+    this.controlAccesses = 0;
+    this.staleItems = 0;
+    for (let k = 0; k < 3; k++) this.maxInFlight[k] = this.inFlight[k]!;
+  }
+
+  // ---------------------------------------------------------------- building programs
+
+  private openItem(kind: number): number {
+    const it = this.items.alloc();
+    this.iKind[it] = kind;
+    this.iFirst[it] = -1;
+    this.iLast[it] = -1;
+    this.iSegs[it] = 0;
+    this.iDone[it] = 0;
+    this.iRootEnd[it] = 0;
+    this.iProtoEnd[it] = 0;
+    this.iHasProto[it] = 0;
+    this.iCopies[it] = 0;
+    this.iCopiesDone[it] = 0;
+    this.iToHost[it] = 0;
+    this.iFromHost[it] = 0;
+    this.iToDone[it] = 0;
+    this.iFromDone[it] = 0;
+    this.iEnd[it] = 0;
+    this.iFlow[it] = -1;
+    this.iLastCore[it] = -1;
+    this.iLastStage[it] = -1;
+    this.cur = it;
+    return it;
+  }
+
+  /**
+   * Work from the host (an application request, a control-plane request, a reinjected frame):
+   * the NIC's context-queue stage takes the entry first. Entries the context-queue poll fetched
+   * already crossed PCIe; others (the control plane's) cross it now.
+   */
+  private openHostItem(): void {
+    const it = this.openItem(ItemKind.Host);
+    this.iArrival[it] = this.engine.nowPs + this.host.hostWorkDelayPs();
+    this.openSegment(CTXQ, ROOT, -1);
+    this.closeSegment();
+  }
+
+  private park(): void {
+    if (this.pendingCount === this.pending.length) this.dropStale();
+    this.pending[this.pendingCount++] = this.cur;
+    this.cur = -1;
+  }
+
+  /** Takes up the oldest pre-processed item of `flowId`; false when there is none. */
+  private resume(flowId: number): boolean {
+    const n = this.pendingCount;
+    for (let i = 0; i < n; i++) {
+      const it = this.pending[i]!;
+      if (this.iFlow[it] !== flowId) continue;
+      this.pending.copyWithin(i, i + 1, n);
+      this.pendingCount--;
+      this.cur = it;
+      return true;
+    }
+    return false;
+  }
+
+  private openSegment(stage: number, role: number, flow: number): void {
+    const it = this.cur;
+    const sg = this.segs.alloc();
+    this.sItem[sg] = it;
+    this.sNext[sg] = -1;
+    this.sStage[sg] = stage;
+    this.sRole[sg] = role;
+    this.sState[sg] = NEW;
+    this.sCore[sg] = this.cores.coreFor(stage, stage === PROTOCOL ? this.host.groupOf(flow) : 0);
+    this.sFlow[sg] = flow;
+    this.sCompute[sg] = this.stageCycles[stage]!;
+    this.sCritRead[sg] = 0;
+    this.sCritWrite[sg] = 0;
+    this.sOther[sg] = 0;
+    this.sEnd[sg] = 0;
+    this.sA[sg] = -1;
+    this.sB[sg] = 0;
+    if (this.iLast[it]! >= 0) this.sNext[this.iLast[it]!] = sg;
+    else this.iFirst[it] = sg;
+    this.iLast[it] = sg;
+    this.iSegs[it]!++;
+    if (role === COPY) this.iCopies[it]!++;
+    this.seg = sg;
+  }
+
+  /** A memory wait outside the flow lock: on an NFP thread, a switch plus a hidden wait. */
+  private charge(sg: number, cycles: number): void {
+    if (cycles <= this.syncCycles) this.sCompute[sg]! += cycles;
+    else {
+      this.sCompute[sg]! += this.switchCycles;
+      this.sOther[sg]! += cycles * this.psc;
+    }
+  }
+
+  private closeSegment(): void {
+    const sg = this.seg;
+    if (sg < 0) return;
+    this.seg = -1;
+    const it = this.sItem[sg]!;
+    const stage = this.sStage[sg]!;
+    const core = this.sCore[sg]!;
+    // Intrinsic accesses (packet buffer, work rings) and the hand-off from the previous stage.
+    const intr = this.intrinsic[stage]!;
+    for (let i = 0; i < intr.length; i += 2)
+      for (let k = 0; k < intr[i + 1]!; k++) this.charge(sg, this.mem.intrinsic(intr[i]!, 64));
+    const prev = this.iLastCore[it]!;
+    if (prev >= 0) {
+      const cs = this.cores.cores;
+      const where = prev === core ? 0 : cs[prev]!.cluster === cs[core]!.cluster ? 1 : 2;
+      this.charge(sg, this.mem.intrinsic(this.handoff[where]!, 64));
+    }
+    this.iLastCore[it] = core;
+    this.iLastStage[it] = stage;
+    const role = this.sRole[sg]!;
+    if (role === NOTE) {
+      this.sA[sg] = this.host.holdNotifications();
+      this.sB[sg] = this.host.heldCount;
+    } else if (role === BUILD) this.sA[sg] = this.host.frameBuilt();
+  }
+
+  // ---------------------------------------------------------------- executing programs
+
+  /** The program is complete: start what can start. */
+  private launch(it: number): void {
+    const k = this.iKind[it]!;
+    this.inFlight[k]!++;
+    if (this.inFlight[k]! > this.maxInFlight[k]!) this.maxInFlight[k] = this.inFlight[k]!;
+    this.advance(it);
+  }
+
+  /** Starts (or schedules) every segment of `it` whose inputs are ready. */
+  private advance(it: number): void {
+    const now = this.engine.nowPs;
+    this.advancing = true;
+    for (let sg = this.iFirst[it]!; sg >= 0; sg = this.sNext[sg]!) {
+      if (this.sState[sg] !== NEW) continue;
+      let at: number;
+      switch (this.sRole[sg]) {
+        case ROOT:
+          at = this.iArrival[it]!;
+          break;
+        case PROTO:
+          if (this.iFirst[it] !== sg && this.iRootEnd[it] === 0) continue;
+          at = this.iFirst[it] === sg ? this.iArrival[it]! : this.iRootEnd[it]!;
+          break;
+        case COPY:
+          if (this.iHasProto[it] === 1 && this.iProtoEnd[it] === 0) continue;
+          at = this.iProtoEnd[it]! || this.iRootEnd[it]! || this.iArrival[it]!;
+          break;
+        case NOTE:
+        case BUILD: {
+          if (this.iHasProto[it] === 1 && this.iProtoEnd[it] === 0) continue;
+          const waitsForCopy = this.sRole[sg] === NOTE ? this.iToHost[it] === 1 : this.iFromHost[it] === 1;
+          if (waitsForCopy && this.iCopiesDone[it]! < this.iCopies[it]!) continue;
+          at = this.iProtoEnd[it]! || this.iRootEnd[it]! || this.iArrival[it]!;
+          if (waitsForCopy) {
+            const d = this.sRole[sg] === NOTE ? this.iToDone[it]! : this.iFromDone[it]!;
+            if (d > at) at = d;
+          }
+          break;
+        }
+        default:
+          continue;
+      }
+      this.sState[sg] = RUNNING;
+      if (at > now) this.engine.at(at, this, EV_ARRIVE, sg);
+      else this.start(sg, now);
+    }
+    this.advancing = false;
+    if (this.iDone[it] === this.iSegs[it]) this.complete(it);
+  }
+
+  private start(sg: number, at: number): void {
+    const stage = this.sStage[sg]!;
+    const flow = this.sFlow[sg]!;
+    const locked = stage === PROTOCOL && flow >= 0;
+    if (locked && flow >= this.flowFree.length) this.ensureFlows(flow + 1);
+    const r = this.cores.reserve(
+      stage,
+      this.sCore[sg]!,
+      at,
+      locked ? this.flowFree[flow]! : 0,
+      this.sCritRead[sg]!,
+      this.sCompute[sg]!,
+      this.sCritWrite[sg]!,
+      this.sOther[sg]!,
+    );
+    if (locked) this.flowFree[flow] = r.lockReleasePs;
+    this.sEnd[sg] = r.endPs;
+    const role = this.sRole[sg]!;
+    // Nothing waits for a notification or a built frame inside the item: their effects are
+    // timed now (the MAC and the context queue keep their own order); the others release
+    // dependants when they end.
+    if (role === NOTE || role === BUILD) this.segmentDone(sg);
+    else this.engine.at(r.endPs, this, EV_DONE, sg);
+  }
+
+  onSimEvent(kind: number, arg: number): void {
+    if (kind === EV_ARRIVE) this.start(arg, this.engine.nowPs);
+    else if (kind === EV_DONE) this.segmentDone(arg);
+    else if (kind === EV_FINISH) this.finish(arg);
+  }
+
+  private segmentDone(sg: number): void {
+    const it = this.sItem[sg]!;
+    const end = this.sEnd[sg]!;
+    this.sState[sg] = DONE;
+    this.iDone[it]!++;
+    let last = end;
+    switch (this.sRole[sg]) {
+      case ROOT:
+        this.iRootEnd[it] = end;
+        break;
+      case PROTO:
+        this.iProtoEnd[it] = end;
+        break;
+      case COPY:
+        for (let c = this.sA[sg]!; c >= 0;) {
+          const dir = this.cDir[c]! as DmaDirection;
+          const done = this.pcie.issue(dir, end, this.cBytes[c]!);
+          if (dir === DmaDirection.ToHost) {
+            if (done > this.iToDone[it]!) this.iToDone[it] = done;
+          } else if (done > this.iFromDone[it]!) this.iFromDone[it] = done;
+          if (done > last) last = done;
+          const next = this.cNext[c]!;
+          this.cmds.release(c);
+          c = next;
+        }
+        this.iCopiesDone[it]!++;
+        break;
+      case NOTE: {
+        const seen = this.pcie.issue(DmaDirection.ToHost, end, NOTIFICATION_BYTES);
+        this.host.notificationsReady(this.sA[sg]!, this.sB[sg]!, seen);
+        if (seen > last) last = seen;
+        break;
+      }
+      case BUILD:
+        this.host.frameReady(this.sA[sg]!, end);
+        break;
+    }
+    if (last > this.iEnd[it]!) this.iEnd[it] = last;
+    // advance() is walking this item's segments: it completes the item when done.
+    if (this.advancing) return;
+    if (this.iDone[it] === this.iSegs[it]) this.complete(it);
+    else this.advance(it);
+  }
+
+  /** Every segment has run (or, for the leaves, been timed): the item leaves the pipeline; its
+   * in-flight slot frees when its last effect lands. */
+  private complete(it: number): void {
+    const e = this.iEnd[it]!;
+    if (e > this.engine.nowPs) this.engine.at(e, this, EV_FINISH, it);
+    else this.finish(it);
+  }
+
+  private finish(it: number): void {
+    const k = this.iKind[it]!;
+    this.itemCount[k]!++;
+    this.latency[k]!.record((this.iEnd[it]! - this.iArrival[it]!) / 1000);
+    this.inFlight[k]!--;
+    this.freeItem(it);
+    this.host.itemFinished(k);
+  }
+
+  private freeItem(it: number): void {
+    for (let sg = this.iFirst[it]!; sg >= 0;) {
+      const next = this.sNext[sg]!;
+      this.segs.release(sg);
+      sg = next;
+    }
+    this.items.release(it);
+  }
+
+  private growItems(n: number): void {
+    this.iKind = grown(this.iKind, n);
+    this.iArrival = grown(this.iArrival, n);
+    this.iFirst = grown(this.iFirst, n);
+    this.iLast = grown(this.iLast, n);
+    this.iSegs = grown(this.iSegs, n);
+    this.iDone = grown(this.iDone, n);
+    this.iRootEnd = grown(this.iRootEnd, n);
+    this.iProtoEnd = grown(this.iProtoEnd, n);
+    this.iHasProto = grown(this.iHasProto, n);
+    this.iCopies = grown(this.iCopies, n);
+    this.iCopiesDone = grown(this.iCopiesDone, n);
+    this.iToHost = grown(this.iToHost, n);
+    this.iFromHost = grown(this.iFromHost, n);
+    this.iToDone = grown(this.iToDone, n);
+    this.iFromDone = grown(this.iFromDone, n);
+    this.iEnd = grown(this.iEnd, n);
+    this.iFlow = grown(this.iFlow, n);
+    this.iLastCore = grown(this.iLastCore, n);
+    this.iLastStage = grown(this.iLastStage, n);
+  }
+
+  private growSegs(n: number): void {
+    this.sItem = grown(this.sItem, n);
+    this.sNext = grown(this.sNext, n);
+    this.sStage = grown(this.sStage, n);
+    this.sRole = grown(this.sRole, n);
+    this.sState = grown(this.sState, n);
+    this.sCore = grown(this.sCore, n);
+    this.sFlow = grown(this.sFlow, n);
+    this.sCompute = grown(this.sCompute, n);
+    this.sCritRead = grown(this.sCritRead, n);
+    this.sCritWrite = grown(this.sCritWrite, n);
+    this.sOther = grown(this.sOther, n);
+    this.sEnd = grown(this.sEnd, n);
+    this.sA = grown(this.sA, n);
+    this.sB = grown(this.sB, n);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The PCIe DMA engine between the NIC and host memory, in two halves:
+ * - `SimDma` is the `DmaEngine` the core uses: it copies at once (functional first: the bytes
+ *   are right whatever the timing says) and tells the timing model what it was asked to move;
+ * - `PcieModel` says when each copy completes: commands in flight per direction are bounded
+ *   (the next one waits for the oldest to complete), bytes share the link's bandwidth, and each
+ *   command pays the direction's latency (a read is a round trip, a write is posted).
+ */
+import { DmaDirection, type DmaEngine, type DmaLimits } from '@flextoe/core';
+import type { PcieSpec } from './spec.js';
+
+export interface DmaSink {
+  onDma(direction: DmaDirection, bytes: number): void;
+}
+
+export class SimDma implements DmaEngine {
+  readonly limits: DmaLimits;
+  private readonly done: Uint32Array;
+  private head = 0;
+  private count = 0;
+  private readonly pending = [0, 0];
+  sink: DmaSink | null = null;
+
+  constructor(spec: PcieSpec) {
+    // Functionally the copies complete at once and the data path drains them right away; the
+    // in-flight bound that matters is the modelled one (PcieModel). Leave room for a burst.
+    this.limits = {
+      inFlightPerQueue: Math.max(spec.inFlightPerDirection, 1024),
+      maxCopyBytes: spec.maxCopyBytes,
+    };
+    this.done = new Uint32Array(this.limits.inFlightPerQueue * 2);
+  }
+
+  submit(
+    direction: DmaDirection,
+    src: Uint8Array,
+    srcOffset: number,
+    dst: Uint8Array,
+    dstOffset: number,
+    length: number,
+    tag: number,
+  ): boolean {
+    if (this.pending[direction]! >= this.limits.inFlightPerQueue) return false;
+    if (length > this.limits.maxCopyBytes)
+      throw new RangeError(`DMA copy of ${length} B exceeds ${this.limits.maxCopyBytes} B`);
+    Buffer.prototype.copy.call(src, dst, dstOffset, srcOffset, srcOffset + length);
+    if (this.sink !== null) this.sink.onDma(direction, length);
+    this.pending[direction]!++;
+    const cap = this.done.length;
+    this.done[(this.head + this.count) % cap] = (tag << 1) | direction;
+    this.count++;
+    return true;
+  }
+
+  poll(out: Uint32Array, max: number): number {
+    let n = 0;
+    const cap = this.done.length;
+    while (n < max && this.count > 0) {
+      const v = this.done[this.head]!;
+      this.pending[v & 1]!--;
+      out[n++] = v >>> 1;
+      this.head = (this.head + 1) % cap;
+      this.count--;
+    }
+    return n;
+  }
+
+  inFlight(direction: DmaDirection): number {
+    return this.pending[direction]!;
+  }
+}
+
+export class PcieModel {
+  private readonly cap: number;
+  /** Completion times of commands in flight, per direction, FIFO (completions are in order:
+   * one link per direction, constant latency). */
+  private readonly ring: Float64Array[];
+  private readonly head = new Int32Array(2);
+  private readonly count = new Int32Array(2);
+  private readonly linkFree = new Float64Array(2);
+  private readonly psPerByte: number;
+  private readonly latencyPs: Float64Array;
+  readonly commands = new Float64Array(2);
+  readonly bytes = new Float64Array(2);
+  readonly maxInFlight = new Float64Array(2);
+  /** Time commands waited for an in-flight slot, ps. */
+  readonly slotWaitPs = new Float64Array(2);
+
+  constructor(readonly spec: PcieSpec) {
+    if (!(Number.isInteger(spec.inFlightPerDirection) && spec.inFlightPerDirection >= 1))
+      throw new RangeError(
+        `pcie.inFlightPerDirection must be a positive integer, got ${spec.inFlightPerDirection}`,
+      );
+    if (!(spec.bytesPerSecond > 0)) throw new RangeError(`pcie.bytesPerSecond must be > 0`);
+    this.cap = spec.inFlightPerDirection;
+    this.ring = [new Float64Array(this.cap), new Float64Array(this.cap)];
+    this.psPerByte = 1e12 / spec.bytesPerSecond;
+    this.latencyPs = new Float64Array(2);
+    // ToHost is a posted write; FromHost a read (request out, completion back).
+    this.latencyPs[DmaDirection.ToHost] = spec.writeLatencyNs * 1000;
+    this.latencyPs[DmaDirection.FromHost] = spec.readLatencyNs * 1000;
+  }
+
+  /** Issues a copy of `bytes` at `tPs` in `dir`; returns when it completes (data at the far side). */
+  issue(dir: DmaDirection, tPs: number, bytes: number): number {
+    const ring = this.ring[dir]!;
+    let h = this.head[dir]!;
+    let n = this.count[dir]!;
+    while (n > 0 && ring[h]! <= tPs) {
+      h = h + 1 === this.cap ? 0 : h + 1;
+      n--;
+    }
+    let start = tPs;
+    if (n === this.cap) {
+      // Every slot busy: wait for the oldest command to complete.
+      start = ring[h]!;
+      this.slotWaitPs[dir]! += start - tPs;
+      h = h + 1 === this.cap ? 0 : h + 1;
+      n--;
+    }
+    const link = Math.max(start, this.linkFree[dir]!) + bytes * this.psPerByte;
+    this.linkFree[dir] = link;
+    const done = link + this.latencyPs[dir]!;
+    let tail = h + n;
+    if (tail >= this.cap) tail -= this.cap;
+    ring[tail] = done;
+    n++;
+    this.head[dir] = h;
+    this.count[dir] = n;
+    if (n > this.maxInFlight[dir]!) this.maxInFlight[dir] = n;
+    this.commands[dir]!++;
+    this.bytes[dir]! += bytes;
+    return done;
+  }
+
+  resetCounters(): void {
+    this.commands.fill(0);
+    this.bytes.fill(0);
+    this.maxInFlight.fill(0);
+    this.slotWaitPs.fill(0);
+  }
+}
