@@ -1,10 +1,19 @@
 import { expect } from 'chai';
 import { descriptor, probeX86Drivers, type HostProbe } from './descriptor.js';
 
-/** A host with the given device nodes and pkg-config answers. */
-function fakeHost(opts: { tun: boolean; pkgConfig: 'missing' | 'no-dpdk' | string }): HostProbe {
+/** A host with the given device nodes, pkg-config answers and DPDK addon. */
+function fakeHost(opts: {
+  tun: boolean;
+  pkgConfig: 'missing' | 'no-dpdk' | string;
+  addon?: 'loads' | 'missing' | 'broken';
+}): HostProbe {
   return {
     exists: (path) => opts.tun && path === '/dev/net/tun',
+    loadDpdkAddon() {
+      if (opts.addon === 'loads') return { loaded: true, version: 'DPDK 22.11.11' };
+      if (opts.addon === 'broken') return { loaded: false, why: 'addon does not load: undefined symbol' };
+      return { loaded: false, why: 'addon not built' };
+    },
     run(_command, args) {
       if (opts.pkgConfig === 'missing')
         return { status: null, stdout: '', error: new Error('spawn pkg-config ENOENT') };
@@ -39,16 +48,37 @@ describe('x86 descriptor', () => {
     expect(none).to.deep.equal({ name: 'tap', available: false, detail: '/dev/net/tun not found' });
   });
 
-  it('reports dpdk unavailable until the addon is built, and says what pkg-config found', () => {
-    const found = driver(probeX86Drivers(fakeHost({ tun: true, pkgConfig: '23.11.0' })), 'dpdk');
-    expect(found).to.deep.equal({
+  it('offers dpdk only when the addon is built and loads, and says how to get it otherwise', () => {
+    const ok = driver(
+      probeX86Drivers(fakeHost({ tun: true, pkgConfig: '22.11.11', addon: 'loads' })),
+      'dpdk',
+    );
+    expect(ok.available).to.equal(true);
+    expect(ok.detail)
+      .to.include('addon loaded (DPDK 22.11.11)')
+      .and.include('libdpdk 22.11.11 found by pkg-config');
+
+    const unbuilt = driver(probeX86Drivers(fakeHost({ tun: true, pkgConfig: '22.11.11' })), 'dpdk');
+    expect(unbuilt).to.deep.equal({
       name: 'dpdk',
       available: false,
-      detail: 'libdpdk 23.11.0 found by pkg-config; addon not built yet',
+      detail:
+        'libdpdk 22.11.11 found by pkg-config; addon not built (run `npm rebuild @flextoe/backend-x86` to build it)',
     });
-    expect(driver(probeX86Drivers(fakeHost({ tun: true, pkgConfig: 'no-dpdk' })), 'dpdk').detail).to.equal(
-      'libdpdk not found by pkg-config; addon not built yet',
+
+    const noLib = driver(probeX86Drivers(fakeHost({ tun: true, pkgConfig: 'no-dpdk' })), 'dpdk');
+    expect(noLib.available).to.equal(false);
+    expect(noLib.detail).to.equal(
+      'libdpdk not found by pkg-config; addon not built (apt-get install libdpdk-dev pkg-config, then npm rebuild @flextoe/backend-x86)',
     );
+
+    const broken = driver(
+      probeX86Drivers(fakeHost({ tun: true, pkgConfig: 'no-dpdk', addon: 'broken' })),
+      'dpdk',
+    );
+    expect(broken.available).to.equal(false);
+    expect(broken.detail).to.include('addon does not load: undefined symbol');
+
     expect(driver(probeX86Drivers(fakeHost({ tun: true, pkgConfig: 'missing' })), 'dpdk').detail).to.include(
       'pkg-config not available',
     );

@@ -1,17 +1,20 @@
 /**
  * The x86 backend as `flextoe info` shows it. Driver availability is probed on this host the
- * first time `drivers` is read, not at import: probing runs pkg-config, and importing a
- * package should not spawn processes.
+ * first time `drivers` is read, not at import: probing runs pkg-config and loads the DPDK addon,
+ * and importing a package should not spawn processes or load native code.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { BackendDescriptor, DriverAvailability } from '@flextoe/core';
+import { DPDK_ADDON_PATH, loadDpdkAddon } from './drivers/dpdk/dpdk-addon.js';
 
 /** What the probe needs from the host; tests pass a fake. */
 export interface HostProbe {
   exists(path: string): boolean;
   /** Runs a command; `status` is null and `error` set when it could not be started. */
   run(command: string, args: readonly string[]): { status: number | null; stdout: string; error?: Error };
+  /** Loads the DPDK addon (built by the install script where libdpdk is present). */
+  loadDpdkAddon(): { loaded: true; version: string } | { loaded: false; why: string };
 }
 
 const realHost: HostProbe = {
@@ -20,14 +23,23 @@ const realHost: HostProbe = {
     const r = spawnSync(command, args, { encoding: 'utf8', timeout: 5000 });
     return { status: r.status, stdout: r.stdout ?? '', ...(r.error ? { error: r.error } : {}) };
   },
+  loadDpdkAddon() {
+    if (!existsSync(DPDK_ADDON_PATH)) return { loaded: false, why: 'addon not built' };
+    try {
+      return { loaded: true, version: loadDpdkAddon().ealState().version };
+    } catch (e) {
+      return { loaded: false, why: `addon does not load: ${(e as Error).message}` };
+    }
+  },
 };
-
-/** The native DPDK addon is not written yet; a later issue replaces this with a check for its .node file. */
-const DPDK_ADDON_BUILT = false;
 
 export function probeX86Drivers(host: HostProbe = realHost): DriverAvailability[] {
   const tun = host.exists('/dev/net/tun');
   const dpdk = probeLibdpdk(host);
+  const addon = host.loadDpdkAddon();
+  const howTo = dpdk.found
+    ? 'run `npm rebuild @flextoe/backend-x86` to build it'
+    : 'apt-get install libdpdk-dev pkg-config, then npm rebuild @flextoe/backend-x86';
   return [
     { name: 'virtual', available: true, detail: 'in-process wire; needs no root and no DPDK' },
     {
@@ -37,8 +49,10 @@ export function probeX86Drivers(host: HostProbe = realHost): DriverAvailability[
     },
     {
       name: 'dpdk',
-      available: dpdk.found && DPDK_ADDON_BUILT,
-      detail: `${dpdk.why}; ${DPDK_ADDON_BUILT ? 'addon built' : 'addon not built yet'}`,
+      available: addon.loaded,
+      detail: addon.loaded
+        ? `addon loaded (${addon.version}); ${dpdk.why}; vdevs net_af_packet, net_tap, net_af_xdp, net_ring, PCI NICs with eal`
+        : `${dpdk.why}; ${addon.why} (${howTo})`,
     },
   ];
 }
