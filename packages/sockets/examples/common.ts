@@ -76,3 +76,16 @@ export async function startStack(name: string, setup: ExampleSetup): Promise<Sta
     process.exit(1);
   }
 }
+
+/**
+ * `stack.close()`, holding the process until it resolves: a closing TAP port waits on handles
+ * that do not keep Node alive by themselves, and the stack has already let go of its own.
+ */
+export async function closeStack(stack: Stack): Promise<void> {
+  const hold = setInterval(() => {}, 1000);
+  try {
+    await stack.close();
+  } finally {
+    clearInterval(hold);
+  }
+}

@@ -7,7 +7,7 @@
  * With --demo a second stack on the same virtual wire sends a line and prints the echo.
  */
 import { createEchoServer, listenServer } from '@flextoe/sockets';
-import { clientStack, exampleSetup, startStack, untilSignal } from './common.js';
+import { clientStack, closeStack, exampleSetup, startStack, untilSignal } from './common.js';
 
 const setup = exampleSetup('echo', 7);
 const stack = await startStack('echo', setup); // createStack(setup.config), or one line and exit 1
@@ -27,4 +27,4 @@ if (setup.demo) {
   await untilSignal();
 }
 server.close();
-await stack.close();
+await closeStack(stack);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { createHttpServer, listenServer, patternSha256 } from '@flextoe/sockets';
-import { clientStack, exampleSetup, startStack, untilSignal } from './common.js';
+import { clientStack, closeStack, exampleSetup, startStack, untilSignal } from './common.js';
 
 const setup = exampleSetup('http', 80);
 const stack = await startStack('http', setup); // createStack(setup.config), or one line and exit 1
@@ -56,4 +56,4 @@ if (setup.demo) {
   await untilSignal();
 }
 await app.close();
-await stack.close();
+await closeStack(stack);

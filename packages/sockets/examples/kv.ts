@@ -9,7 +9,7 @@
  * With --demo a second stack on the same virtual wire stores and reads back a value.
  */
 import { createKvServer, listenServer } from '@flextoe/sockets';
-import { clientStack, exampleSetup, startStack, untilSignal } from './common.js';
+import { clientStack, closeStack, exampleSetup, startStack, untilSignal } from './common.js';
 
 const setup = exampleSetup('kv', 11211);
 const stack = await startStack('kv', setup); // createStack(setup.config), or one line and exit 1
@@ -29,4 +29,4 @@ if (setup.demo) {
   await untilSignal();
 }
 kv.server.close();
-await stack.close();
+await closeStack(stack);

@@ -7,7 +7,7 @@
  *   npx tsx packages/sockets/examples/toe-echo.ts --demo
  */
 import { createToe, ToeEvent, type ToeConnection, type ToeListener } from '@flextoe/sockets';
-import { clientStack, exampleSetup, startStack, untilSignal } from './common.js';
+import { clientStack, closeStack, exampleSetup, startStack, untilSignal } from './common.js';
 
 const setup = exampleSetup('toe-echo', 7);
 const stack = await startStack('toe-echo', setup); // createStack(setup.config), or one line and exit 1
@@ -72,4 +72,4 @@ running = false;
 await serving;
 listener.close();
 poller.close();
-await stack.close();
+await closeStack(stack);

@@ -245,9 +245,30 @@ export async function serve(
   await stopping;
   const served = stack.stats().control.connectionsEstablished;
   closeApp();
-  await stack.close();
+  if (!(await closeWithin(stack, CLOSE_TIMEOUT_MS))) {
+    ctx.stderr.write(`flextoe serve: the stack did not close within ${CLOSE_TIMEOUT_MS / 1000} s\n`);
+    return 1;
+  }
   ctx.stdout.write(`flextoe serve: stopped; ${served} connection${served === 1 ? '' : 's'} served\n`);
   return 0;
+}
+
+/** How long a stack may take to close before serve gives up on it. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * `stack.close()` with a deadline. The deadline's timer also keeps the event loop alive while
+ * the backend releases its port: a driver may wait on handles that do not hold the process
+ * (seen with the TAP driver), and without it Node would exit mid-close.
+ */
+async function closeWithin(stack: Stack, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([stack.close().then(() => true as const), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function describePort(port: PortConfig): string {
