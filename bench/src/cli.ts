@@ -69,7 +69,7 @@ function list<T extends string>(option: string, value: string, valid: readonly T
   const items = value.split(',').map((s) => s.trim());
   for (const v of items) {
     if (!(valid as readonly string[]).includes(v))
-      throw new BenchUsageError(`${option}: unknown value "${v}"; valid: ${valid.join(', ')}`);
+      throw new BenchUsageError(`flextoe bench: ${option}: unknown value "${v}"; valid: ${valid.join(', ')}`);
   }
   return [...new Set(items)] as T[];
 }
