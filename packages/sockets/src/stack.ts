@@ -5,6 +5,7 @@
  * simulator), builds its stack and puts a `net`-compatible API on top.
  */
 import {
+  ConfigError,
   resolveConfig,
   type BackendName,
   type BackendStack,
@@ -73,6 +74,18 @@ export async function createStack(
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
+  if (resolved.port.ip === undefined) {
+    // Every backend needs the stack's address; say so as a config error, before loading anything.
+    throw new ConfigError([
+      {
+        field: '/port/ip',
+        value: undefined,
+        detail:
+          `port.ip is missing: a ${resolved.port.driver} port needs the stack's address with prefix, like ` +
+          `10.0.0.1/24 (createVirtualNetwork().attach('10.0.0.1/24') returns such a port)`,
+      },
+    ]);
+  }
   const backend = await loadBackend(resolved.backend);
   const api = await backend.createStack(resolved);
   return new FlexStack(api, resolved);
