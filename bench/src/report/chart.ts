@@ -54,23 +54,44 @@ function groups(runs: BenchRun[]): Array<{ label: string; runs: BenchRun[] }> {
 const hatch = (r: BenchRun): string => (r.timeBase === 'modelled' ? ` fill-opacity="0.55"` : '');
 
 /**
- * Horizontal bars, one per backend per parameter set. With a Linux row in the group, bars are
- * ratios against it and a dashed line marks Linux = 1; otherwise absolute values.
+ * Horizontal bars, one per backend per parameter set. `ratio`: bars of ratios against Linux on
+ * a log scale that diverges from Linux = 1 (0.5x and 2x are the same length, left and right),
+ * because ratios multiply. `linear`: absolute values from zero.
  */
 function barChart(
   runs: BenchRun[],
   value: (r: BenchRun) => { bar: number | null; text: string },
-  opts: { reference: boolean; title: string },
+  opts: { scale: 'ratio' | 'linear'; title: string },
 ): string {
   const gs = groups(runs);
-  const bars = gs.flatMap((g) => g.runs.map((r) => value(r).bar ?? 0));
-  const max = Math.max(opts.reference ? 1.15 : 0, ...bars) * 1.08 || 1;
+  const bars = gs
+    .flatMap((g) => g.runs.map((r) => value(r).bar))
+    .filter((b): b is number => b !== null && b > 0);
   const plot = WIDTH - LABEL - RIGHT;
-  const x = (v: number): number => LABEL + (v / max) * plot;
+  let x: (v: number) => number;
+  let origin: number;
+  const ticks: Array<[number, string]> = [];
+  if (opts.scale === 'ratio') {
+    // Decades either side of 1, at least 1 (0.1x .. 10x), enough for the largest ratio.
+    const span = Math.max(1, Math.ceil(Math.max(0, ...bars.map((b) => Math.abs(Math.log10(b)))) - 1e-9));
+    x = (v: number) => LABEL + plot / 2 + (Math.log10(Math.max(v, 10 ** -span)) / span) * (plot / 2);
+    origin = x(1);
+    for (let e = -span; e <= span; e++)
+      ticks.push([x(10 ** e), `${e < 0 ? (10 ** e).toPrecision(1) : 10 ** e}x`]);
+  } else {
+    const max = Math.max(0, ...bars) * 1.08 || 1;
+    x = (v: number) => LABEL + (v / max) * plot;
+    origin = LABEL;
+  }
   const BAR = 16;
   const GAP = 12;
-  let y = 28;
+  let y = 30;
   const parts: string[] = [];
+  for (const [tx, label] of ticks) {
+    parts.push(
+      `<text x="${tx.toFixed(1)}" y="14" text-anchor="middle" class="${label === '1x' ? 'onelabel' : 'tick'}">${label === '1x' ? 'Linux = 1' : label}</text>`,
+    );
+  }
   for (const g of gs) {
     const top = y;
     for (const r of g.runs) {
@@ -78,19 +99,23 @@ function barChart(
       parts.push(
         `<text x="${LABEL - 8}" y="${y + 12}" class="backend" text-anchor="end">${esc(`${r.backend}/${r.port}`)}</text>`,
       );
-      if (r.status !== 'ok' || bar === null) {
+      if (r.status !== 'ok' || bar === null || !(bar > 0 || opts.scale === 'linear')) {
         const why =
           r.status === 'ok'
-            ? 'not measured'
+            ? `not measured${r.reason ? `: ${r.reason}` : ''}`
             : `${r.status === 'failed' ? 'failed' : 'not available'}: ${r.reason ?? ''}`;
         parts.push(
           `<text x="${LABEL + 4}" y="${y + 12}" class="na"><title>${esc(why)}</title>${esc(why.length > 90 ? `${why.slice(0, 89)}…` : why)}</text>`,
         );
       } else {
-        const w = Math.max(1, x(bar) - LABEL);
+        const end = x(bar);
+        const left = Math.min(origin, end);
+        const w = Math.max(1.5, Math.abs(end - origin));
+        // Values right of the bar, or right of Linux's line for bars that go left.
+        const textX = (end >= origin ? origin + w : origin) + 5;
         parts.push(
-          `<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${COLOURS[r.backend]}"${hatch(r)}><title>${esc(`${r.backend}/${r.port} ${g.label}: ${text}${r.timeBase === 'modelled' ? ' (modelled time)' : ''}`)}</title></rect>`,
-          `<text x="${(LABEL + w + 5).toFixed(1)}" y="${y + 12}" class="val">${esc(text)}</text>`,
+          `<rect x="${left.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${COLOURS[r.backend]}"${hatch(r)}><title>${esc(`${r.backend}/${r.port} ${g.label}: ${text}${r.timeBase === 'modelled' ? ' (modelled time)' : ''}`)}</title></rect>`,
+          `<text x="${textX.toFixed(1)}" y="${y + 12}" class="val">${esc(text)}</text>`,
         );
       }
       y += BAR + 3;
@@ -101,12 +126,10 @@ function barChart(
     );
     y += GAP;
   }
-  if (opts.reference) {
+  for (const [tx, label] of ticks)
     parts.push(
-      `<line x1="${x(1)}" x2="${x(1)}" y1="20" y2="${y - GAP / 2}" class="one"/>`,
-      `<text x="${x(1)}" y="14" text-anchor="middle" class="onelabel">Linux = 1</text>`,
+      `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="20" y2="${y - GAP / 2}" class="${label === '1x' ? 'one' : 'grid'}"/>`,
     );
-  }
   return `<figure><figcaption>${esc(opts.title)}</figcaption><svg viewBox="0 0 ${WIDTH} ${y}" width="${WIDTH}" height="${y}" role="img">${parts.join('')}</svg></figure>`;
 }
 
@@ -228,7 +251,10 @@ function workloadSection(w: WorkloadName, runs: BenchRun[]): string {
           const bar = r.backend === 'linux' ? (t.v !== null ? 1 : null) : t.vs;
           return { bar, text: `${r.backend === 'linux' ? '1x' : ratio(bar)}  (${fmt(t.v)} ${t.unit})` };
         },
-        { reference: true, title: 'Throughput relative to Linux measured in this run (longer is better)' },
+        {
+          scale: 'ratio',
+          title: 'Throughput relative to Linux measured in this run (log scale; right of the line is faster)',
+        },
       ),
     );
   } else {
@@ -239,7 +265,7 @@ function workloadSection(w: WorkloadName, runs: BenchRun[]): string {
           const t = thpt(r);
           return { bar: t.v, text: `${fmt(t.v)} ${t.unit}` };
         },
-        { reference: false, title: 'Throughput' },
+        { scale: 'linear', title: 'Throughput' },
       ),
     );
   }
@@ -253,7 +279,7 @@ function workloadSection(w: WorkloadName, runs: BenchRun[]): string {
           bar: r.metrics.appCpuUsPerRequest,
           text: `${fmt(r.metrics.appCpuUsPerRequest)} us/request`,
         }),
-        { reference: false, title: 'Host CPU per request, application process (shorter is better)' },
+        { scale: 'linear', title: 'Host CPU per request, application process (shorter is better)' },
       ),
     );
   }
