@@ -10,7 +10,7 @@ import {
   type StageGraph,
   type TierInfo,
 } from '@flextoe/core';
-import type { AccessPathSpec, NicModelSpec } from '@flextoe/sim';
+import { deepFreeze, mergeParams, type AccessPathSpec, type NicModelSpec } from '@flextoe/sim';
 
 export interface TierParams {
   readonly bytes: number;
@@ -110,7 +110,7 @@ export const DEFAULT_AGILIO_PARAMS: AgilioParams = deepFreeze({
 
 /** Applies a config's `agilioSim` object over the defaults; throws a RangeError naming the bad key. */
 export function agilioParams(overrides: Record<string, unknown> = {}): AgilioParams {
-  const merged = mergeChecked(DEFAULT_AGILIO_PARAMS, overrides, 'agilioSim') as unknown as AgilioParams;
+  const merged = mergeParams(DEFAULT_AGILIO_PARAMS, overrides, 'agilioSim');
   validate(merged);
   return merged;
 }
@@ -255,32 +255,6 @@ export function agilioSpec(p: AgilioParams): NicModelSpec {
 
 // ------------------------------------------------------------------ checking overrides
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Deep merge where every override key must exist in the defaults with the same shape. */
-export function mergeChecked(base: unknown, over: unknown, path: string): unknown {
-  if (over === undefined) return base;
-  if (isObject(base)) {
-    if (!isObject(over)) throw new RangeError(`${path} must be an object`);
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) {
-      if (!(k in base))
-        throw new RangeError(`${path}.${k} is not a parameter; known: ${Object.keys(base).join(', ')}`);
-      out[k] = mergeChecked(base[k], v, `${path}.${k}`);
-    }
-    return out;
-  }
-  if (Array.isArray(base)) {
-    if (!Array.isArray(over) || over.length !== base.length || !over.every((x) => typeof x === 'number'))
-      throw new RangeError(`${path} must be [best, worst] in cycles`);
-    return [...over];
-  }
-  if (typeof base !== typeof over) throw new RangeError(`${path} must be a ${typeof base}`);
-  return over;
-}
-
 function validate(p: AgilioParams): void {
   const int = (path: string, v: number, lo: number, hi: number): void => {
     if (!(Number.isInteger(v) && v >= lo && v <= hi))
@@ -330,12 +304,4 @@ function validate(p: AgilioParams): void {
   int('rxBufferItems', p.rxBufferItems, 1, 1 << 20);
   int('txCredits', p.txCredits, 1, 1 << 20);
   pos('hostToNicNs', p.hostToNicNs);
-}
-
-function deepFreeze<T>(o: T): T {
-  if (typeof o === 'object' && o !== null) {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }

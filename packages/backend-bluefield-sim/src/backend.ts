@@ -1,10 +1,11 @@
-/** Until the model exists, choosing this backend fails with the descriptor's NotImplementedError. */
-import { NotImplementedError, type Backend } from '@flextoe/core';
+/** The bluefield-sim backend's factory: the config's `bluefieldSim` parameters -> model -> simulated NIC. */
+import type { Backend, BackendStack, FlexToeConfig } from '@flextoe/core';
+import { createSimStack } from '@flextoe/sim';
 import { descriptor } from './descriptor.js';
+import { bluefieldParams, bluefieldSpec } from './params.js';
 
-export const backend: Backend = {
-  descriptor,
-  createStack() {
-    return Promise.reject(new NotImplementedError(descriptor));
-  },
-};
+async function createStack(config: FlexToeConfig): Promise<BackendStack> {
+  return createSimStack('bluefield-sim', config, bluefieldSpec(bluefieldParams(config.bluefieldSim)));
+}
+
+export const backend: Backend = { descriptor, createStack };

@@ -1,23 +1,24 @@
 import { expect } from 'chai';
-import { NotImplementedError } from '@flextoe/core';
 import { descriptor } from './descriptor.js';
 
 describe('bluefield-sim descriptor', () => {
-  it('is honest: not implemented, modelled time, the missing capability named', () => {
+  it('is implemented, on modelled time, with no missing capability', () => {
     expect(descriptor.name).to.equal('bluefield-sim');
-    expect(descriptor.status).to.equal('not-implemented');
+    expect(descriptor.status).to.equal('implemented');
+    expect(descriptor.issue).to.equal('');
     expect(descriptor.timeBase).to.equal('modelled');
-    expect(descriptor.issue).to.include('(issue: Simulated Agilio-CX40 and BlueField backends)');
-    expect(Object.values(descriptor.features)).to.not.include('yes');
   });
 
-  it('drives only the simulated wire', () => {
-    expect(descriptor.drivers.map((d) => d.name)).to.deep.equal(['virtual']);
+  it('names what it models and what it does not do yet', () => {
+    expect(descriptor.features['cycle model']).to.match(/^yes/);
+    expect(descriptor.features['time modes']).to.equal('virtual, paced');
+    expect(descriptor.features['pcap capture']).to.equal('planned');
   });
 
-  it('gives a NotImplementedError that names the backend and the missing model', () => {
-    const err = new NotImplementedError(descriptor);
-    expect(err.code).to.equal('ERR_FLEXTOE_NOT_IMPLEMENTED');
-    expect(err.message).to.include('backend bluefield-sim').and.include(descriptor.issue);
+  it('offers the in-process wire always, TAP and DPDK in paced mode only', () => {
+    const drivers = descriptor.drivers;
+    expect(drivers.map((d) => d.name)).to.deep.equal(['virtual', 'tap', 'dpdk']);
+    expect(drivers[0]!.available).to.equal(true);
+    for (const d of drivers.slice(1)) expect(d.detail).to.include("timeMode 'paced' only");
   });
 });

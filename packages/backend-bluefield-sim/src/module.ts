@@ -1,12 +1,11 @@
 /**
- * The bluefield-sim backend as one inversify container module (DESIGN.md 3). The backend is not built
- * yet, so loading the module fails with a clear NotImplementedError naming what is missing,
- * rather than binding anything that would pretend to work.
+ * The bluefield-sim backend as one inversify container module (DESIGN.md 3): a simulated NIC's
+ * parts (the model's port, PCIe DMA engine, memory tiers, ARM cores and stage probe, the engine
+ * as clock and timers) bound to core's hardware tokens. `createStack` builds its stack from it.
  */
-import { ContainerModule } from 'inversify';
-import { NotImplementedError } from '@flextoe/core';
-import { descriptor } from './descriptor.js';
+import type { ContainerModule } from 'inversify';
+import { simHardwareModule, type SimHardwareParts } from '@flextoe/sim';
 
-export const bluefieldSimModule = new ContainerModule(() => {
-  throw new NotImplementedError(descriptor);
-});
+export function bluefieldSimModule(parts: SimHardwareParts): ContainerModule {
+  return simHardwareModule(parts);
+}

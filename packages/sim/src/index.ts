@@ -15,3 +15,4 @@ export * from './nic/sim-stats.js';
 export * from './nic/hardware-module.js';
 export * from './nic/sim-backend-stack.js';
 export * from './nic/sim-drivers.js';
+export * from './model/params-util.js';
