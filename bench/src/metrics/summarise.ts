@@ -23,6 +23,7 @@ export function summarise(win: WindowResult, counts: Counts, env: WorkloadEnv): 
   if (win.truncated) extra.windowTruncated = 1;
   if (counts.requests === null && win.cpuUs !== null && counts.bytes > 0)
     extra.appCpuUsPerMiB = win.cpuUs / (counts.bytes / 1048576);
+  if (win.processCpuUs !== null && requests > 0) extra.processCpuUsPerRequest = win.processCpuUs / requests;
   // A window a slow model cut short before anything completed measured no rate, not a zero one.
   const nothing = win.truncated && requests === 0 && counts.bytes === 0;
   return {

@@ -32,7 +32,7 @@ function newStack(config: FlexToeConfigInput): Promise<Stack> {
 }
 
 export const X86_CPU_SCOPE =
-  'process CPU (user+sys) of all threads: both applications plus the FlexTOE data path, which the x86 backend runs on host cores';
+  'both applications, the sockets layer and the host control plane; the data path on NIC-core threads counts only in extra.processCpuUsPerRequest';
 
 /** Connections above this get small per-connection buffers, or 10 000 of them would need gigabytes. */
 const MANY = 256;

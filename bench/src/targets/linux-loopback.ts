@@ -13,7 +13,7 @@ import { runInProcess, socketsNeeded, type Target } from './target.js';
 import { wallEnv } from './wall-env.js';
 
 export const LINUX_CPU_SCOPE =
-  'process CPU (user+sys): both applications plus the kernel TCP work done in their syscalls';
+  'both applications plus the kernel TCP work done on their thread (system calls, loopback softirqs)';
 
 export function linuxLoopback(whyNotNamespace?: string): Target {
   const nodeNet = net as unknown as NetLike;

@@ -11,7 +11,7 @@ import { SOCKET_WORKLOADS } from '../workloads/index.js';
 import type { NetLike } from '../workloads/net-like.js';
 import type { ServerSide } from '../workloads/workload.js';
 import { runInProcess } from './target.js';
-import { wallEnv } from './wall-env.js';
+import { processCpuUs, threadCpuUs, wallEnv } from './wall-env.js';
 
 export interface ChildBudget {
   warmupNs: number;
@@ -106,10 +106,8 @@ async function handle(
       );
       return { metrics };
     }
-    case 'cpu': {
-      const u = process.cpuUsage();
-      return { cpuUs: u.user + u.system };
-    }
+    case 'cpu':
+      return { cpuUs: threadCpuUs() ?? processCpuUs() };
   }
 }
 

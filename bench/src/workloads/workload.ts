@@ -17,6 +17,8 @@ export interface WorkloadEnv {
    * target cannot say (a simulator without a host CPU model).
    */
   cpuUs(): number | null;
+  /** CPU microseconds of every thread of the process, where that differs from `cpuUs`. */
+  processCpuUs?(): number;
   /** What `cpuUs` counts, for the reader of the table. */
   readonly cpuScope: string | null;
   /** Busy fraction per pipeline stage since the window opened, where the backend reports it. */
@@ -80,6 +82,7 @@ export class MeasureWindow {
   private wall0 = 0;
   private wallMeasure = 0;
   private cpu0: number | null = null;
+  private processCpu0 = 0;
   private elu0 = performance.eventLoopUtilization();
   private timer: NodeJS.Timeout | null = null;
   private resolve!: (w: WindowResult) => void;
@@ -159,10 +162,12 @@ export class MeasureWindow {
     this.env.onWindow?.('open');
     this.elu0 = performance.eventLoopUtilization();
     this.cpu0 = this.env.cpuUs();
+    this.processCpu0 = this.env.processCpuUs?.() ?? 0;
   }
 
   private close(t: number): void {
     const cpu1 = this.env.cpuUs();
+    const processCpu1 = this.env.processCpuUs?.();
     const elu = performance.eventLoopUtilization(this.elu0);
     const stages = this.env.stageUtilisation?.() ?? null;
     this.env.onWindow?.('close');
@@ -171,6 +176,7 @@ export class MeasureWindow {
       durationNs: t - this.tMeasure,
       wallNs: wallNow() - this.wallMeasure,
       cpuUs: cpu1 !== null && this.cpu0 !== null ? cpu1 - this.cpu0 : null,
+      processCpuUs: processCpu1 === undefined ? null : processCpu1 - this.processCpu0,
       eventLoopUtilisation: elu.utilization,
       stageUtilisation: stages,
       truncated: this.truncated,
@@ -188,6 +194,7 @@ export interface WindowResult {
   durationNs: number;
   wallNs: number;
   cpuUs: number | null;
+  processCpuUs: number | null;
   eventLoopUtilisation: number;
   stageUtilisation: Record<string, number> | null;
   truncated: boolean;
