@@ -24,7 +24,7 @@ import { paramsLabel } from './plan.js';
 import type { Target } from './targets/target.js';
 
 export interface SuiteOptions {
-  readonly config: Omit<BenchConfig, 'startedAt' | 'finishedAt' | 'wallS'>;
+  readonly config: Omit<BenchConfig, 'startedAt' | 'finishedAt' | 'wallS' | 'targets'>;
   readonly machine: MachineInfo;
   readonly targets: readonly Target[];
   readonly progress: { out: TextSink; isTTY: boolean; columns: number };
@@ -114,6 +114,7 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       wallS: (finished.getTime() - started.getTime()) / 1000,
+      targets: Object.fromEntries(o.targets.map((t) => [`${t.backend}/${t.port}`, t.describe?.() ?? {}])),
     },
     runs,
     references: publishedReferences(),

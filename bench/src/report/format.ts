@@ -130,6 +130,11 @@ export interface BenchConfig {
   startedAt: string;
   finishedAt: string;
   wallS: number;
+  /**
+   * How each target was set up, keyed `backend/port`: for FlexTOE the resolved stack
+   * configuration its stacks were built from, for Linux the kernel's TCP settings and the MTU.
+   */
+  targets: Record<string, Record<string, unknown>>;
 }
 
 /** A published FlexTOE figure (NSDI 2022) shown beside our ratios; never compared numerically. */

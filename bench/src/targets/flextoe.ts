@@ -57,6 +57,7 @@ export function flextoeTarget(o: FlexToeTargetOptions): Target {
    * model, and Linux, too, keeps one kernel for the whole suite. A failed run drops the pair.
    */
   let cached: { key: string; env: InProcessEnv } | null = null;
+  let setup: Record<string, unknown> | null = null;
   const keyOf = (params: Params, seed: number): string => {
     const loss = o.port === 'virtual' ? lossOf(params) : 0; // a bridge's loss is set per run
     const c = typeof params.connections === 'number' && params.connections > MANY ? params.connections : 0;
@@ -72,6 +73,7 @@ export function flextoeTarget(o: FlexToeTargetOptions): Target {
     if (cached?.key !== key) {
       await drop();
       cached = { key, env: await within(open(params, seed), 60_000, `opening a ${o.backend} pair`) };
+      setup ??= cached.env.setup ?? null; // the first pair's: later ones differ only by loss/buffers
     }
     if (bridge !== null) bridge.setLoss(lossOf(params), 'bridge');
     return { ...cached.env, close: async () => {} };
@@ -82,6 +84,7 @@ export function flextoeTarget(o: FlexToeTargetOptions): Target {
     timeBase: modelled ? 'modelled' : 'wall',
     note: o.port === 'virtual' ? null : `two ${o.port} devices joined by a Linux bridge in a namespace`,
     applies: (w) => w !== 'pipeline-micro' || o.backend === 'x86',
+    describe: () => setup ?? {},
     async prepare() {
       try {
         if (modelled && o.port !== 'virtual')
@@ -212,11 +215,13 @@ async function openPair(backend: BackendName, params: Params, ports: PairPorts):
     throw e;
   }
   const env: WorkloadEnv = backend === 'x86' ? wallEnv(X86_CPU_SCOPE) : modelledEnv(stacks);
+  const { port: _port, ...config } = stacks[0]!.config;
   return {
     server: stacks[0]!.net as unknown as NetLike,
     client: stacks[1]!.net as unknown as NetLike,
     host: ports.host,
     env,
+    setup: { ...config, port: { server: ports.server, client: ports.client } },
     close,
   };
 }

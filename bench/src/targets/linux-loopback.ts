@@ -7,6 +7,7 @@
 import net from 'node:net';
 import type { Params, WorkloadName } from '../report/format.js';
 import { openFilesLimit } from '../report/machine.js';
+import { tcpSettings } from './netns.js';
 import { lossOf } from '../workloads/index.js';
 import type { NetLike } from '../workloads/net-like.js';
 import { runInProcess, socketsNeeded, type Target } from './target.js';
@@ -23,6 +24,7 @@ export function linuxLoopback(whyNotNamespace?: string): Target {
     timeBase: 'wall',
     note: `host loopback, MTU 65536 (64 KiB segments)${whyNotNamespace ? `; no namespace baseline: ${whyNotNamespace}` : ''}`,
     applies: (w) => w !== 'pipeline-micro',
+    describe: () => ({ mtu: 65536, ...tcpSettings() }),
     unavailable(workload: WorkloadName, params: Params) {
       if (lossOf(params) > 0)
         return 'a lossy Linux link needs root (a namespace with an nftables drop rule); host loopback never drops';

@@ -14,7 +14,7 @@ import type { Metrics, Params, WorkloadName } from '../report/format.js';
 import { lossOf } from '../workloads/index.js';
 import type { Budget } from '../workloads/workload.js';
 import { LINUX_CPU_SCOPE } from './linux-loopback.js';
-import { Namespace, type NetnsWorker } from './netns.js';
+import { Namespace, tcpSettings, type NetnsWorker } from './netns.js';
 import type { Target } from './target.js';
 
 export type LinuxNetnsTarget = Target & { prepare(): Promise<void>; readonly why: string | null };
@@ -36,6 +36,7 @@ export function linuxNetns(): LinuxNetnsTarget {
     port: 'netns-lo',
     timeBase: 'wall',
     note: 'Linux in a namespace, loopback MTU 1500',
+    describe: () => ({ mtu: 1500, ...(ns ? tcpSettings(ns) : {}) }),
     get why() {
       return why;
     },
@@ -79,6 +80,7 @@ export function linuxVeth(): LinuxNetnsTarget {
     port: 'veth',
     timeBase: 'wall',
     note: 'Linux in two namespaces joined by a veth pair, MTU 1500',
+    describe: () => ({ mtu: 1500, ...(client ? tcpSettings(client.ns) : {}) }),
     get why() {
       return why;
     },

@@ -18,6 +18,31 @@ export function run(cmd: string, args: string[], input?: string): { ok: boolean;
   return { ok: r.status === 0, out: `${r.stderr ?? ''}${r.stdout ?? ''}${r.error?.message ?? ''}`.trim() };
 }
 
+/** The kernel's TCP settings that shape the baseline, as `sysctl` names them. */
+export const TCP_SYSCTLS = [
+  'net.ipv4.tcp_congestion_control',
+  'net.ipv4.tcp_rmem',
+  'net.ipv4.tcp_wmem',
+  'net.ipv4.tcp_sack',
+  'net.ipv4.tcp_timestamps',
+  'net.ipv4.tcp_window_scaling',
+  'net.ipv4.tcp_ecn',
+  'net.core.netdev_max_backlog',
+];
+
+/** Reads `TCP_SYSCTLS` through /proc/sys (in a namespace with `ns`), a null where unreadable. */
+export function tcpSettings(ns?: Namespace): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const name of TCP_SYSCTLS) {
+    const path = `/proc/sys/${name.replace(/\./g, '/')}`;
+    // Settings a namespace does not have of its own (net.core.*) are the host's.
+    let r = ns ? ns.exec(['cat', path]) : run('cat', [path]);
+    if (!r.ok && ns) r = run('cat', [path]);
+    out[name] = r.ok ? r.out.replace(/\s+/g, ' ').trim() : null;
+  }
+  return out;
+}
+
 /**
  * nftables rules that drop `loss` of the frames (0: none): on input of the namespace's own TCP
  * stack (`inet`), or of the frames its bridge forwards (`bridge`, both directions).

@@ -15,6 +15,8 @@ export interface Target {
   readonly timeBase: TimeBase;
   /** A note that goes with every ok row of this target (e.g. "loopback MTU 65536"). */
   readonly note: string | null;
+  /** How this target is set up, for the results file (resolved stack config, kernel settings). */
+  describe?(): Record<string, unknown>;
   /** Checks once, before the first run, what this machine can do (availability, devices). */
   prepare?(): Promise<void>;
   /** False: this target has no row for the workload at all (no Linux pipeline micro-benchmark). */
@@ -32,6 +34,8 @@ export interface InProcessEnv {
   /** The address the client connects to. */
   readonly host: string;
   readonly env: WorkloadEnv;
+  /** How the pair was built (the resolved stack configuration), for the results file. */
+  readonly setup?: Record<string, unknown>;
   close(): Promise<void>;
 }
 
