@@ -32,6 +32,8 @@ const SLEEP_IDLE_MS = 200;
 const SLEEP_PACING_MS = 0.05;
 /** A port opened on this thread cannot ring the doorbell: poll it at this period when idle. */
 const SLEEP_OWN_PORT_MS = 0.2;
+/** Notifications one received segment can cause (data, freed, FIN) plus one of slack. */
+const NOTIFICATIONS_PER_BURST = 4;
 /** Commands taken per round, so a flood of requests cannot starve receive and transmit. */
 const COMMANDS_PER_ROUND = 1024;
 
@@ -40,7 +42,7 @@ export interface NicCoreCounters {
   rounds: number;
   sleeps: number;
   commands: number;
-  /** Rounds that skipped receive/transmit because the transmit ring had no room for a burst. */
+  /** Rounds that skipped receive/transmit: no room for a burst of frames or notifications. */
   txBlocked: number;
   exceptionsToHost: number;
   /** Exceptions dropped because the host's exception ring was full. */
@@ -78,6 +80,8 @@ export class NicCore {
   private readonly rateWords = new Uint32Array(2);
   private readonly rate = new Float64Array(this.rateWords.buffer);
   private readonly burst: number;
+  /** Free notification slots a round needs before it takes a burst of work. */
+  private readonly notificationRoom: number;
   /** The frame a TxFrame command is sending (read by `copyPending`). */
   private pending: PacketBuffer | null = null;
   private readonly copyPending = (buf: Buffer): number => {
@@ -127,6 +131,11 @@ export class NicCore {
       this.tiers,
     );
     this.burst = init.dataPath.burst;
+    this.notificationRoom = NOTIFICATIONS_PER_BURST * this.burst;
+    if (init.contextEntries < this.notificationRoom)
+      throw new RangeError(
+        `NIC core: a notification ring of ${init.contextEntries} entries cannot hold one burst's ${this.notificationRoom}`,
+      );
     this.notifications = this.dp.addContext(init.contextEntries).notifications;
     Atomics.store(this.ctl, Ctl.tid, threadId());
   }
@@ -143,7 +152,11 @@ export class NicCore {
       if (Atomics.load(ctl, Ctl.statsReq) !== this.statsServed) this.serveStats();
       let work = this.takeCommands();
       if (this.stopping) break;
-      const txBlocked = ringPort !== null && ringPort.txFree < 2 * this.burst;
+      // Back-pressure from the host: no new work while a burst could not be handed over (frames
+      // to transmit, or notifications, which must never be dropped for want of ring space).
+      const txBlocked =
+        (ringPort !== null && ringPort.txFree < 2 * this.burst) ||
+        this.notifications.free < this.notificationRoom;
       if (txBlocked) this.counters.txBlocked++;
       else {
         work += dp.pollRx();

@@ -103,6 +103,45 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
     }
   });
 
+  it('an application that stops reading holds the NIC core back: no notification is dropped', async () => {
+    // Once data flows, the receiver's context queue (128 entries) is not drained for 300 ms while
+    // the peer keeps sending: the core must stop taking frames rather than drop "N bytes
+    // readable" notifications (frames it cannot take wait in the rings, the wire drops the rest
+    // and TCP recovers). Without the hold-back the window (256 KiB, ~180 segments) overflows it.
+    const { a, b, close } = await pair({ contextEntries: 128 });
+    try {
+      const up = pattern(4 << 20, 6);
+      const hash = createHash('sha256');
+      let heldStats: ReturnType<ThreadedStack['stats']> | null = null;
+      const ended = new Promise<void>((resolve) =>
+        a.listen(82, (srv) => {
+          srv.handlers.onReadable = (x) => {
+            const got = x.read();
+            if (got === null) return;
+            hash.update(got);
+            if (heldStats !== null || a.holdNotifications) return;
+            a.holdNotifications = true; // the application stops reading...
+            setTimeout(() => {
+              heldStats = a.stats();
+              a.holdNotifications = false; // ...and comes back 300 ms later
+              a.kick();
+            }, 300);
+          };
+          srv.handlers.onEnd = () => resolve();
+        }),
+      );
+      void exchange(b.connect('10.0.0.1', 82), up);
+      await ended;
+      expect(hash.digest('hex')).to.equal(sha(up));
+      expect(heldStats, 'the application paused').to.not.equal(null);
+      const blocked = (heldStats!.x86.cores[0]!.counters as { txBlocked: number }).txBlocked;
+      expect(blocked, 'rounds the core held back').to.be.greaterThan(0);
+      expect(a.stats().dataPath.ctxq.notificationsDropped).to.equal(0);
+    } finally {
+      await close();
+    }
+  });
+
   it('close() ends every NIC core thread', async () => {
     const { a, b, close } = await pair();
     const tids = [...a.coreThreadIds, ...b.coreThreadIds];

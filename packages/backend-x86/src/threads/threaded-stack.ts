@@ -68,6 +68,8 @@ export interface ThreadedStackParams {
   readonly release?: () => void | Promise<void>;
   /** A name for the worker threads (debuggers, `top -H`). */
   readonly name?: string;
+  /** Notification ring entries per core (default: the context queue size the options give). */
+  readonly contextEntries?: number;
 }
 
 /** What `stats()` adds for x86: the NIC cores, the bridge. */
@@ -85,6 +87,8 @@ const QUEUES: Omit<CoreQueueSizes, 'frameShape'> = {
   eventEntries: 4096,
   slowFrameEntries: 256,
 };
+/** Free notification slots below which a core may be waiting for the host (nic-core.ts). */
+const NOTIFICATION_LOW_WATER = 1024;
 /** Frames per bridge ring: as deep as the wire's receive queue. */
 const BRIDGE_FRAMES = 1024;
 
@@ -100,6 +104,12 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   private readonly hostBell: Doorbell;
   private readonly manualTime: Float64Array | null;
   private readonly groupCore: number[];
+  /**
+   * While true the host does not drain the notification rings: the application's context
+   * queues fill as with an application that stops reading (the NIC cores must then wait, never
+   * drop a notification). For flow-control tests and experiments.
+   */
+  holdNotifications = false;
   /** Pinning results per NIC core when the configuration asked for it (backend.ts). */
   pinned: PinResult[] | null = null;
   private running = false;
@@ -202,7 +212,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       },
       this,
     );
-    this.resolvedContextEntries = resolved.contextEntries;
+    this.resolvedContextEntries = params.contextEntries ?? resolved.contextEntries;
   }
   private readonly resolvedContextEntries: number;
 
@@ -321,8 +331,10 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
 
   private dispatchFrom(core: CoreLink): number {
     const ring = core.notifications;
-    if (ring === null) return 0;
+    if (ring === null || this.holdNotifications) return 0;
     const d = ring.data;
+    // A core stops taking work while its notification ring is nearly full: wake it once there is room.
+    const wasLow = ring.capacity - ring.size < NOTIFICATION_LOW_WATER;
     let n = 0;
     for (;;) {
       const w = ring.peek();
@@ -353,6 +365,10 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
           c.handlers.onEnd?.(c);
           break;
       }
+    }
+    if (n > 0 && wasLow) {
+      core.dirty = true;
+      core.bell.ring();
     }
     return n;
   }
