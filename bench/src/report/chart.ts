@@ -249,7 +249,7 @@ function workloadSection(w: WorkloadName, runs: BenchRun[]): string {
         (r) => {
           const t = thpt(r);
           const bar = r.backend === 'linux' ? (t.v !== null ? 1 : null) : t.vs;
-          return { bar, text: `${r.backend === 'linux' ? '1x' : ratio(bar)}  (${fmt(t.v)} ${t.unit})` };
+          return { bar, text: `${r.backend === 'linux' ? '1x' : ratio(bar)} (${fmt(t.v)} ${t.unit})` };
         },
         {
           scale: 'ratio',

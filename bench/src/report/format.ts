@@ -248,6 +248,7 @@ export function validateReport(data: unknown, source = 'report'): BenchReport {
   if (typeof c !== 'object' || c === null) fail('config', 'is missing');
   if (!Number.isInteger(c!.seed)) fail('config.seed', 'must be an integer');
   if (!isNum(c!.durationS) || (c!.durationS as number) <= 0) fail('config.durationS', 'must be > 0');
+  if (typeof c!.targets !== 'object' || c!.targets === null) fail('config.targets', 'must be an object');
   if (!Array.isArray(d.runs)) fail('runs', 'must be an array');
   if (!Array.isArray(d.references)) fail('references', 'must be an array');
   (d.runs as unknown[]).forEach((run, i) => validateRun(run, `runs[${i}]`, fail));
