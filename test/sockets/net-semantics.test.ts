@@ -152,8 +152,15 @@ for (const b of backends) {
         });
         try {
           const data = pattern(1 << 20, 5);
-          const srv = lossy.a.net.createServer((s) => s.pipe(s)).listen(7);
+          const errors: string[] = [];
+          const srv = lossy.a.net
+            .createServer((s) => {
+              s.on('error', (e: Error) => errors.push(`server: ${e.message}`));
+              s.pipe(s);
+            })
+            .listen(7);
           const c = lossy.b.net.connect(7, '10.0.0.1');
+          c.on('error', (e: Error) => errors.push(`client: ${e.message}`));
           const chunks: Buffer[] = [];
           c.on('data', (d: Buffer) => chunks.push(d));
           // Writes of odd sizes, so segments and ring wraps fall everywhere.
@@ -163,7 +170,10 @@ for (const b of backends) {
             off += n;
           }
           c.end();
-          await within(new Promise((r) => c.on('close', r)), 30_000, 'lossy echo');
+          await within(new Promise((r) => c.on('close', r)), 30_000, 'lossy echo').catch((e: Error) => {
+            throw new Error(`${e.message}; socket errors: ${errors.join('; ') || 'none'}`);
+          });
+          expect(errors).to.deep.equal([]);
           expect(Buffer.concat(chunks).equals(data)).to.equal(true);
           expect(c.bytesRead).to.equal(data.length);
           expect(c.bytesWritten).to.equal(data.length);
@@ -425,6 +435,9 @@ for (const b of backends) {
         const c = pair.b.net.connect(80);
         const err = await new Promise<NodeJS.ErrnoException>((r) => c.once('error', r));
         expect(err.code).to.equal('ENOTFOUND');
+        const v6 = pair.b.net.connect(80, '::1');
+        const e6 = await new Promise<NodeJS.ErrnoException>((r) => v6.once('error', r));
+        expect([e6.code, e6.syscall]).to.deep.equal(['EAFNOSUPPORT', 'connect']);
       });
 
       it('write after end: ERR_STREAM_WRITE_AFTER_END to the callback and as error, then close', async () => {

@@ -27,11 +27,13 @@ export interface NetError extends Error {
 const UV_MESSAGES: Record<string, string> = {
   EADDRINUSE: 'address already in use',
   EADDRNOTAVAIL: 'address not available',
+  EAFNOSUPPORT: 'address family not supported',
   ECONNABORTED: 'software caused connection abort',
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset by peer',
   EHOSTUNREACH: 'host is unreachable',
   ENETDOWN: 'network is down',
+  ENETUNREACH: 'network is unreachable',
   ENOBUFS: 'no buffer space available',
   EPIPE: 'broken pipe',
   ETIMEDOUT: 'connection timed out',

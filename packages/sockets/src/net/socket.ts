@@ -20,7 +20,7 @@
  * byte written arrived; if it never does, 'error' (ETIMEDOUT/ECONNRESET) precedes 'close(true)'.
  */
 import { Duplex, addAbortSignal } from 'node:stream';
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { TcpError, TcpState, type Connection, type ConnectionHandlers } from '@flextoe/core';
 import {
   normalizeArgs,
@@ -109,6 +109,8 @@ export class Socket extends Duplex {
   #rxFin = false;
   #rxDetached = false;
   #stash: Buffer | null = null;
+  /** The connection closed gracefully before its FIN notification arrived (#afterTcpClose). */
+  #finPending = false;
   #peerEnded = false;
 
   // TX: the one write in progress (Writable serialises _write/_writev), without allocating per chunk.
@@ -122,6 +124,8 @@ export class Socket extends Duplex {
 
   // Lifecycle.
   #tcpClosed = false;
+  /** The connection's failure as Node reports it, once the stack has reported one. */
+  #tcpFailure: NetError | null = null;
   #lingering = false;
   #closeEmitted = false;
   #resetOnDestroy = false;
@@ -165,10 +169,7 @@ export class Socket extends Duplex {
         this.#touch();
         this.#continueWrite();
       },
-      onEnd: () => {
-        this.#rxFin = true;
-        if (this.#readWanted) this.#pull();
-      },
+      onEnd: (c) => this.#onFin(c),
       onClose: (c, err) => this.#onTcpClose(c, err),
     };
     this.#noDelay = Boolean(o.noDelay);
@@ -219,6 +220,21 @@ export class Socket extends Duplex {
     const host = target.host;
     if (isIPv4(host)) {
       process.nextTick(() => this.#connectTo(host, target));
+      return;
+    }
+    if (isIPv6(host)) {
+      process.nextTick(() => {
+        if (this.connecting)
+          this.destroy(
+            exceptionWithHostPort(
+              'EAFNOSUPPORT',
+              'connect',
+              host,
+              target.port,
+              'a FlexTOE stack speaks IPv4 only',
+            ),
+          );
+      });
       return;
     }
     const lookup = target.lookup;
@@ -437,7 +453,8 @@ export class Socket extends Duplex {
     const c = this.#conn;
     if (c === null || this.#tcpClosed || !c.canWrite) {
       this.#clearWrite();
-      cb(errors.socketClosed());
+      // The connection's own failure (ECONNRESET...) when there is one, as Node reports it.
+      cb(this.#tcpFailure ?? errors.socketClosed());
       return;
     }
     for (;;) {
@@ -483,25 +500,24 @@ export class Socket extends Duplex {
     this.#conn ??= c;
     if (this.#tcpClosed) return;
     this.#tcpClosed = true;
-    // A closed flow's rings return to the pool and the next connection reuses them: save the
-    // unread bytes first. (In TIME-WAIT the ring stays ours until 2 MSL: see #afterTcpClose.)
-    if (err === undefined && c.flowId < 0) this.#detachRx(c);
-    // The control plane reports TIME-WAIT before the data path's notifications of the same
-    // poll round (the last data and the FIN) are dispatched; let those land first.
-    queueMicrotask(() => this.#afterTcpClose(c, err));
-  }
-
-  #afterTcpClose(c: Connection, err: TcpError | undefined): void {
-    let failure: NetError | null = null;
-    if (err !== undefined) failure = fromTcpError(err, this.connecting, this.#remote ?? unknownEndpoint);
+    const remote = this.#remote ?? unknownEndpoint;
+    if (err !== undefined) this.#tcpFailure = fromTcpError(err, this.connecting, remote);
     else if (!(c.rxEnded && c.txShut) && !this.#ctx.closing) {
       // Closed without a FIN exchange and without an error: the stack went away underneath.
-      const remote = this.#remote ?? unknownEndpoint;
-      failure = this.connecting
+      this.#tcpFailure = this.connecting
         ? exceptionWithHostPort('ECONNABORTED', 'connect', remote.address, remote.port)
         : errnoException('ECONNABORTED', 'read');
     }
-    if (failure === null) this.#detachRx(c);
+    // A closed flow's rings return to the pool and the next connection reuses them: save the
+    // unread bytes first. (In TIME-WAIT the ring stays ours until 2 MSL: see #afterTcpClose.)
+    if (err === undefined && c.flowId < 0) this.#detachRx(c);
+    // Reported from inside the poll loop: act once it has finished its round (the control plane
+    // reports TIME-WAIT before the same round's data notifications are dispatched).
+    queueMicrotask(() => this.#afterTcpClose(c));
+  }
+
+  #afterTcpClose(c: Connection): void {
+    const failure = this.#tcpFailure;
     if (this.#lingering) {
       this.#lingering = false;
       if (failure !== null && !this.#ctx.closing) this.emit('error', failure);
@@ -513,8 +529,24 @@ export class Socket extends Duplex {
       this.destroy(failure);
       return;
     }
-    this.#rxFin = true;
+    // A graceful close. The data path notifies the FIN after the data before it, and in
+    // TIME-WAIT the RX ring stays ours until 2 MSL, so wait for that notification (a threaded
+    // data path may deliver it a poll round after the control plane reported the close).
+    if (!this.#rxFin) {
+      this.#finPending = true;
+      return;
+    }
+    this.#detachRx(c);
     this.#pull();
+  }
+
+  #onFin(c: Connection): void {
+    this.#rxFin = true;
+    if (this.#finPending) {
+      this.#finPending = false;
+      this.#detachRx(c);
+    }
+    if (this.#readWanted) this.#pull();
   }
 
   override _destroy(err: Error | null, cb: Cb): void {
