@@ -6,6 +6,14 @@ import { emptyMetrics, ReportFormatError, validateReport } from './format.js';
 import { backendSummaries } from './summary.js';
 import { ratio, renderTable } from './table.js';
 
+/** A results file as parsed JSON, for mutating into malformed ones. */
+interface Doc {
+  format: unknown;
+  machine?: unknown;
+  config: Record<string, unknown>;
+  runs: Array<Record<string, unknown> & { metrics: Record<string, unknown> }>;
+}
+
 const unavailable = (why: string) => ({
   status: 'unavailable' as const,
   reason: why,
@@ -47,40 +55,40 @@ describe('results file', () => {
   });
 
   for (const [what, mutate, message] of [
-    ['another format', (d: any) => (d.format = 'flextoe-bench/0'), /format is "flextoe-bench\/0"/],
-    ['a missing machine', (d: any) => delete d.machine, /machine is missing/],
-    ['an unknown backend', (d: any) => (d.runs[0].backend = 'chelsio'), /runs\[0\]\.backend is "chelsio"/],
-    ['a bad time base', (d: any) => (d.runs[1].timeBase = 'cpu'), /runs\[1\]\.timeBase must be/],
+    ['another format', (d: Doc) => (d.format = 'flextoe-bench/0'), /format is "flextoe-bench\/0"/],
+    ['a missing machine', (d: Doc) => delete d.machine, /machine is missing/],
+    ['an unknown backend', (d: Doc) => (d.runs[0].backend = 'chelsio'), /runs\[0\]\.backend is "chelsio"/],
+    ['a bad time base', (d: Doc) => (d.runs[1].timeBase = 'cpu'), /runs\[1\]\.timeBase must be/],
     [
       'a missing metric',
-      (d: any) => delete d.runs[0].metrics.p9999Us,
+      (d: Doc) => delete d.runs[0].metrics.p9999Us,
       /runs\[0\]\.metrics\.p9999Us is missing/,
     ],
-    ['a negative rate', (d: any) => (d.runs[0].metrics.requestsPerSec = -1), /requestsPerSec is negative/],
+    ['a negative rate', (d: Doc) => (d.runs[0].metrics.requestsPerSec = -1), /requestsPerSec is negative/],
     [
       'a string where a number goes',
-      (d: any) => (d.runs[0].metrics.p50Us = '12'),
+      (d: Doc) => (d.runs[0].metrics.p50Us = '12'),
       /p50Us must be a finite number or null/,
     ],
     [
       'percentiles out of order',
-      (d: any) => (d.runs[0].metrics.p99Us = 1e9),
+      (d: Doc) => (d.runs[0].metrics.p99Us = 1e9),
       /percentiles are not in increasing order/,
     ],
     [
       'an unavailable row without a reason',
-      (d: any) => (d.runs[3].reason = ''),
+      (d: Doc) => (d.runs[3].reason = ''),
       /runs\[3\]\.reason must say why/,
     ],
     [
       'an ok row that measured nothing',
-      (d: any) => (d.runs[0].metrics = { ...emptyMetrics() }),
+      (d: Doc) => (d.runs[0].metrics = { ...emptyMetrics() }),
       /an ok run measured nothing/,
     ],
-    ['no config.targets', (d: any) => delete d.config.targets, /config\.targets must be an object/],
+    ['no config.targets', (d: Doc) => delete d.config.targets, /config\.targets must be an object/],
   ] as const) {
     it(`refuses ${what}, naming the field`, () => {
-      const d = JSON.parse(JSON.stringify(sample()));
+      const d = JSON.parse(JSON.stringify(sample())) as Doc;
       mutate(d);
       expect(() => validateReport(d, 'x.json')).to.throw(ReportFormatError, message);
     });
