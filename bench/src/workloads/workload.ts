@@ -135,10 +135,11 @@ export class MeasureWindow {
     const total = this.tEnd - this.t0;
     this.budget.onProgress(total > 0 ? Math.min(1, (t - this.t0) / total) : 1);
     if (wall - this.wall0 > this.budget.wallCapMs * 1e6) {
+      const phase = this.phase === 'warmup' ? 'still warming up' : 'in the measured window';
       this.stop();
       this.reject(
         new WorkloadTimeout(
-          `did not finish within ${(this.budget.wallCapMs / 1000).toFixed(0)} s of wall-clock time (${this.phase})`,
+          `did not finish within ${+(this.budget.wallCapMs / 1000).toPrecision(3)} s of wall-clock time (${phase})`,
         ),
       );
       return false;
@@ -220,7 +221,10 @@ export class StepTimeout extends Error {}
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StepTimeout(`${what} did not finish within ${ms / 1000} s`)), ms);
+    timer = setTimeout(
+      () => reject(new StepTimeout(`${what} did not finish within ${+(ms / 1000).toPrecision(3)} s`)),
+      ms,
+    );
     timer.unref();
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
