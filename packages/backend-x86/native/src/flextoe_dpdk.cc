@@ -277,14 +277,12 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   } else {
     int ret = rte_dev_probe(devargs.c_str());
     if (ret < 0) {
-      std::string why;
-      if (ret == -ENOENT || ret == -ENODEV || ret == -EINVAL)
-        why = ": no DPDK driver accepted it. A vdev name starts with its driver (net_tap, net_af_packet, net_af_xdp, "
-              "net_ring, net_null) followed by a unique suffix, then ,key=value options; a PCI device is its address "
-              "(0000:01:00.0) and needs EAL without --no-pci";
-      else if (ret == -EEXIST)
-        why = ": a device with that name exists already";
-      Throw(env, "cannot probe \"" + devargs + "\": " + ErrText(ret) + why);
+      // DPDK's own reason is in its log (stderr); its return code is often unhelpful (EFAULT).
+      Throw(env, "cannot probe \"" + devargs + "\": " + ErrText(ret) +
+                     ": no DPDK driver accepted it (see DPDK's log above). A vdev is its driver's name (net_tap, "
+                     "net_af_packet, net_af_xdp, net_ring, net_null) with a unique suffix, then ,key=value options "
+                     "that driver knows, naming interfaces that exist; a PCI device is its address (0000:01:00.0) "
+                     "and needs EAL arguments without --no-pci");
     }
     if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0)
       Throw(env, "probed \"" + devargs + "\" but it created no ethdev port named " + name);
@@ -316,13 +314,20 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The bytes behind a typed array, SharedArrayBuffer-backed ones included (node-addon-api's
+// ArrayBuffer() path refuses a SharedArrayBuffer on Node 20; napi_get_typedarray_info does not).
 template <typename T>
 T* TypedData(Napi::Env env, Napi::Value v, const char* what, size_t minBytes) {
   if (!v.IsTypedArray()) throw Napi::TypeError::New(env, std::string("dpdk: ") + what + " must be a typed array");
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  if (ta.ByteLength() < minBytes)
-    throw Napi::RangeError::New(env, std::string("dpdk: ") + what + " is too small for the slots");
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_status st = napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr);
+  if (st != napi_ok || data == nullptr)
+    throw Napi::TypeError::New(env, std::string("dpdk: cannot get the memory of ") + what);
+  size_t bytes = length * v.As<Napi::TypedArray>().ElementSize();
+  if (bytes < minBytes) throw Napi::RangeError::New(env, std::string("dpdk: ") + what + " is too small for the slots");
+  return static_cast<T*>(data);
 }
 
 // setup(port, { rxDesc, txDesc, mbufs, mtu }, rxSlots, rxLens, txSlots, txLens, slotBytes, slotCount)

@@ -16,7 +16,7 @@ import type {
   PortConfiguration,
   PortStats,
 } from '@flextoe/core';
-import { copyFrame } from '@flextoe/core';
+import { copyFrame, DEFAULT_FRAME_CAPACITY } from '@flextoe/core';
 import { loadDpdkAddon, type DpdkAddon, type OpenedDevice } from './dpdk-addon.js';
 import { ensureEal } from './eal.js';
 
@@ -34,8 +34,12 @@ export interface DpdkPortOptions {
   readonly addonPath?: string;
 }
 
-/** Slot size: a 1500 B MTU frame with a VLAN tag fits, and it stays within one mbuf's data room. */
-const SLOT_BYTES = 2048;
+/**
+ * Slot size: core's packet-buffer capacity (a 1500 B MTU frame with a VLAN tag fits, within one
+ * mbuf's data room). Equal sizes let `copyFrame` copy whole slots into packet buffers, its one
+ * path that allocates nothing (a longer source would take the `fill` path).
+ */
+const SLOT_BYTES = DEFAULT_FRAME_CAPACITY;
 const ETHERNET_HEADER_BYTES = 14;
 const VLAN_TAG_BYTES = 4;
 /** Enough for RX ring + TX ring + per-lcore cache + bursts in flight (DPDK sizes pools 2^n - 1). */

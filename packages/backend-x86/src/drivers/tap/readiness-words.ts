@@ -6,8 +6,10 @@ export const ReadinessWord = {
   Readable: 1,
   /** Set by the stack to end the readiness thread. */
   Stop: 2,
+  /** Set by the readiness thread once it polls: until then READABLE means nothing. */
+  Ready: 3,
 } as const;
-export const READINESS_WORDS = 3;
+export const READINESS_WORDS = 4;
 
 export interface ReadinessWorkerData {
   readonly fd: number;

@@ -21,6 +21,7 @@ const words = new Int32Array(control);
 const fds = pollFds([fd, stopFd]);
 
 function run(): void {
+  Atomics.store(words, ReadinessWord.Ready, 1);
   for (;;) {
     while (Atomics.load(words, ReadinessWord.Stop) === 0 && Atomics.load(words, ReadinessWord.Armed) === 0) {
       Atomics.wait(words, ReadinessWord.Armed, 0);

@@ -84,9 +84,23 @@ export class TapReadiness {
     if (!this.referenced) this.fallback.unref();
   }
 
-  /** True unless a read found the queue empty and the readiness thread has not seen a frame since. */
+  /**
+   * True unless a read found the queue empty and the readiness thread has not seen a frame
+   * since. Until the thread runs (starting a worker takes milliseconds, longer from sources),
+   * every read is tried.
+   */
   get readable(): boolean {
-    return Atomics.load(this.words, ReadinessWord.Readable) !== 0;
+    return (
+      Atomics.load(this.words, ReadinessWord.Readable) !== 0 ||
+      Atomics.load(this.words, ReadinessWord.Ready) === 0
+    );
+  }
+
+  /** Resolves once the readiness thread polls, or has failed (then the port polls on a timer). */
+  async ready(): Promise<void> {
+    while (Atomics.load(this.words, ReadinessWord.Ready) === 0 && this.failure === null) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
   }
 
   /** A read found the queue empty: clear the hint and ask to hear of the next frame. */

@@ -160,6 +160,8 @@ export class TapPort implements NicPort {
   async start(): Promise<void> {
     if (this.fd < 0) throw new Error(`tap ${this.ifname}: port is closed`);
     setLinkUp(this.ifname);
+    // Wakeups from the first frame on: the readiness thread must be polling.
+    await this.readiness.ready();
     this.started = true;
     if (this.wakeup) {
       this.readiness.ref();
