@@ -7,7 +7,30 @@ import { rfc6528Isn } from '../control/isn.js';
 import type { ControlPlaneOptions } from '../control/control-plane.js';
 import { ipv4FromString } from '../wire/ipv4.js';
 import type { DataPathOptions } from './data-path.js';
-import { DEFAULT_STACK_OPTIONS, parseCidr, type TcpStackOptions } from './tcp-stack.js';
+import type { CcName } from '../control/cc/congestion-control.js';
+import type { TcpStackOptions } from './tcp-stack.js';
+
+export const DEFAULT_STACK_OPTIONS = {
+  mss: 1460,
+  rxBufferBytes: 256 * 1024,
+  txBufferBytes: 256 * 1024,
+  flowGroups: 4,
+  maxFlows: 16384,
+  cc: 'dctcp-rate' as CcName,
+  delayedAck: false,
+  oooIntervals: 1,
+  windowScale: true,
+  timestamps: true,
+  ecn: true,
+  synRetries: 6,
+  dataRetries: 15,
+  synRtoMs: 1000,
+  minRtoMs: 200,
+  timeWaitMs: 60_000,
+  controlTickUs: 1000,
+  burst: 32,
+  maxHalfOpen: 4096,
+};
 
 export interface ResolvedStackOptions {
   readonly localIp: number;
@@ -77,4 +100,13 @@ export function resolveStackOptions(options: TcpStackOptions, maxFrameBytes: num
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** '10.0.0.1/24' -> [address, prefix]; a bare address means /32. */
+export function parseCidr(text: string): [number, number] {
+  const m = /^(\d+\.\d+\.\d+\.\d+)(?:\/(\d{1,2}))?$/.exec(text);
+  if (!m) throw new RangeError(`ip is "${text}" but must look like 10.0.0.1/24`);
+  const prefix = m[2] === undefined ? 32 : Number(m[2]);
+  if (prefix > 32) throw new RangeError(`ip "${text}": prefix length must be 0..32`);
+  return [ipv4FromString(m[1]!), prefix];
 }

@@ -11,7 +11,7 @@ import type { NicPort } from '../hw/nic-port.js';
 import { ContextQueue, CONTEXT_ENTRY_WORDS, Notification, Request } from '../pipeline/context-queue.js';
 import { ControlPlane, type Listener } from '../control/control-plane.js';
 import type { CcName } from '../control/cc/congestion-control.js';
-import { rfc6528Isn, type IsnGenerator } from '../control/isn.js';
+import type { IsnGenerator } from '../control/isn.js';
 import { TcpState } from '../control/tcp-state.js';
 import { ipv4FromString } from '../wire/ipv4.js';
 import { Connection, type ConnectionHandlers, type ConnectionHost } from './connection.js';
@@ -19,6 +19,9 @@ import { DataPath } from './data-path.js';
 import type { DataPathStats } from './counters.js';
 import type { ControlPlaneCounters } from '../control/control-plane.js';
 import type { StackApi } from './stack-api.js';
+import { resolveStackOptions } from './stack-options.js';
+
+export { DEFAULT_STACK_OPTIONS, parseCidr } from './stack-options.js';
 
 /** The hardware a stack runs on (what a backend's container module provides). */
 export interface StackHardware {
@@ -57,28 +60,6 @@ export interface TcpStackOptions {
   readonly maxHalfOpen?: number;
 }
 
-export const DEFAULT_STACK_OPTIONS = {
-  mss: 1460,
-  rxBufferBytes: 256 * 1024,
-  txBufferBytes: 256 * 1024,
-  flowGroups: 4,
-  maxFlows: 16384,
-  cc: 'dctcp-rate' as CcName,
-  delayedAck: false,
-  oooIntervals: 1,
-  windowScale: true,
-  timestamps: true,
-  ecn: true,
-  synRetries: 6,
-  dataRetries: 15,
-  synRtoMs: 1000,
-  minRtoMs: 200,
-  timeWaitMs: 60_000,
-  controlTickUs: 1000,
-  burst: 32,
-  maxHalfOpen: 4096,
-};
-
 export interface StackStats {
   dataPath: DataPathStats;
   control: ControlPlaneCounters;
@@ -100,65 +81,12 @@ export class TcpStack implements ConnectionHost, StackApi {
     readonly hw: StackHardware,
     options: TcpStackOptions,
   ) {
-    const o = { ...DEFAULT_STACK_OPTIONS, ...stripUndefined(options) };
-    const [addr, prefix] = parseCidr(options.ip);
-    this.localIp = addr;
-    for (const [name, v] of [
-      ['rxBufferBytes', o.rxBufferBytes],
-      ['txBufferBytes', o.txBufferBytes],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 4096 || (v & (v - 1)) !== 0)
-        throw new RangeError(`${name} is ${v} but must be a power of two >= 4096`);
-    }
-    // Ethernet (14) + one VLAN tag (4) + IPv4 (20) + TCP (20) around an MSS of payload.
-    const maxMss = hw.port.capabilities.maxFrameBytes - 58;
-    if (!Number.isInteger(o.mss) || o.mss < 64 || o.mss > maxMss) {
-      throw new RangeError(
-        `mss is ${o.mss} but must be 64..${maxMss} for this port's ${hw.port.capabilities.maxFrameBytes} B frames`,
-      );
-    }
-    this.dataPath = new DataPath(
-      {
-        localIp: addr,
-        maxFlows: o.maxFlows,
-        flowGroups: o.flowGroups,
-        mss: o.mss - (o.timestamps ? 12 : 0),
-        delayedAck: o.delayedAck,
-        oooIntervals: o.oooIntervals,
-        burst: o.burst,
-        exceptionQueueEntries: 1024,
-        contextQueueEntries: 4096,
-        txCredits: 128,
-        parseFlags: 0,
-      },
-      hw.port,
-      hw.dma,
-      hw.clock,
-      hw.tiers,
-    );
-    this.context = this.dataPath.addContext(16384);
+    const resolved = resolveStackOptions(options, hw.port.capabilities.maxFrameBytes);
+    this.localIp = resolved.localIp;
+    this.dataPath = new DataPath(resolved.dataPath, hw.port, hw.dma, hw.clock, hw.tiers);
+    this.context = this.dataPath.addContext(resolved.contextEntries);
     this.control = new ControlPlane(
-      {
-        localIp: addr,
-        prefixLength: prefix,
-        gateway: options.gateway ? ipv4FromString(options.gateway) : 0,
-        mss: o.mss,
-        rxBufferBytes: o.rxBufferBytes,
-        txBufferBytes: o.txBufferBytes,
-        windowScale: o.windowScale,
-        timestamps: o.timestamps,
-        ecn: o.ecn,
-        cc: o.cc,
-        isn: options.isn ?? rfc6528Isn(),
-        synRetries: o.synRetries,
-        dataRetries: o.dataRetries,
-        synRtoNs: o.synRtoMs * 1e6,
-        minRtoNs: o.minRtoMs * 1e6,
-        timeWaitNs: o.timeWaitMs * 1e6,
-        controlTickNs: o.controlTickUs * 1e3,
-        arpTimeoutNs: 1e9,
-        maxHalfOpen: o.maxHalfOpen,
-      },
+      resolved.control,
       this.dataPath,
       hw.clock,
       // A control-plane timer (RTO, persist, delayed ACK, CC tick) changes NIC state that only
@@ -342,17 +270,4 @@ export class TcpStack implements ConnectionHost, StackApi {
     for (const c of this.control.connections.values()) if (c.state === state) n++;
     return n;
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** '10.0.0.1/24' -> [address, prefix]; a bare address means /32. */
-export function parseCidr(text: string): [number, number] {
-  const m = /^(\d+\.\d+\.\d+\.\d+)(?:\/(\d{1,2}))?$/.exec(text);
-  if (!m) throw new RangeError(`ip is "${text}" but must look like 10.0.0.1/24`);
-  const prefix = m[2] === undefined ? 32 : Number(m[2]);
-  if (prefix > 32) throw new RangeError(`ip "${text}": prefix length must be 0..32`);
-  return [ipv4FromString(m[1]!), prefix];
 }
