@@ -22,14 +22,16 @@ const SENTINEL = Buffer.from(`VERSION ${KV_PROTOCOL_VERSION}\r\n`, 'latin1');
 
 /** A raw protocol client: writes bytes, reads replies up to the sentinel. */
 class RawClient {
-  private received = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private length = 0;
   private waiter: (() => void) | null = null;
   closed = false;
   readonly done: Promise<void>;
 
   constructor(readonly socket: Duplex) {
     socket.on('data', (chunk: Buffer) => {
-      this.received = Buffer.concat([this.received, chunk]);
+      this.chunks.push(chunk);
+      this.length += chunk.length;
       this.waiter?.();
     });
     this.done = new Promise((resolve) =>
@@ -46,17 +48,35 @@ class RawClient {
   async call(request: string | Buffer, pieces?: Prng): Promise<string> {
     const bytes = Buffer.concat([toBytes(request), Buffer.from('version\r\n')]);
     await this.send(bytes, pieces);
-    await this.until(() => this.received.length >= SENTINEL.length && endsWith(this.received, SENTINEL));
-    const reply = this.received.subarray(0, this.received.length - SENTINEL.length);
-    this.received = Buffer.alloc(0);
-    return reply.toString('latin1');
+    await this.until(() => this.tail(SENTINEL.length).equals(SENTINEL));
+    const all = this.take();
+    return all.subarray(0, all.length - SENTINEL.length).toString('latin1');
+  }
+
+  /** The last `n` bytes received (fewer when fewer arrived), without joining everything. */
+  private tail(n: number): Buffer {
+    const parts: Buffer[] = [];
+    let have = 0;
+    for (let i = this.chunks.length - 1; i >= 0 && have < n; i--) {
+      parts.unshift(this.chunks[i]!);
+      have += this.chunks[i]!.length;
+    }
+    const joined = Buffer.concat(parts);
+    return joined.subarray(Math.max(0, joined.length - n));
+  }
+
+  private take(): Buffer {
+    const all = Buffer.concat(this.chunks, this.length);
+    this.chunks = [];
+    this.length = 0;
+    return all;
   }
 
   /** Sends `request`; resolves with everything received once the server closed. */
   async callUntilClosed(request: string | Buffer): Promise<string> {
     await this.send(toBytes(request));
     await this.until(() => this.closed);
-    return this.received.toString('latin1');
+    return this.take().toString('latin1');
   }
 
   /** Writes in pieces of random sizes (1 B upwards) when `pieces` is given, yielding between. */
@@ -78,7 +98,7 @@ class RawClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = null;
-        reject(new Error(`no complete reply within ${ms} ms; got ${this.received.length} B`));
+        reject(new Error(`no complete reply within ${ms} ms; got ${this.length} B`));
       }, ms);
       this.waiter = () => {
         if (!done()) return;
@@ -92,10 +112,6 @@ class RawClient {
 
 function toBytes(s: string | Buffer): Buffer {
   return typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
-}
-
-function endsWith(b: Buffer, tail: Buffer): boolean {
-  return b.subarray(b.length - tail.length).equals(tail);
 }
 
 const transports: [string, () => Promise<Transport>][] = [

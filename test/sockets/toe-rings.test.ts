@@ -158,19 +158,19 @@ describe('sockets: the low-level API (toe) over the virtual wire', function () {
   });
   afterEach(() => net.close());
 
-  it('ping-pongs 300 messages of 1..3000 B through 4 KiB rings, byte-exact', async () => {
+  it('ping-pongs 150 messages of 1..3000 B through 4 KiB rings, byte-exact', async () => {
     const echo = zeroCopyEchoServer(server, 7);
-    await pingPong(client, net.address(0), 7, 300, 1);
+    await pingPong(client, net.address(0), 7, 150, 1);
     await echo.stop();
     expect(echo.counts.accepted).to.equal(1);
-    expect(echo.counts.bytes).to.be.greaterThan(300);
+    expect(echo.counts.bytes).to.be.greaterThan(150);
   });
 
-  it('serves 50 connections from one poller at once', async () => {
+  it('serves 32 connections from one poller at once', async () => {
     const echo = zeroCopyEchoServer(server, 7);
-    await Promise.all(Array.from({ length: 50 }, (_, i) => pingPong(client, net.address(0), 7, 10, 100 + i)));
+    await Promise.all(Array.from({ length: 32 }, (_, i) => pingPong(client, net.address(0), 7, 8, 100 + i)));
     await echo.stop();
-    expect(echo.counts.accepted).to.equal(50);
+    expect(echo.counts.accepted).to.equal(32);
     // More than one connection was ready in one poll: the poller batches a context's events.
     expect(echo.counts.maxReady).to.be.greaterThan(1);
   });
@@ -294,14 +294,21 @@ describe('sockets: the low-level API (toe) over the virtual wire', function () {
     await sp.wait(10_000);
     const s = listener.accept()!;
     sp.remove(listener);
-    sp.add(s, ToeEvent.Readable | ToeEvent.ReadHangup);
+    // Edge-triggered: the data and the FIN may land in different poll rounds; wait for the FIN.
+    sp.add(s, ToeEvent.Readable | ToeEvent.ReadHangup | ToeEvent.Edge);
     const cp = client.poller<ToeConnection>();
     cp.add(c, ToeEvent.Writable);
     await cp.wait(10_000);
     c.write(Buffer.from('last words'));
     c.shutdown();
-    const r = await sp.wait(10_000);
-    expect(describeEvents(r[0]!.events)).to.equal('readable|read-hangup');
+    let events = 0;
+    while ((events & ToeEvent.ReadHangup) === 0) {
+      const r = await sp.wait(10_000);
+      expect(r, 'no FIN within 10 s').to.have.length(1);
+      events = r[0]!.events;
+    }
+    expect(describeEvents(events)).to.equal('readable|read-hangup');
+    expect(s.rxAvailable).to.equal('last words'.length);
     // Close our side without reading: LAST-ACK, then CLOSED when the client acknowledges.
     s.shutdown();
     sp.modify(s, 0);
