@@ -207,6 +207,7 @@ function tableHtml(runs: BenchRun[]): string {
     'thpt xL',
     'p99.99 xL',
     'CPU xL',
+    'stage / core busy',
     'paper',
   ];
   const rows = runs.map((r) => {
@@ -228,6 +229,9 @@ function tableHtml(runs: BenchRun[]): string {
       r.backend === 'linux' ? '1' : ratio(t.vs),
       r.backend === 'linux' ? '1' : ratio(r.vsLinux?.p9999Us),
       r.backend === 'linux' ? '1' : ratio(r.vsLinux?.appCpuUsPerRequest),
+      Object.entries(m.stageUtilisation ?? {})
+        .map(([k, v]) => `${k} ${Math.round(v * 100)}%`)
+        .join(', '),
       r.references.map(referenceShort).join('; '),
     ];
   });

@@ -10,6 +10,7 @@
  *
  * The x86 target also runs the pipeline micro-benchmark (the data path alone).
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BackendName, FlexToeConfigInput, PortConfig } from '@flextoe/core';
 import { createStack, createVirtualNetwork, type Stack } from '@flextoe/sockets';
@@ -18,7 +19,7 @@ import { emptyMetrics, type Metrics, type Params, type WorkloadName } from '../r
 import { lossOf } from '../workloads/index.js';
 import { Namespace, run as spawnIpCommand } from './netns.js';
 import type { NetLike } from '../workloads/net-like.js';
-import type { Budget, WorkloadEnv } from '../workloads/workload.js';
+import { wallNow, type Budget, type WorkloadEnv } from '../workloads/workload.js';
 import { runInProcess, within, type InProcessEnv, type Target } from './target.js';
 import { wallEnv } from './wall-env.js';
 
@@ -214,7 +215,7 @@ async function openPair(backend: BackendName, params: Params, ports: PairPorts):
     await close();
     throw e;
   }
-  const env: WorkloadEnv = backend === 'x86' ? wallEnv(X86_CPU_SCOPE) : modelledEnv(stacks);
+  const env: WorkloadEnv = backend === 'x86' ? x86Env(stacks) : modelledEnv(stacks);
   const { port: _port, ...config } = stacks[0]!.config;
   return {
     server: stacks[0]!.net as unknown as NetLike,
@@ -224,6 +225,58 @@ async function openPair(backend: BackendName, params: Params, ports: PairPorts):
     setup: { ...config, port: { server: ports.server, client: ports.client } },
     close,
   };
+}
+
+/**
+ * x86: wall-clock time, the application thread's CPU, and each NIC-core thread's utilisation
+ * over the window (its CPU time from /proc/self/task/<tid>/schedstat over the wall time): the
+ * x86 backend's cores are threads, so "how busy is each stage's core" is their CPU share.
+ */
+function x86Env(stacks: readonly Stack[]): WorkloadEnv {
+  const base = wallEnv(X86_CPU_SCOPE);
+  const cores = (): Array<{ key: string; tid: number }> =>
+    stacks.flatMap((st, i) => {
+      const x = (st.stats() as unknown as { x86?: { cores?: readonly { index: number; tid: number }[] } })
+        .x86;
+      return (x?.cores ?? [])
+        .filter((c) => Number.isInteger(c.tid) && c.tid > 0)
+        .map((c) => ({ key: `${i === 0 ? 'server' : 'client'}.nic-core${c.index}`, tid: c.tid }));
+    });
+  let start: { wall: number; cpu: Map<string, number> } | null = null;
+  const sample = (): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const c of cores()) {
+      const us = taskCpuUs(c.tid);
+      if (us !== null) m.set(c.key, us);
+    }
+    return m;
+  };
+  return {
+    ...base,
+    onWindow(edge) {
+      if (edge === 'open') start = { wall: wallNow(), cpu: sample() };
+    },
+    stageUtilisation() {
+      if (!start) return null;
+      const wallUs = (wallNow() - start.wall) / 1000;
+      const out: Record<string, number> = {};
+      for (const [k, us] of sample()) {
+        const us0 = start.cpu.get(k);
+        if (us0 !== undefined && wallUs > 0) out[k] = (us - us0) / wallUs;
+      }
+      return Object.keys(out).length > 0 ? out : null;
+    },
+  };
+}
+
+/** CPU microseconds of thread `tid` of this process, from Linux schedstat; null if unreadable. */
+function taskCpuUs(tid: number): number | null {
+  try {
+    const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ', 1)[0]);
+    return Number.isFinite(ns) ? ns / 1000 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** What the suite reads of a simulated NIC's stack (duck-typed: bench does not depend on @flextoe/sim). */
