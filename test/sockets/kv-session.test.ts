@@ -205,6 +205,17 @@ describe('sockets/apps: the KV protocol session', () => {
     expect(h.store.counters.store_too_large).to.equal(1);
   });
 
+  it('holds what a peer sent of a value, not what it announced', () => {
+    const store = new KvStore();
+    const before = process.memoryUsage().arrayBuffers;
+    const sessions = Array.from({ length: 200 }, () => harness(store));
+    // Each announces the largest value allowed and sends one byte of it.
+    for (const h of sessions) h.feed(`set k 0 0 ${store.maxItemBytes}\r\nx`);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(grown, `${grown} bytes for 200 pending 1 MiB values`).to.be.below(20 * 1024 * 1024);
+    for (const h of sessions) expect(h.take()).to.equal('');
+  });
+
   it('stops parsing while the peer does not read, resumes when it does, and gives up when it never does', () => {
     const store = new KvStore();
     store.store('set', 'v', Buffer.alloc(100_000, 1), 0, 0);

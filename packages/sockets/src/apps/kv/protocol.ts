@@ -162,8 +162,10 @@ export class KvSession {
   private storeExptime = 0;
   private storeCas = 0n;
   private noreply = false;
-  private value: Buffer = Buffer.alloc(0);
+  /** The value arriving: its announced length and the received pieces (views of input chunks). */
+  private valueLength = 0;
   private valueFilled = 0;
+  private readonly valuePieces: Buffer[] = [];
   /** DATA_END: how many of the two terminator bytes arrived, and whether they were \r\n. */
   private endSeen = 0;
   private endOk = true;
@@ -197,7 +199,10 @@ export class KvSession {
     return this.out.written;
   }
 
-  /** Received bytes, in order. */
+  /**
+   * Received bytes, in order. The session may keep views of `chunk` until the command they
+   * belong to completes: the caller must not reuse its memory (sockets hand out fresh buffers).
+   */
   feed(chunk: Buffer): void {
     if (this.mode === ENDED || chunk.length === 0) return;
     this.held.push(chunk);
@@ -249,10 +254,12 @@ export class KvSession {
       case LINE:
         return this.readLine(buf, pos);
       case DATA: {
-        const n = Math.min(buf.length - pos, this.value.length - this.valueFilled);
-        this.value.set(buf.subarray(pos, pos + n), this.valueFilled);
+        // Kept as views until complete: a peer that announces a megabyte and sends a byte holds
+        // a byte here, not a megabyte.
+        const n = Math.min(buf.length - pos, this.valueLength - this.valueFilled);
+        this.valuePieces.push(buf.subarray(pos, pos + n));
         this.valueFilled += n;
-        if (this.valueFilled === this.value.length) this.mode = DATA_END;
+        if (this.valueFilled === this.valueLength) this.mode = DATA_END;
         return pos + n;
       }
       case DATA_END: {
@@ -469,9 +476,7 @@ export class KvSession {
     this.storeFlags = flags;
     this.storeExptime = exptime;
     this.storeCas = cas;
-    // Each value gets its own memory: a pooled slice would pin a shared slab for as long as the
-    // item lives and make the memory limit a fiction.
-    this.value = length === 0 ? EMPTY_VALUE : Buffer.allocUnsafeSlow(length);
+    this.valueLength = length;
     this.valueFilled = 0;
     this.endSeen = 0;
     this.endOk = true;
@@ -480,9 +485,20 @@ export class KvSession {
 
   private completeStore(): void {
     this.mode = LINE;
-    const value = this.value;
-    this.value = EMPTY_VALUE;
-    if (!this.endOk) return this.reply(R.badChunk);
+    const pieces = this.valuePieces;
+    if (!this.endOk) {
+      pieces.length = 0;
+      return this.reply(R.badChunk);
+    }
+    // One copy into memory of its own: a view would pin the input chunk for as long as the
+    // item lives (and a pooled slice a shared slab), making the memory limit a fiction.
+    const value = this.valueLength === 0 ? EMPTY_VALUE : Buffer.allocUnsafeSlow(this.valueLength);
+    let at = 0;
+    for (const piece of pieces) {
+      value.set(piece, at);
+      at += piece.length;
+    }
+    pieces.length = 0;
     const result = this.ctx.store.store(
       this.storeMode,
       this.storeKey,
