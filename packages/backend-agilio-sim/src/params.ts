@@ -88,7 +88,7 @@ export const DEFAULT_AGILIO_PARAMS: AgilioParams = deepFreeze({
     ctxq: FLEXTOE_AGILIO_GRAPH.ctxq,
     qm: FLEXTOE_AGILIO_GRAPH.qm,
   },
-  cycles: { pre: 600, protocol: 300, post: 700, dma: 200, ctxq: 200, qm: 150 },
+  cycles: { pre: 1000, protocol: 250, post: 1000, dma: 200, ctxq: 120, qm: 150 },
   memory: {
     lm: { bytes: 4096, cycles: [1, 3] },
     cls: { bytes: 64 * 1024, cycles: [20, 50] },

@@ -16,3 +16,4 @@ export * from './nic/hardware-module.js';
 export * from './nic/sim-backend-stack.js';
 export * from './nic/sim-drivers.js';
 export * from './model/params-util.js';
+export * from './bench/sim-benchmark.js';

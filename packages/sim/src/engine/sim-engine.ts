@@ -53,6 +53,8 @@ export interface SimEngineOptions {
 const VIRTUAL_EPOCH_PS = 1e12;
 /** Events run between two yields to Node's event loop at most (I/O, test timers stay live). */
 const YIELD_EVERY = 512;
+/** Event-loop turns given to the application after it was called, before time moves on. */
+const APP_YIELDS = 2;
 /** Polls of one instant before the engine declares a participant stuck. */
 const MAX_POLLS_PER_INSTANT = 200_000;
 const DEFAULT_IDLE_PARK_NS = 120e9;
@@ -280,23 +282,22 @@ export class SimEngine implements Clock, Timers {
 
   private async virtualLoop(): Promise<void> {
     let sinceYield = 0;
+    let yieldsOwed = 0;
     while (!this.closed) {
       const firedBefore = this.timers.fired;
       const kicksBefore = this.kicks;
-      const app = this.settle();
-      // Application work may be pending (callbacks ran, or it kicked us): let it run at this
-      // instant before the clock moves on.
-      if (app || this.kicks !== kicksBefore || sinceYield >= YIELD_EVERY) {
-        sinceYield = 0;
-        this.kicks = 0;
-        await yieldToEventLoop();
-        continue;
+      if (this.settle() || this.kicks !== kicksBefore) {
+        // Something reached the application (or it acted): before the clock moves on, let it
+        // run what it deferred: nextTick and promise work, then a round of immediates (two
+        // event-loop turns: an immediate queued from a nextTick lands behind our first one).
+        yieldsOwed = APP_YIELDS;
       }
-      if (this.kicks > 0) {
-        // Kicks that arrived during the last yield: their requests were just settled; give the
-        // application one more turn in case it reacts in steps.
-        this.kicks = 0;
+      if (yieldsOwed > 0 || sinceYield >= YIELD_EVERY) {
+        if (yieldsOwed > 0) yieldsOwed--;
+        sinceYield = 0;
+        const kicks = this.kicks;
         await yieldToEventLoop();
+        if (this.kicks !== kicks) yieldsOwed = APP_YIELDS; // it acted: settle, then wait again
         continue;
       }
       const t = this.queue.peekTime();
@@ -306,7 +307,7 @@ export class SimEngine implements Clock, Timers {
       }
       this.runEventsAt(t);
       if (this.timers.fired !== firedBefore)
-        sinceYield = YIELD_EVERY; // a timer may have called the app
+        yieldsOwed = APP_YIELDS; // a timer may have called the app
       else sinceYield++;
     }
   }

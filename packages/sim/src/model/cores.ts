@@ -39,8 +39,8 @@ export function stageIndex(s: StageKind): number {
   return STAGE_INDEX[s];
 }
 
-/** Recent start times kept per core to measure how many runs were queued at an arrival. */
-const DEPTH_WINDOW = 64;
+/** Start times kept per core to count the runs queued at an arrival (deeper queues saturate). */
+const DEPTH_WINDOW = 1024;
 
 /** Output of `reserve` (fields, not a returned object: the hot path allocates nothing). */
 export interface Reservation {
@@ -209,11 +209,8 @@ export class SimCores implements ExecutionUnits {
     this.stageRuns[stage]!++;
     this.stageWaitPs[stage]! += wait;
     if (wait > this.stageMaxWaitPs[stage]!) this.stageMaxWaitPs[stage] = wait;
-    if (wait > 0) {
-      const d = this.queuedAt(core, arrivalPs) + 1;
-      if (d > this.stageMaxDepth[stage]!) this.stageMaxDepth[stage] = d;
-    }
-    this.remember(core, c0);
+    const d = this.queued(core, arrivalPs, s);
+    if (d > this.stageMaxDepth[stage]!) this.stageMaxDepth[stage] = d;
     const o = this.out;
     o.startPs = s;
     o.lockReleasePs = unlock;
@@ -221,21 +218,31 @@ export class SimCores implements ExecutionUnits {
     return o;
   }
 
-  /** Runs on `core` that start after `t` among the recent ones (those still queued at `t`). */
-  private queuedAt(core: number, t: number): number {
-    const n = this.recentCount[core]!;
+  /**
+   * Runs queued on `core` when a run arrives at `t` (this one included when it waits): those
+   * reserved before it that have not started by `t`. Reservations come in arrival order and
+   * start times barely ever decrease on a core (threads are taken in order), so the runs still
+   * queued at `t` are a suffix of that sequence: a FIFO of start times, O(1) amortised.
+   */
+  private queued(core: number, t: number, start: number): number {
     const base = core * DEPTH_WINDOW;
-    let q = 0;
-    for (let i = 0; i < n; i++) if (this.recentStarts[base + i]! > t) q++;
-    return q;
-  }
-
-  private remember(core: number, start: number): void {
-    const base = core * DEPTH_WINDOW;
-    const h = this.recentHead[core]!;
-    this.recentStarts[base + h] = start;
-    this.recentHead[core] = h + 1 === DEPTH_WINDOW ? 0 : h + 1;
-    if (this.recentCount[core]! < DEPTH_WINDOW) this.recentCount[core]!++;
+    let h = this.recentHead[core]!;
+    let n = this.recentCount[core]!;
+    while (n > 0 && this.recentStarts[base + h]! <= t) {
+      h = h + 1 === DEPTH_WINDOW ? 0 : h + 1;
+      n--;
+    }
+    if (n === DEPTH_WINDOW) {
+      // Deeper than the window: forget the oldest (the depth reported saturates here).
+      h = h + 1 === DEPTH_WINDOW ? 0 : h + 1;
+      n--;
+    }
+    let tail = h + n;
+    if (tail >= DEPTH_WINDOW) tail -= DEPTH_WINDOW;
+    this.recentStarts[base + tail] = start;
+    this.recentHead[core] = h;
+    this.recentCount[core] = n + 1;
+    return start > t ? n + 1 : n;
   }
 
   resetCounters(): void {

@@ -81,7 +81,6 @@ const DONE = 2;
 // Event kinds.
 const EV_ARRIVE = 1;
 const EV_DONE = 2;
-const EV_FINISH = 3;
 
 /** Bytes of one context-queue notification the NIC writes to host memory. */
 const NOTIFICATION_BYTES = 16;
@@ -547,7 +546,6 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   onSimEvent(kind: number, arg: number): void {
     if (kind === EV_ARRIVE) this.start(arg, this.engine.nowPs);
     else if (kind === EV_DONE) this.segmentDone(arg);
-    else if (kind === EV_FINISH) this.finish(arg);
   }
 
   private segmentDone(sg: number): void {
@@ -594,12 +592,13 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     else this.advance(it);
   }
 
-  /** Every segment has run (or, for the leaves, been timed): the item leaves the pipeline; its
-   * in-flight slot frees when its last effect lands. */
+  /**
+   * Every segment has run (or, for the leaves, been timed): the item leaves the pipeline. Its
+   * latency counts to its last effect (a DMA landing, a frame at the MAC); its in-flight slot
+   * (packet buffer, queue-manager credit) frees now, when the last stage lets go of it.
+   */
   private complete(it: number): void {
-    const e = this.iEnd[it]!;
-    if (e > this.engine.nowPs) this.engine.at(e, this, EV_FINISH, it);
-    else this.finish(it);
+    this.finish(it);
   }
 
   private finish(it: number): void {
