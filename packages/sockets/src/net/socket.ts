@@ -577,12 +577,18 @@ export class Socket extends Duplex {
       return;
     }
     const ctx = this.#ctx;
-    if (
-      this.#resetOnDestroy ||
-      ctx.closing ||
-      c.state === TcpState.SynSent ||
-      c.state === TcpState.SynReceived
-    ) {
+    if (c.state === TcpState.SynSent) {
+      // Still handshaking: forget it (nothing to reset; a late SYN-ACK is answered with RST
+      // by the control plane, RFC 9293 3.10.7.1).
+      this.#tcpClosed = true;
+      c.handlers = {};
+      c.owner = null;
+      c.abort();
+      cb(err);
+      this.#emitCloseSoon(hadError);
+      return;
+    }
+    if (this.#resetOnDestroy || ctx.closing) {
       this.#tcpClosed = true;
       resetConnection(ctx, c);
       cb(err);
