@@ -77,6 +77,12 @@ describe('flextoe serve', function () {
       expect(out.stdout).to.include(word);
   });
 
+  it('--version prints the version', async () => {
+    const { out, ctx } = io();
+    expect(await serve(ctx(['serve', '--version']), () => Promise.resolve())).to.equal(0);
+    expect(out.stdout).to.match(/^flextoe \d+\.\d+\.\d+\n$/);
+  });
+
   it('says in one line, exit code 1, when the stack cannot start', async () => {
     writeFileSync(join(dir, 'flextoe.config.json'), JSON.stringify({ stack: { mss: 9000 } }));
     const { out, ctx } = io();

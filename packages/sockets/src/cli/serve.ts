@@ -14,6 +14,7 @@ import { createKvServer } from '../apps/kv/server.js';
 import { listenServer, type AppServer, type NetLike } from '../apps/net-like.js';
 import { createStack, type Stack } from '../stack.js';
 import type { CliCommand, CliContext, CliOption } from './command.js';
+import { version } from './version.js';
 
 export const SERVE_APPS = {
   echo: { port: 7, title: 'echo (RFC 862)' },
@@ -61,6 +62,7 @@ export interface ServeRequest {
   portConfig: PortConfig | undefined;
   memoryMb: number;
   help: boolean;
+  version: boolean;
 }
 
 /** Reads `serve`'s command line (global options may stand before or after the word `serve`). */
@@ -96,10 +98,12 @@ export function parseServeArgs(argv: readonly string[]): ServeRequest {
       throw new UsageError(`flextoe serve: option ${token.rawName} takes no value`);
   }
   const help = values.help === true;
+  const showVersion = values.version === true;
   const words = positionals.slice(positionals.indexOf('serve') + 1);
   const apps = Object.keys(SERVE_APPS).join(', ');
   if (words.length === 0) {
-    if (help) return { app: 'echo', port: 0, portConfig: undefined, memoryMb: 64, help };
+    if (help || showVersion)
+      return { app: 'echo', port: 0, portConfig: undefined, memoryMb: 64, help, version: showVersion };
     throw new UsageError(`flextoe serve: which application? one of ${apps} (flextoe serve --help)`);
   }
   if (words.length > 1) throw new UsageError(`flextoe serve: unexpected argument "${words[1]}"`);
@@ -110,7 +114,14 @@ export function parseServeArgs(argv: readonly string[]): ServeRequest {
   const memoryMb = intOption(values['memory-mb'], 'memory-mb', 1, 1024 * 1024, 64);
   if (values['memory-mb'] !== undefined && app !== 'kv')
     throw new UsageError('flextoe serve: --memory-mb is a kv option');
-  return { app: app as ServeApp, port, portConfig: portConfigOption(values['port-config']), memoryMb, help };
+  return {
+    app: app as ServeApp,
+    port,
+    portConfig: portConfigOption(values['port-config']),
+    memoryMb,
+    help,
+    version: showVersion,
+  };
 }
 
 function intOption(raw: unknown, name: string, min: number, max: number, dflt: number): number {
@@ -186,6 +197,10 @@ export async function serve(
   }
   if (request.help) {
     ctx.stdout.write(serveHelp());
+    return 0;
+  }
+  if (request.version) {
+    ctx.stdout.write(`flextoe ${version()}\n`);
     return 0;
   }
   const overrides: FlexToeConfigInput = request.portConfig ? { port: request.portConfig } : {};
