@@ -8,7 +8,7 @@ import { DEFAULT_BLUEFIELD_PARAMS } from './params.js';
 function documented(): Map<string, { value: string; source: string }> {
   const text = readFileSync(fileURLToPath(new URL('../MODEL.md', import.meta.url)), 'utf8');
   const rows = new Map<string, { value: string; source: string }>();
-  for (const m of text.matchAll(/^\| `([^`]+)` \| ([^|]+) \| (.+) \|$/gm))
+  for (const m of text.matchAll(/^\| `([^`]+)`\s*\| ([^|]+?)\s*\| (.+?)\s*\|$/gm))
     rows.set(m[1]!, { value: m[2]!.trim(), source: m[3]!.trim() });
   return rows;
 }
