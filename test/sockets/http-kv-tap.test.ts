@@ -120,7 +120,7 @@ describe('sockets/apps on a TAP port, with Linux clients in a network namespace'
       const r = await inNamespace('memcslap', [
         servers,
         '--concurrency=2',
-        '--execute-number=300',
+        '--execute-number=100',
         `--test=${test}`,
       ]);
       expect(r.code, r.out).to.equal(0);
