@@ -26,6 +26,8 @@ import { simHardware } from './hardware-module.js';
 import { SimPort, type PortHost } from './sim-port.js';
 import { collectStats, type SimStats } from './sim-stats.js';
 
+/** Entries of the notification queue that are flow events for the control plane, not notifications. */
+const FLOW_EVENT = -1;
 /** Event kinds the NIC schedules for itself. */
 const WAKE = 1;
 /** Granularity at which rate-limited flows are re-polled (one queue-manager wheel slot). */
@@ -64,8 +66,10 @@ export class SimTcpStack extends TcpStack {
       work += dp.pollRequests();
       nic.fetching = false;
     }
+    nic.holdFlowEvents();
     nic.releaseExceptions();
     const c = this.control.poll();
+    nic.flowEventsReleased = 0; // the control plane took every released event
     this.controlWork += c;
     work += c;
     if (nic.txAllowed()) work += dp.pollTx();
@@ -295,6 +299,13 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
       if (i >= cap) i -= cap;
       this.noteAt[i] = readyPs;
     }
+    // Flow events queued right behind these are ready with them.
+    for (let off = first + count - this.noteBase; off >= 0 && off < this.noteCount; off++) {
+      let i = this.noteHead + off;
+      if (i >= cap) i -= cap;
+      if (this.noteCtx[i] !== FLOW_EVENT || this.noteAt[i] === this.noteAt[i]) break;
+      this.noteAt[i] = readyPs;
+    }
     // Delivered in the order written: a later notification waits for the ones before it.
     if (first === this.noteBase) this.wakeAt(readyPs);
   }
@@ -323,6 +334,38 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     this.wakeAt(at);
     ex.length = 0;
   }
+
+  /**
+   * Flow events (FIN in, FIN acked) the round produced reach the host control plane in order with
+   * the notifications: never before the notifications written ahead of them (a FIN's close must
+   * not overtake the data and the onEnd before it). They wait in the notification queue.
+   */
+  holdFlowEvents(): void {
+    const ev = this.stack.dataPath.flowEvents;
+    const from = this.flowEventsReleased;
+    if (ev.length <= from) return;
+    const cap = this.noteAt.length;
+    for (let i = from; i + 1 < ev.length; i += 2) {
+      // Ready with the entry before it (NaN while that one's time is unknown), now if none.
+      let at = this.engine.nowPs;
+      if (this.noteCount > 0) {
+        let last = this.noteHead + this.noteCount - 1;
+        if (last >= cap) last -= cap;
+        at = this.noteAt[last]!;
+      }
+      const e = this.scratch;
+      e[0] = ev[i]!;
+      e[1] = ev[i + 1]!;
+      e[2] = 0;
+      e[3] = 0;
+      this.pushNote(FLOW_EVENT, at);
+    }
+    ev.length = from;
+    this.scheduleWakes(this.engine.nowPs);
+  }
+
+  /** Flow events at the front of the data path's list that were released to the control plane. */
+  flowEventsReleased = 0;
 
   /** Exceptions whose time has come go to the control plane's queue. */
   releaseExceptions(): void {
@@ -395,7 +438,24 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     let delivered = 0;
     while (this.noteCount > 0 && this.noteAt[this.noteHead]! <= now) {
       const h = this.noteHead;
-      const ring = contexts[this.noteCtx[h]!]!.notifications;
+      const ctx = this.noteCtx[h]!;
+      if (ctx === FLOW_EVENT) {
+        // Back to the data path's list, in front of anything this round adds.
+        const ev = this.stack.dataPath.flowEvents;
+        ev.splice(
+          this.flowEventsReleased,
+          0,
+          this.noteWords[h * CONTEXT_ENTRY_WORDS]!,
+          this.noteWords[h * CONTEXT_ENTRY_WORDS + 1]!,
+        );
+        this.flowEventsReleased += 2;
+        this.noteHead = h + 1 === cap ? 0 : h + 1;
+        this.noteCount--;
+        this.noteBase++;
+        delivered++;
+        continue;
+      }
+      const ring = contexts[ctx]!.notifications;
       const e = this.scratch;
       for (let w = 0; w < CONTEXT_ENTRY_WORDS; w++) e[w] = this.noteWords[h * CONTEXT_ENTRY_WORDS + w]!;
       if (!ring.tryPush(e)) {
