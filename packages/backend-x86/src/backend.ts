@@ -39,7 +39,7 @@ async function createStack(config: FlexToeConfig): Promise<BackendStack> {
       spinRounds: x86.spinRounds,
       release: () => opened.close(),
     });
-    if (x86.pin !== null) stack.pinned = pinCores(stack.coreThreadIds, x86.pin);
+    if (x86.pin !== null) stack.pinned = pinCores(stack.threadIds, x86.pin);
     stack.start();
     return stack;
   } catch (e) {
@@ -48,7 +48,7 @@ async function createStack(config: FlexToeConfig): Promise<BackendStack> {
   }
 }
 
-/** Pins NIC core i to cpus[i]; a refusal leaves that core unpinned (reported in stats). */
+/** Pins NIC thread i to cpus[i]; a refusal leaves that thread unpinned (reported in stats). */
 function pinCores(tids: readonly number[], cpus: readonly number[]): PinResult[] {
   return tids.map((tid, i) => pinThread(tid, [cpus[i]!]));
 }

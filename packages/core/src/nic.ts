@@ -9,3 +9,5 @@ export * from './runtime/data-path.js';
 export * from './runtime/counters.js';
 export * from './state/flow-records.js';
 export * from './util/real-time.js';
+export * from './wire/frame.js';
+export * from './wire/drop-reason.js';

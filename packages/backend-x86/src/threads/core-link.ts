@@ -17,13 +17,236 @@ import {
   type NicCoreInit,
   type NicCoreReady,
 } from './nic-protocol.js';
-import type { BridgedCore } from './port-bridge.js';
+import { PreCtl, type PreCoreInit } from './pre-core.js';
+import type { BridgedCore, PreTarget } from './port-bridge.js';
+import { StagedRing } from './staged-ring.js';
 import type { WorkerEntry } from './worker-entry.js';
 
 /** Workers started and not yet exited, process-wide (tests assert none leak). */
 let live = 0;
 export function liveNicWorkers(): number {
   return live;
+}
+
+/** Words every NIC thread's control block has at the same place (nic-protocol `Ctl`). */
+const W = { bell: Ctl.bell, syncReq: Ctl.syncReq, syncAck: Ctl.syncAck, ready: Ctl.ready } as const;
+
+/**
+ * The host's end of one NIC thread (a NIC core or a pre-processing replica): starting it,
+ * waiting until it is ready, lockstep syncs, stopping it, and noticing when it failed.
+ */
+export abstract class WorkerLink {
+  readonly ctl: Int32Array;
+  readonly bell: Doorbell;
+  tid = -1;
+  worker: Worker | null = null;
+  /** Set when the worker failed (an exception on its thread, or it exited early). */
+  failure: Error | null = null;
+  exited = false;
+  /** Lockstep syncs so far. */
+  syncs = 0;
+  /** The host gave the thread work since the last `sync` (lockstep hosts sync only then). */
+  dirty = true;
+  protected exitPromise: Promise<void> | null = null;
+  private readyPort: MessagePort | null = null;
+  private isReady = false;
+
+  constructor(
+    readonly what: string,
+    protected readonly ctlBuffer: SharedArrayBuffer,
+  ) {
+    this.ctl = new Int32Array(ctlBuffer);
+    this.bell = new Doorbell(this.ctl, W.bell);
+  }
+
+  /**
+   * Starts the worker thread with `workerData` (plus the ready channel). The thread builds what
+   * it runs, posts its ready message and then sets the control block's ready word, so the host
+   * can wait for it either way: `ready()` on the event loop, `readySync()` blocking (lockstep
+   * test kits build stacks in a synchronous constructor).
+   */
+  spawn(entry: WorkerEntry, workerData: object, transfer: MessagePort[], name: string): void {
+    const channel = new MessageChannel();
+    this.readyPort = channel.port1;
+    const options = {
+      workerData: { ...workerData, readyPort: channel.port2 },
+      transferList: [...transfer, channel.port2],
+      name,
+      ...(entry.execArgv === undefined ? {} : { execArgv: entry.execArgv }),
+    };
+    const w =
+      entry.eval === null
+        ? new Worker(entry.url, options)
+        : new Worker(entry.eval, { ...options, eval: true });
+    this.worker = w;
+    live++;
+    this.exitPromise = new Promise((resolve) => {
+      w.once('exit', (code) => {
+        live--;
+        this.exited = true;
+        if (code !== 0 && this.failure === null)
+          this.failure = new Error(`${this.what} exited with code ${code}`);
+        this.readyPort?.close();
+        resolve();
+      });
+    });
+    w.on('error', (err) => {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+    });
+  }
+
+  /** Resolves once the thread is ready; rejects if it failed or exited first. */
+  async ready(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.takeReady()) return;
+      if (this.exited || Date.now() > deadline) throw this.startFailure();
+      const r = waitAsync?.(this.ctl, W.ready, 0, 50);
+      if (r === undefined) await new Promise((res) => setTimeout(res, 5));
+      else if (r.async) await Promise.race([r.value, this.exitPromise]);
+    }
+  }
+
+  /** Blocks until the thread is ready (Atomics.wait on the host thread); throws if it failed. */
+  readySync(timeoutMs = 30_000): void {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.takeReady()) {
+      if (Date.now() > deadline) throw this.startFailure();
+      Atomics.wait(this.ctl, W.ready, 0, 50);
+    }
+  }
+
+  /** What the thread's ready message carries. */
+  protected abstract onReady(message: { tid: number }): void;
+
+  private takeReady(): boolean {
+    const state = Atomics.load(this.ctl, W.ready);
+    if (state === 0) return false;
+    if (state < 0) throw this.startFailure();
+    if (this.isReady) return true;
+    const m = receiveMessageOnPort(this.readyPort!)?.message as { tid: number } | undefined;
+    if (m === undefined) throw new Error(`${this.what}: ready without its ready message`);
+    this.tid = m.tid;
+    this.onReady(m);
+    this.readyPort!.close();
+    this.readyPort = null;
+    this.isReady = true;
+    return true;
+  }
+
+  private startFailure(): Error {
+    const state = Atomics.load(this.ctl, W.ready);
+    return (
+      this.failure ??
+      new Error(
+        `${this.what} ${this.exited ? 'exited' : state < 0 ? 'failed' : 'did not start in time'} before it was ready`,
+      )
+    );
+  }
+
+  /** The thread's control block (its doorbell is at word 0). */
+  get controlBuffer(): SharedArrayBuffer {
+    return this.ctlBuffer;
+  }
+
+  /** Clears what makes `needsSync` true (the subclass adds its own flags). */
+  protected clearDirty(): void {
+    this.dirty = false;
+  }
+
+  /**
+   * Blocks until the thread finished an idle round that began after this call: everything given
+   * to it before has been handled. For lockstep runs (Node allows Atomics.wait on the main
+   * thread).
+   */
+  sync(): void {
+    this.syncs++;
+    this.clearDirty();
+    const ctl = this.ctl;
+    const req = (Atomics.add(ctl, W.syncReq, 1) + 1) | 0;
+    this.bell.ring();
+    for (;;) {
+      const ack = Atomics.load(ctl, W.syncAck);
+      if (ack === req) return;
+      if (this.exited) throw this.failure ?? new Error(`${this.what} has exited`);
+      Atomics.wait(ctl, W.syncAck, ack, 100);
+      this.bell.ring();
+    }
+  }
+
+  /** Asks the thread to stop (`requestStop`), then waits; terminates it after `timeoutMs`. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (this.worker === null || this.exited) return;
+    this.requestStop();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.exited && Date.now() < deadline) {
+      this.whileStopping();
+      await Promise.race([this.exitPromise, new Promise((r) => setTimeout(r, 5))]);
+    }
+    if (!this.exited) {
+      this.failure ??= new Error(`${this.what} did not stop within ${timeoutMs} ms; terminated`);
+      await this.worker.terminate();
+      await this.exitPromise;
+    }
+  }
+
+  protected abstract requestStop(): void;
+  protected whileStopping(): void {}
+
+  /** Resolves when the worker has exited (after `stop`, or on failure). */
+  get exit(): Promise<void> {
+    return this.exitPromise ?? Promise.resolve();
+  }
+}
+
+/** The host's end of a pre-processing replica: its thread and the staged ring it works on. */
+export class PreLink extends WorkerLink {
+  readonly ring: StagedRing;
+  /** What the bridge deals frames into: the ring, this replica's doorbell, its dirty flag. */
+  readonly target: PreTarget;
+
+  constructor(
+    readonly index: number,
+    shape: FrameRingShape,
+  ) {
+    super(`pre-processing replica ${index}`, new SharedArrayBuffer(PreCtl.words * 4));
+    this.ring = StagedRing.create(shape);
+    this.target = { ring: this.ring, bell: this.bell, link: this };
+  }
+
+  /** The replica's worker init, feeding the NIC core whose control block is `coreCtl`. */
+  init(coreCtl: SharedArrayBuffer, spinRounds: number): PreCoreInit {
+    return {
+      role: 'pre',
+      index: this.index,
+      ctl: this.ctlBuffer,
+      ring: this.ring.buffer,
+      shape: this.ring.shape,
+      coreCtl,
+      coreBellWord: Ctl.bell,
+      spinRounds,
+    };
+  }
+
+  protected onReady(): void {}
+
+  protected requestStop(): void {
+    Atomics.store(this.ctl, PreCtl.stop, 1);
+    this.bell.ring();
+  }
+
+  /** Frames validated and dropped, and the CPU ms the thread had used when it last slept. */
+  get counters(): { validated: number; dropped: number; cpuMs: number } {
+    return {
+      validated: Atomics.load(this.ctl, PreCtl.validated) >>> 0,
+      dropped: Atomics.load(this.ctl, PreCtl.dropped) >>> 0,
+      cpuMs: Atomics.load(this.ctl, PreCtl.cpuMs),
+    };
+  }
+
+  needsSync(): boolean {
+    return this.dirty;
+  }
 }
 
 interface Pending {
@@ -43,43 +266,33 @@ export interface CoreQueueSizes {
   readonly slowFrameEntries: number;
 }
 
-export class CoreLink {
-  readonly ctl: Int32Array;
+export class CoreLink extends WorkerLink {
   private readonly qmNextDue: Float64Array;
-  readonly bell: Doorbell;
   readonly commands: SpscRing;
   readonly events: SpscRing;
   readonly hostFrames: FrameRing;
   readonly exceptions: FrameRing;
   readonly bridge: BridgedCore | null;
   notifications: SpscRing | null = null;
-  tid = -1;
-  worker: Worker | null = null;
-  /** Set when the worker failed (an exception on its thread, or it exited early). */
-  failure: Error | null = null;
-  exited = false;
-  /** Lockstep syncs so far. */
-  syncs = 0;
-  /** Commands pushed since the last `sync` (lockstep hosts sync only a core with new work). */
-  dirty = true;
+  /** The pre-processing replicas feeding this core (none: it pre-processes in full itself). */
+  readonly pre: PreLink[];
   private readonly overflow: Pending[] = [];
   private readonly statsBytes: Uint8Array;
   private lastStats: unknown = null;
-  private readonly ctlBuffer: SharedArrayBuffer;
   private readonly commandBuffer: SharedArrayBuffer;
   private readonly eventBuffer: SharedArrayBuffer;
   private readonly statsBuffer: SharedArrayBuffer;
-  private exitPromise: Promise<void> | null = null;
 
   constructor(
     readonly index: number,
     readonly sizes: CoreQueueSizes,
     bridged: boolean,
+    /** Pre-processing replicas, numbered from `firstPre`. */
+    preReplicas = 0,
+    firstPre = 0,
   ) {
-    this.ctlBuffer = new SharedArrayBuffer(Ctl.words * 4);
-    this.ctl = new Int32Array(this.ctlBuffer);
+    super(`NIC core ${index}`, new SharedArrayBuffer(Ctl.words * 4));
     this.qmNextDue = new Float64Array(this.ctlBuffer, Ctl.qmNextDue * 4, 1);
-    this.bell = new Doorbell(this.ctl, Ctl.bell);
     this.commandBuffer = new SharedArrayBuffer(SpscRing.bytesFor(COMMAND_WORDS, sizes.commandEntries));
     this.commands = new SpscRing(this.commandBuffer, 0, COMMAND_WORDS, sizes.commandEntries);
     this.eventBuffer = new SharedArrayBuffer(SpscRing.bytesFor(EVENT_WORDS, sizes.eventEntries));
@@ -89,9 +302,11 @@ export class CoreLink {
     this.exceptions = FrameRing.create(slow);
     this.statsBuffer = new SharedArrayBuffer(STATS_BYTES);
     this.statsBytes = new Uint8Array(this.statsBuffer);
+    this.pre = Array.from({ length: preReplicas }, (_, i) => new PreLink(firstPre + i, sizes.frameShape));
     this.bridge = bridged
       ? {
-          rx: FrameRing.create(sizes.frameShape),
+          rx: preReplicas === 0 ? FrameRing.create(sizes.frameShape) : null,
+          pre: this.pre.map((p) => p.target),
           tx: FrameRing.create(sizes.frameShape),
           bell: this.bell,
           dirty: false,
@@ -126,92 +341,21 @@ export class CoreLink {
       exceptions: this.exceptions.buffer,
       frameShape: this.sizes.frameShape,
       slowFrameShape: this.hostFrames.shape,
-      bridge: this.bridge ? { rx: this.bridge.rx.buffer, tx: this.bridge.tx.buffer } : null,
+      bridge: this.bridge
+        ? {
+            rx: this.bridge.rx?.buffer ?? null,
+            pre: this.pre.map((p) => p.ring.buffer),
+            tx: this.bridge.tx.buffer,
+          }
+        : null,
       stats: this.statsBuffer,
     };
   }
 
-  /**
-   * Starts the worker thread. It builds its data path, posts `NicCoreReady` on `readyPort` and
-   * then sets the control block's ready word, so the host can wait for it either way:
-   * `ready()` on the event loop, `readySync()` blocking (lockstep test kits build stacks in a
-   * synchronous constructor).
-   */
-  spawn(entry: WorkerEntry, init: NicCoreInit, regionPort: MessagePort, name: string): void {
-    const channel = new MessageChannel();
-    this.readyPort = channel.port1;
-    const options = {
-      workerData: { init, regionPort, readyPort: channel.port2 },
-      transferList: [regionPort, channel.port2],
-      name,
-      ...(entry.execArgv === undefined ? {} : { execArgv: entry.execArgv }),
-    };
-    const w =
-      entry.eval === null
-        ? new Worker(entry.url, options)
-        : new Worker(entry.eval, { ...options, eval: true });
-    this.worker = w;
-    live++;
-    this.exitPromise = new Promise((resolve) => {
-      w.once('exit', (code) => {
-        live--;
-        this.exited = true;
-        if (code !== 0 && this.failure === null)
-          this.failure = new Error(`NIC core ${this.index} exited with code ${code}`);
-        this.readyPort?.close();
-        resolve();
-      });
-    });
-    w.on('error', (err) => {
-      this.failure ??= err instanceof Error ? err : new Error(String(err));
-    });
-  }
-
-  /** Resolves once the core is ready; rejects if it failed or exited first. */
-  async ready(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.takeReady()) return;
-      if (this.exited || Date.now() > deadline) throw this.startFailure();
-      const r = waitAsync?.(this.ctl, Ctl.ready, 0, 50);
-      if (r === undefined) await new Promise((res) => setTimeout(res, 5));
-      else if (r.async) await Promise.race([r.value, this.exitPromise]);
-    }
-  }
-
-  /** Blocks until the core is ready (Atomics.wait on the host thread); throws if it failed. */
-  readySync(timeoutMs = 30_000): void {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.takeReady()) {
-      if (Date.now() > deadline) throw this.startFailure();
-      Atomics.wait(this.ctl, Ctl.ready, 0, 50);
-    }
-  }
-
-  private takeReady(): boolean {
-    const state = Atomics.load(this.ctl, Ctl.ready);
-    if (state === 0) return false;
-    if (state < 0) throw this.startFailure();
-    if (this.notifications !== null) return true;
-    const m = receiveMessageOnPort(this.readyPort!)?.message as NicCoreReady | undefined;
-    if (m === undefined) throw new Error(`NIC core ${this.index}: ready without its ready message`);
+  protected onReady(message: { tid: number }): void {
+    const m = message as NicCoreReady;
     this.notifications = SpscRing.attach(m.notifications, m.notificationsOffset, 4, m.notificationEntries);
-    this.tid = m.tid;
-    this.readyPort!.close();
-    this.readyPort = null;
-    return true;
   }
-
-  private startFailure(): Error {
-    return (
-      this.failure ??
-      new Error(
-        `NIC core ${this.index} ${this.exited ? 'exited' : Atomics.load(this.ctl, Ctl.ready) < 0 ? 'failed' : 'did not start in time'} before it was ready`,
-      )
-    );
-  }
-
-  private readyPort: MessagePort | null = null;
 
   // ---------------------------------------------------------------- commands
 
@@ -306,25 +450,9 @@ export class CoreLink {
 
   // ---------------------------------------------------------------- lockstep, stats, stop
 
-  /**
-   * Blocks until the core finished an idle round that began after this call: everything pushed
-   * before it has been handled. For lockstep runs (the host thread may block: Node allows
-   * Atomics.wait on the main thread).
-   */
-  sync(): void {
-    this.syncs++;
+  protected override clearDirty(): void {
     this.dirty = false;
     if (this.bridge !== null) this.bridge.dirty = false;
-    const ctl = this.ctl;
-    const req = (Atomics.add(ctl, Ctl.syncReq, 1) + 1) | 0;
-    this.bell.ring();
-    for (;;) {
-      const ack = Atomics.load(ctl, Ctl.syncAck);
-      if (ack === req) return;
-      if (this.exited) throw this.failure ?? new Error(`NIC core ${this.index} has exited`);
-      Atomics.wait(ctl, Ctl.syncAck, ack, 100);
-      this.bell.ring();
-    }
   }
 
   /** True when the core has work it has not finished since the last `sync`. */
@@ -357,24 +485,12 @@ export class CoreLink {
     return this.lastStats;
   }
 
-  /** Asks the core to finish its queue and exit; resolves when the thread is gone. */
-  async stop(timeoutMs = 5000): Promise<void> {
-    if (this.worker === null || this.exited) return;
+  /** A Stop command after everything queued: the core finishes its queue, then exits. */
+  protected requestStop(): void {
     this.push(NicCommand.Stop, 0, 0, 0);
-    const deadline = Date.now() + timeoutMs;
-    while (!this.exited && Date.now() < deadline) {
-      this.flush(); // commands waiting for ring space go first, the Stop last
-      await Promise.race([this.exitPromise, new Promise((r) => setTimeout(r, 5))]);
-    }
-    if (!this.exited) {
-      this.failure ??= new Error(`NIC core ${this.index} did not stop within ${timeoutMs} ms; terminated`);
-      await this.worker.terminate();
-      await this.exitPromise;
-    }
   }
 
-  /** Resolves when the worker has exited (after `stop`, or on failure). */
-  get exit(): Promise<void> {
-    return this.exitPromise ?? Promise.resolve();
+  protected override whileStopping(): void {
+    this.flush(); // commands waiting for ring space go first, the Stop last
   }
 }

@@ -12,6 +12,7 @@
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
+  wireErrorName,
   DataPath,
   MemcpyDma,
   SpscRing,
@@ -26,6 +27,7 @@ import { RingPort } from './ring-port.js';
 import { CoreClock } from './shared-clock.js';
 import { threadCpuMs, threadId } from './proc.js';
 import { SharedMemoryTiers, type RegionMessage } from './shared-memory.js';
+import { StagedRing } from './staged-ring.js';
 
 /** How long an idle core sleeps before looking again, by what it waits for (ms). */
 const SLEEP_IDLE_MS = 200;
@@ -112,9 +114,10 @@ export class NicCore {
       this.ringPort = new RingPort(
         init.mac,
         init.capabilities,
-        FrameRing.attach(init.bridge.rx, init.frameShape),
+        init.bridge.rx === null ? null : FrameRing.attach(init.bridge.rx, init.frameShape),
         FrameRing.attach(init.bridge.tx, init.frameShape),
         this.hostBell,
+        init.bridge.pre.map((b) => StagedRing.attach(b, init.frameShape)),
       );
       port = this.ringPort;
     } else {
@@ -328,8 +331,20 @@ export class NicCore {
   /** Writes the counters as JSON into the stats area and acknowledges the request. */
   private serveStats(): void {
     const req = Atomics.load(this.ctl, Ctl.statsReq);
+    const dataPath = this.dp.stats();
+    const preDropped = this.ringPort?.preDropped;
+    if (preDropped !== undefined)
+      // Frames the pre-processing replicas refused were received and pre-processed by this core's
+      // pipeline: count them where the inline pre-processing stage would have.
+      for (let e = 1; e < preDropped.length; e++) {
+        const n = preDropped[e]!;
+        if (n === 0) continue;
+        const name = wireErrorName(e);
+        dataPath.pre.malformed[name] = (dataPath.pre.malformed[name] ?? 0) + n;
+        dataPath.pre.rxFrames += n;
+      }
     const snapshot = {
-      dataPath: this.dp.stats(),
+      dataPath,
       core: { ...this.counters, cpuMs: threadCpuMs() },
       tiers: this.tiers.accessesByTier(),
       port: this.dp.port.stats(),

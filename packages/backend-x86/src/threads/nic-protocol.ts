@@ -73,6 +73,7 @@ export const STATS_BYTES = 64 * 1024;
 
 /** Everything a NIC core worker starts from (structured-cloned; SharedArrayBuffers stay shared). */
 export interface NicCoreInit {
+  readonly role: 'nic';
   /** Index of this core among the NIC cores. */
   readonly index: number;
   readonly dataPath: DataPathOptions;
@@ -92,8 +93,15 @@ export interface NicCoreInit {
   readonly frameShape: FrameRingShape;
   /** Shape of the host frame ring and the exception ring. */
   readonly slowFrameShape: FrameRingShape;
-  /** The port bridge's rings, or null when the core opens `portConfig` itself. */
-  readonly bridge: { readonly rx: SharedArrayBuffer; readonly tx: SharedArrayBuffer } | null;
+  /**
+   * The port bridge's rings, or null when the core opens `portConfig` itself. Received frames
+   * come in `rx`, or, with pre-processing replicas, in their staged rings `pre` (round robin).
+   */
+  readonly bridge: {
+    readonly rx: SharedArrayBuffer | null;
+    readonly pre: readonly SharedArrayBuffer[];
+    readonly tx: SharedArrayBuffer;
+  } | null;
   readonly portConfig: PortConfig | null;
   readonly stats: SharedArrayBuffer;
   /** The host clock: a shared process.hrtime() origin, or a mirrored manual clock. */

@@ -1,7 +1,8 @@
 /**
- * Entry point of a NIC core worker thread: builds the core from `workerData`, tells the host it
- * is ready (with its notification ring and thread id), runs the loop until a Stop command, and
- * returns, so the thread ends on its own.
+ * Entry point of a NIC thread: a NIC core, or a pre-processing replica when `init.role` is
+ * `pre`. Builds what it runs from `workerData`, tells the host it is ready (a core with its
+ * notification ring and thread id), runs its loop until told to stop, and returns, so the thread
+ * ends on its own.
  *
  * No native module is loaded on this thread (ffi-rs crashes the process when a worker that
  * loaded it exits): pinning is done by the host on this thread's id.
@@ -11,15 +12,30 @@ import { SpscRing, type NicPort } from '@flextoe/core/nic';
 import { NicCore } from './nic-core.js';
 import { threadId } from './proc.js';
 import { Ctl, type NicCoreInit, type NicCoreReady } from './nic-protocol.js';
+import { PreCore, PreCtl, type PreCoreInit } from './pre-core.js';
 
 interface WorkerData {
-  readonly init: NicCoreInit;
-  readonly regionPort: MessagePort;
+  readonly init: NicCoreInit | PreCoreInit;
+  readonly regionPort?: MessagePort;
   readonly readyPort: MessagePort;
 }
 
+/** A pre-processing replica: validate frames until told to stop. */
+function pre(init: PreCoreInit, readyPort: MessagePort): void {
+  const ctl = new Int32Array(init.ctl, 0, PreCtl.words);
+  const replica = new PreCore(init);
+  readyPort.postMessage({ type: 'ready', tid: threadId() });
+  Atomics.store(ctl, PreCtl.ready, 1);
+  Atomics.notify(ctl, PreCtl.ready);
+  replica.run();
+}
+
 async function main(): Promise<void> {
-  const { init, regionPort, readyPort } = workerData as WorkerData;
+  const data = workerData as WorkerData;
+  if (data.init.role === 'pre') return pre(data.init, data.readyPort);
+  const { readyPort } = data;
+  const init = data.init;
+  const regionPort = data.regionPort!;
   const ctl = new Int32Array(init.ctl, 0, Ctl.words);
   // Hook: a TAP or DPDK port opened on this thread, so frames never cross threads. (The DPDK
   // addon registers this thread as an lcore when it opens the port: rte_thread_register.)

@@ -8,8 +8,10 @@
  *   so different connections are processed on different cores at once.
  * - `inline`: no worker at all; every stage on the application's thread (the baseline).
  *
- * `pin` pins the NIC core threads to CPUs (`true`: CPUs 1, 2, ... leaving 0 to the host thread,
- * or an explicit list), where the OS allows it.
+ * `graph.pre` gives each NIC core that many pre-processing replicas (threads that validate the
+ * frames dealt to them round robin; the core takes them back in order). `pin` pins the NIC
+ * threads to CPUs (`true`: CPUs 1, 2, ... leaving 0 to the host thread, or an explicit list),
+ * where the OS allows it.
  */
 import { ConfigError, type ConfigProblem } from '@flextoe/core';
 
@@ -20,6 +22,8 @@ export interface X86Options {
   readonly placement: Placement;
   /** NIC cores (worker threads); 1 for run-to-completion, 0 inline. */
   readonly cores: number;
+  /** Pre-processing replica threads per NIC core (`graph.pre`; 0: the core pre-processes). */
+  readonly preReplicas: number;
   /** CPUs to pin the NIC cores to, one per core, or null (not pinned). */
   readonly pin: readonly number[] | null;
   /** Empty rounds a NIC core spins before it sleeps on its doorbell. */
@@ -29,7 +33,7 @@ export interface X86Options {
 /** The placement used when the configuration names none (see the README for the figures). */
 export const DEFAULT_PLACEMENT: Placement = 'run-to-completion';
 const DEFAULT_PARALLEL_CORES = 2;
-const KNOWN_KEYS = ['placement', 'cores', 'pin', 'spinRounds'];
+const KNOWN_KEYS = ['placement', 'cores', 'graph', 'pin', 'spinRounds'];
 
 /** Validates `config.x86`; throws a ConfigError naming each bad field. */
 export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86Options {
@@ -57,6 +61,28 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
       bad('cores', c, `/x86/cores is ${c} but placement ${placement} uses ${fixedCores}`);
     else cores = c;
   }
+  let preReplicas = 0;
+  if (raw.graph !== undefined) {
+    const g = raw.graph as Record<string, unknown>;
+    if (typeof g !== 'object' || g === null || Array.isArray(g))
+      bad('graph', g, `/x86/graph must be an object like { "pre": 2 }`);
+    else {
+      for (const k of Object.keys(g))
+        if (k !== 'pre') bad(`graph/${k}`, g[k], `/x86/graph/${k} is not placeable on x86 yet (only pre)`);
+      const pre = g.pre;
+      if (pre !== undefined) {
+        if (typeof pre !== 'number' || !Number.isInteger(pre) || pre < 0 || pre > 16)
+          bad(
+            'graph/pre',
+            pre,
+            `/x86/graph/pre is ${JSON.stringify(pre)} but must be an integer from 0 to 16`,
+          );
+        else if (placement === 'inline' && pre > 0)
+          bad('graph/pre', pre, `/x86/graph/pre needs NIC cores; placement inline has none`);
+        else preReplicas = pre;
+      }
+    }
+  }
   let spinRounds = 64;
   if (raw.spinRounds !== undefined) {
     const s = raw.spinRounds;
@@ -70,18 +96,20 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
   }
   let pin: number[] | null = null;
   const p = raw.pin;
+  // One CPU per NIC thread: the cores first, then their pre-processing replicas.
+  const threads = cores * (1 + preReplicas);
   if (p === true)
-    pin = Array.from({ length: cores }, (_, i) => (cpuCount > 1 ? 1 + (i % (cpuCount - 1)) : 0));
+    pin = Array.from({ length: threads }, (_, i) => (cpuCount > 1 ? 1 + (i % (cpuCount - 1)) : 0));
   else if (Array.isArray(p)) {
-    if (p.length !== cores || !p.every((x) => Number.isInteger(x) && x >= 0 && x < cpuCount))
+    if (p.length !== threads || !p.every((x) => Number.isInteger(x) && x >= 0 && x < cpuCount))
       bad(
         'pin',
         p,
-        `/x86/pin must list ${cores} CPU number(s) below ${cpuCount} (one per NIC core), or be true/false`,
+        `/x86/pin must list ${threads} CPU number(s) below ${cpuCount} (one per NIC core, then one per pre replica), or be true/false`,
       );
     else pin = p as number[];
   } else if (p !== undefined && p !== false)
     bad('pin', p, `/x86/pin is ${JSON.stringify(p)} but must be true, false or a list of CPUs`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { placement, cores, pin, spinRounds };
+  return { placement, cores, preReplicas, pin, spinRounds };
 }

@@ -11,10 +11,22 @@
 import { PacketBuffer, type NicPort } from '@flextoe/core';
 import type { Doorbell } from './doorbell.js';
 import type { FrameRing } from './frame-ring.js';
+import type { StagedRing } from './staged-ring.js';
+
+/** A pre-processing replica's staged ring, as the bridge deals frames into it. */
+export interface PreTarget {
+  readonly ring: StagedRing;
+  /** The replica's doorbell. */
+  readonly bell: Doorbell;
+  /** Marked dirty when frames were dealt to it (lockstep). */
+  readonly link: { dirty: boolean };
+}
 
 export interface BridgedCore {
-  /** Bridge -> core (received frames). */
-  readonly rx: FrameRing;
+  /** Bridge -> core (received frames), or null when replicas pre-process them (`pre`). */
+  readonly rx: FrameRing | null;
+  /** Bridge -> replicas -> core: frames dealt round robin, taken back in the same order. */
+  readonly pre: readonly PreTarget[];
   /** Core -> bridge (frames to transmit). */
   readonly tx: FrameRing;
   /** The core's doorbell, rung after frames arrive or transmit slots free up. */
@@ -42,6 +54,8 @@ export class PortBridge {
   private readonly txViews: PacketBuffer[];
   private readonly slots: Int32Array;
   private readonly staging: PacketBuffer[];
+  /** Per core: the replica the next frame is dealt to. */
+  private readonly nextPre: Int32Array;
 
   constructor(
     readonly port: NicPort,
@@ -54,7 +68,8 @@ export class PortBridge {
     this.txViews = new Array<PacketBuffer>(this.burst);
     this.slots = new Int32Array(this.burst);
     this.staging = [];
-    if (cores.length > 1)
+    this.nextPre = new Int32Array(cores.length);
+    if (cores.length > 1 || cores.some((c) => c.rx === null))
       for (let i = 0; i < this.burst; i++)
         this.staging.push(new PacketBuffer(port.capabilities.maxFrameBytes));
   }
@@ -72,12 +87,13 @@ export class PortBridge {
   }
 
   private receive(): number {
-    return this.cores.length === 1 ? this.receiveDirect(this.cores[0]!) : this.receiveSteered();
+    if (this.cores.length === 1 && this.cores[0]!.rx !== null) return this.receiveDirect(this.cores[0]!);
+    return this.receiveSteered();
   }
 
   /** One core: the port writes straight into the ring's slots. */
   private receiveDirect(core: BridgedCore): number {
-    const ring = core.rx;
+    const ring = core.rx!;
     const want = Math.min(this.burst, ring.free);
     if (want === 0) return 0;
     for (let i = 0; i < want; i++) {
@@ -101,20 +117,35 @@ export class PortBridge {
     return n;
   }
 
-  /** Several cores: receive into staging buffers, copy each frame to its core's ring. */
+  /**
+   * Several cores, or replicas: receive into staging buffers, copy each frame to its core's ring
+   * (the RSS step), or deal it to the core's next replica. A replica must never be skipped (the
+   * core takes frames back round robin), so a burst is no larger than every replica can take.
+   */
   private receiveSteered(): number {
-    const n = this.port.rxBurst(this.staging, this.burst);
+    let room = this.burst;
+    for (const c of this.cores) for (const p of c.pre) room = Math.min(room, p.ring.free * c.pre.length);
+    if (room === 0) return 0;
+    const n = this.port.rxBurst(this.staging, room);
     let delivered = 0;
     for (let i = 0; i < n; i++) {
       const f = this.staging[i]!;
-      const core = this.cores[this.steer(f)]!;
-      // A full ring drops the frame here (the core is behind; TCP recovers), counted by the ring.
-      if (core.rx.push(f.data, f.length, 0)) {
+      const k = this.cores.length === 1 ? 0 : this.steer(f);
+      const core = this.cores[k]!;
+      if (core.rx === null) {
+        const target = core.pre[this.nextPre[k]!]!;
+        target.ring.push(f.data, f.length); // room was checked for every replica
+        target.link.dirty = true;
+        target.bell.ring();
+        this.nextPre[k] = this.nextPre[k]! + 1 === core.pre.length ? 0 : this.nextPre[k]! + 1;
+        delivered++;
+      } else if (core.rx.push(f.data, f.length, 0)) {
+        // A full ring drops the frame instead (the core is behind; TCP recovers), counted.
         delivered++;
         core.dirty = true;
+        core.bell.ring();
       } else this.counters.rxRingFull++;
     }
-    if (n > 0) for (const c of this.cores) c.bell.ring();
     this.counters.rxFrames += delivered;
     return n;
   }

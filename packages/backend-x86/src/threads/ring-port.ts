@@ -4,6 +4,10 @@
  * wire lives on the main thread's heap, so a data path on a worker reaches it through this pair
  * of rings; a TAP or DPDK port can instead be opened on the worker itself.
  *
+ * With pre-processing replicas the receive side is several staged rings instead, one per
+ * replica, taken round robin in the order the bridge dealt them (so per-flow order holds); a
+ * frame a replica refused is counted by its reason and skipped.
+ *
  * rxBurst copies out of the ring into the data path's own buffers (one native memcpy per frame);
  * txBurst copies into ring slots and publishes the batch with one atomic store, then rings the
  * bridge's thread if it sleeps. A full transmit ring gives a short count, like a full NIC ring.
@@ -15,8 +19,10 @@ import type {
   PortConfiguration,
   PortStats,
 } from '@flextoe/core/nic';
+import { WIRE_ERROR_COUNT } from '@flextoe/core/nic';
 import type { Doorbell } from './doorbell.js';
 import type { FrameRing } from './frame-ring.js';
+import type { StagedRing } from './staged-ring.js';
 
 export class RingPort implements NicPort {
   private rxPackets = 0;
@@ -24,16 +30,21 @@ export class RingPort implements NicPort {
   private txPackets = 0;
   private txBytes = 0;
   private txFull = 0;
+  /** Frames pre-processing replicas refused, by WireError. */
+  readonly preDropped = new Float64Array(WIRE_ERROR_COUNT);
+  private nextPre = 0;
 
   constructor(
     readonly mac: number,
     readonly capabilities: PortCapabilities,
-    /** Frames from the device (the bridge produces, this port consumes). */
-    private readonly rx: FrameRing,
+    /** Frames from the device (the bridge produces, this port consumes), or null with `pre`. */
+    private readonly rx: FrameRing | null,
     /** Frames to the device (this port produces, the bridge consumes). */
     private readonly tx: FrameRing,
     /** Rung after publishing transmitted frames. */
     private readonly bridgeBell: Doorbell,
+    /** Staged rings of the pre-processing replicas, in the bridge's dealing order. */
+    private readonly pre: readonly StagedRing[] = [],
   ) {}
 
   configure(_conf: PortConfiguration): void {}
@@ -45,6 +56,7 @@ export class RingPort implements NicPort {
 
   rxBurst(bufs: PacketBuffer[], max: number): number {
     const ring = this.rx;
+    if (ring === null) return this.rxFromPre(bufs, max);
     let n = 0;
     while (n < max) {
       const i = ring.peek();
@@ -57,6 +69,31 @@ export class RingPort implements NicPort {
       ring.consume();
       this.rxBytes += len;
       n++;
+    }
+    this.rxPackets += n;
+    return n;
+  }
+
+  /** Round robin over the replicas' rings; stops at the first frame not finished yet. */
+  private rxFromPre(bufs: PacketBuffer[], max: number): number {
+    const pre = this.pre;
+    let n = 0;
+    while (n < max) {
+      const ring = pre[this.nextPre]!;
+      const slot = ring.peek();
+      if (slot < 0) break;
+      const verdict = ring.verdict(slot);
+      if (verdict === 0) {
+        const len = ring.frameLength(slot);
+        const dst = bufs[n]!;
+        Buffer.prototype.copy.call(ring.slot(slot).data, dst.data, 0, 0, len);
+        dst.length = len;
+        dst.timestampNs = 0;
+        this.rxBytes += len;
+        n++;
+      } else this.preDropped[verdict]!++;
+      ring.consume();
+      this.nextPre = this.nextPre + 1 === pre.length ? 0 : this.nextPre + 1;
     }
     this.rxPackets += n;
     return n;
@@ -89,9 +126,9 @@ export class RingPort implements NicPort {
     return this.tx.free;
   }
 
-  /** Frames waiting in the receive ring. */
+  /** Frames waiting in the receive ring (with replicas: ready at the next one to take). */
   get rxPending(): number {
-    return this.rx.size;
+    return this.rx !== null ? this.rx.size : this.pre[this.nextPre]!.ready;
   }
 
   stats(): PortStats {

@@ -4,11 +4,12 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Prng, VirtualNetwork, type Connection } from '@flextoe/core';
+import { FaultInjectingPort, Prng, VirtualNetwork, type Connection, type NicPort } from '@flextoe/core';
 import { pinThread } from './affinity.js';
 import { liveNicWorkers } from './core-link.js';
 import { processThreadIds, threadCpuMs, threadCpus, threadId } from './proc.js';
 import { ThreadedStack, type ThreadedStackParams } from './threaded-stack.js';
+import { X86Cores } from './x86-cores.js';
 
 function pattern(n: number, seed: number): Buffer {
   const r = new Prng(seed);
@@ -17,6 +18,8 @@ function pattern(n: number, seed: number): Buffer {
   return b;
 }
 
+/** CPU ms an idle NIC core may use in one second (5% of a core; procfs counts in 10 ms ticks). */
+const IDLE_CPU_MS = 50;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -165,7 +168,7 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
       const used = threadCpuMs(tid) - before;
       expect(before).to.be.at.least(0);
       // A resource bound, not a speed: a spinning core would use ~1000 ms of CPU in this second.
-      expect(used, `CPU ms used by the idle NIC core in 1 s`).to.be.at.most(50);
+      expect(used, `CPU ms used by the idle NIC core in 1 s`).to.be.at.most(IDLE_CPU_MS);
     } finally {
       await close();
     }
@@ -178,7 +181,9 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
       const tid = a.coreThreadIds[0]!;
       const before = threadCpuMs(tid);
       await sleep(1000);
-      expect(threadCpuMs(tid) - before).to.be.greaterThan(200);
+      // Over the idle bound even when the machine is shared (a spinning thread here gets the
+      // CPU share the scheduler gives it; ~1000 ms on an idle machine).
+      expect(threadCpuMs(tid) - before).to.be.greaterThan(IDLE_CPU_MS);
     } finally {
       await close();
     }
@@ -205,6 +210,36 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
       expect(new Set(a.coreThreadIds).size).to.equal(2);
     } finally {
       await close();
+    }
+  });
+
+  it('pre-processing replicas validate in parallel: corrupt frames dropped there, data byte-exact', async () => {
+    // One NIC core fed by two replica threads, on a wire that corrupts 1% of frames.
+    const clean = new VirtualNetwork({});
+    const faulty = (): NicPort => new FaultInjectingPort(clean.attach(), { corrupt: 0.01, seed: 3 });
+    const mk = (ip: string): Promise<ThreadedStack> =>
+      ThreadedStack.create({ options: { ip }, port: faulty(), units: new X86Cores(1, 2) });
+    const a = await mk('10.0.0.1/24');
+    const b = await mk('10.0.0.2/24');
+    a.start();
+    b.start();
+    try {
+      expect(a.threadIds).to.have.length(3);
+      const up = pattern(4 << 20, 7);
+      const down = pattern(1 << 20, 8);
+      const { atServer, atClient } = await transfer(a, b, 83, up, down);
+      expect(sha(atServer)).to.equal(sha(up));
+      expect(sha(atClient)).to.equal(sha(down));
+      const s = a.stats();
+      expect(s.x86.pre).to.have.length(2);
+      // Both replicas did the work (frames are dealt round robin) and refused corrupt frames...
+      for (const p of s.x86.pre) expect(p.validated).to.be.greaterThan(1000);
+      expect(s.x86.pre.reduce((n, p) => n + p.dropped, 0)).to.be.greaterThan(0);
+      // ...which the core counts where inline pre-processing would: malformed, by reason.
+      const malformed = Object.values(s.dataPath.pre.malformed).reduce((x, y) => x + y, 0);
+      expect(malformed).to.equal(s.x86.pre.reduce((n, p) => n + p.dropped, 0));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 

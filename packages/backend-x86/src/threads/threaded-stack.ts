@@ -38,7 +38,7 @@ import {
   type Timers,
 } from '@flextoe/core';
 import type { PinResult } from './affinity.js';
-import { CoreLink, type CoreQueueSizes } from './core-link.js';
+import { CoreLink, type CoreQueueSizes, type WorkerLink } from './core-link.js';
 import { Doorbell } from './doorbell.js';
 import { HostCtl, type NicCoreInit } from './nic-protocol.js';
 import { PortBridge } from './port-bridge.js';
@@ -76,6 +76,8 @@ export interface ThreadedStackParams {
 export interface ThreadedStackStats extends StackStats {
   x86: {
     cores: { index: number; tid: number; counters: unknown; tiers: unknown; port: unknown }[];
+    /** Pre-processing replicas: frames validated and dropped, CPU ms when last idle. */
+    pre: { index: number; core: number; tid: number; validated: number; dropped: number; cpuMs: number }[];
     bridge: PortBridge['counters'];
     overflowedCommands: number;
     pinned: PinResult[] | null;
@@ -99,6 +101,8 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   readonly control: ControlPlane;
   readonly dataPath: RemoteDataPath;
   readonly cores: readonly CoreLink[];
+  /** Every NIC thread: the cores, then their pre-processing replicas. */
+  readonly threads: readonly WorkerLink[];
   readonly bridge: PortBridge;
   readonly clock: Clock;
   private readonly hostBell: Doorbell;
@@ -124,7 +128,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     const s = new ThreadedStack(params);
     try {
       s.spawnCores();
-      for (const c of s.cores) await c.ready();
+      for (const t of s.threads) await t.ready();
     } catch (e) {
       await s.stopCores();
       throw e;
@@ -141,9 +145,9 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     const s = new ThreadedStack(params);
     try {
       s.spawnCores();
-      for (const c of s.cores) c.readySync();
+      for (const t of s.threads) t.readySync();
     } catch (e) {
-      for (const c of s.cores) void c.worker?.terminate();
+      for (const t of s.threads) void t.worker?.terminate();
       throw e;
     }
     return s;
@@ -178,11 +182,19 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       ...QUEUES,
       frameShape: { capacity: BRIDGE_FRAMES, maxFrameBytes: port.capabilities.maxFrameBytes },
     };
-    this.cores = Array.from({ length: n }, (_, i) => new CoreLink(i, sizes, true));
+    const k = units.preReplicas;
+    this.cores = Array.from({ length: n }, (_, i) => new CoreLink(i, sizes, true, k, i * k));
+    this.threads = [...this.cores, ...this.cores.flatMap((c) => c.pre)];
     const tiers = params.tiers ?? new SharedMemoryTiers(1);
     for (let i = 0; i < n; i++) this.regionPorts.push(new MessageChannel());
     this.dataPath = new RemoteDataPath(
-      resolved.dataPath,
+      // With pre-processing replicas the cores get frames whose checksums were verified.
+      k > 0
+        ? {
+            ...resolved.dataPath,
+            parseFlags: resolved.dataPath.parseFlags | ParseFlag.SkipIpv4Checksum | ParseFlag.SkipTcpChecksum,
+          }
+        : resolved.dataPath,
       port.mac,
       tiers,
       this.cores,
@@ -221,8 +233,11 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     const entry = nicWorkerEntry();
     const regions = this.dataPath.tiers.export();
     const port = params.port;
+    const spinRounds = params.spinRounds ?? 64;
+    const name = params.name ?? 'flextoe';
     this.cores.forEach((core, i) => {
       const init: NicCoreInit = {
+        role: 'nic',
         ...core.initFields(),
         dataPath: this.dataPath.opts,
         mac: port.mac,
@@ -232,9 +247,12 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         portConfig: null,
         clock: { origin: this.origin, manual: this.manualBuffer },
         contextEntries: this.resolvedContextEntries,
-        spinRounds: params.spinRounds ?? 64,
+        spinRounds,
       };
-      core.spawn(entry, init, this.regionPorts[i]!.port2, `${params.name ?? 'flextoe'}-nic${i}`);
+      const regionPort = this.regionPorts[i]!.port2;
+      core.spawn(entry, { init, regionPort }, [regionPort], `${name}-nic${i}`);
+      for (const p of core.pre)
+        p.spawn(entry, { init: p.init(core.controlBuffer, spinRounds) }, [], `${name}-pre${p.index}`);
     });
   }
 
@@ -312,7 +330,16 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       this.lastPollNs = now;
       if (this.manualTime !== null) this.manualTime[0] = now;
       work += this.bridge.pump();
-      for (const c of this.cores) if (c.needsSync(now, moved)) c.sync();
+      for (const c of this.cores) {
+        // Replicas first: what they finish is the core's new input.
+        let fed = false;
+        for (const p of c.pre)
+          if (p.needsSync()) {
+            p.sync();
+            fed = true;
+          }
+        if (fed || c.needsSync(now, moved)) c.sync();
+      }
     }
     work += this.bridge.pump();
     work += this.dataPath.gather();
@@ -434,9 +461,8 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   }
 
   private checkCores(): void {
-    for (const c of this.cores)
-      if (c.failure !== null && !this.closed)
-        throw new Error(`x86 NIC core ${c.index} failed: ${c.failure.message}`);
+    for (const c of this.threads)
+      if (c.failure !== null && !this.closed) throw new Error(`x86 ${c.what} failed: ${c.failure.message}`);
   }
 
   // ---------------------------------------------------------------- stats, close
@@ -467,6 +493,9 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
           tiers: p.s.tiers,
           port: p.s.port,
         })),
+        pre: this.cores.flatMap((c) =>
+          c.pre.map((p) => ({ index: p.index, core: c.index, tid: p.tid, ...p.counters })),
+        ),
         bridge: { ...this.bridge.counters },
         overflowedCommands: this.cores.reduce((n, c) => n + c.overflowed, 0),
         pinned: this.pinned,
@@ -477,6 +506,11 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   /** Linux thread ids of the NIC cores (for pinning and per-thread CPU time). */
   get coreThreadIds(): number[] {
     return this.cores.map((c) => c.tid);
+  }
+
+  /** Linux thread ids of every NIC thread: the cores, then their pre-processing replicas. */
+  get threadIds(): number[] {
+    return this.threads.map((t) => t.tid);
   }
 
   /** Aborts every connection, stops the NIC cores (their threads end) and releases the port. */
@@ -500,16 +534,14 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   }
 
   private async stopCores(): Promise<void> {
-    await Promise.all(
-      this.cores.map(async (c) => {
-        const pump = setInterval(() => this.bridge.pump(), 1);
-        try {
-          await c.stop();
-        } finally {
-          clearInterval(pump);
-        }
-      }),
-    );
+    // Cores first (they flush their last frames, which the bridge keeps pumping), then replicas.
+    const pump = setInterval(() => this.bridge.pump(), 1);
+    try {
+      await Promise.all(this.cores.map((c) => c.stop()));
+      await Promise.all(this.cores.flatMap((c) => c.pre.map((p) => p.stop())));
+    } finally {
+      clearInterval(pump);
+    }
   }
 
   private assertOpen(): void {

@@ -3,6 +3,8 @@
  * "host cores, DPDK lcores"). Each NIC core runs one instance of every stage, run to completion,
  * for the flow groups it owns (FlexTOE: one protocol-stage instance per flow group); flow group g
  * lives on core g mod N, and received frames are steered there by their 4-tuple hash (RSS).
+ * Optionally each core is fed by k pre-processing replicas, threads of their own that validate
+ * (parse, checksums) the frames dealt to them round robin (pre-core.ts).
  *
  * `place` tells the truth about that: it accepts a stage graph with one pre, post, DMA,
  * context-queue and queue-manager instance per NIC core and any number of flow groups, and
@@ -23,10 +25,17 @@ import {
 export class X86Cores implements ExecutionUnits {
   readonly cores: readonly CoreInfo[];
 
-  /** `nicCores` worker threads (0: the inline runner on the host thread). */
-  constructor(readonly nicCores: number) {
+  /**
+   * `nicCores` worker threads (0: the inline runner on the host thread), each fed by
+   * `preReplicas` pre-processing replica threads (0: it pre-processes in full itself).
+   */
+  constructor(
+    readonly nicCores: number,
+    readonly preReplicas = 0,
+  ) {
     const hz = (cpus()[0]?.speed ?? 0) * 1e6;
-    this.cores = Array.from({ length: Math.max(1, nicCores) }, (_, id) => ({
+    const threads = Math.max(1, nicCores) * (1 + preReplicas);
+    this.cores = Array.from({ length: threads }, (_, id) => ({
       id,
       cluster: 0,
       threads: 1,
@@ -38,7 +47,7 @@ export class X86Cores implements ExecutionUnits {
   graphFor(flowGroups: number): StageGraph {
     const n = Math.max(1, this.nicCores);
     return {
-      pre: n,
+      pre: this.preReplicas > 0 ? n * this.preReplicas : n,
       flowGroups,
       post: n,
       dma: n,
@@ -51,17 +60,22 @@ export class X86Cores implements ExecutionUnits {
 
   place(graph: StageGraph): readonly StagePlacement[] {
     validateStageGraph(graph);
-    const n = this.cores.length;
+    const n = Math.max(1, this.nicCores);
+    const k = this.preReplicas;
     for (const key of ['pre', 'post', 'dma', 'ctxq', 'qm'] as const) {
-      if (graph[key] !== n)
+      const expected = key === 'pre' && k > 0 ? n * k : n;
+      if (graph[key] !== expected)
         throw new RangeError(
-          `x86 placement: stage graph ${key} is ${graph[key]} but each of the ${n} NIC core(s) runs one ${key} instance (run to completion with its flow groups)`,
+          key === 'pre' && k > 0
+            ? `x86 placement: stage graph pre is ${graph.pre} but ${n} NIC core(s) x ${k} pre-processing replica threads run ${expected}`
+            : `x86 placement: stage graph ${key} is ${graph[key]} but each of the ${n} NIC core(s) runs one ${key} instance (run to completion with its flow groups)`,
         );
     }
     return stageInstances(graph).map(({ stage, replica }) => ({
       stage,
       replica,
-      core: replica % n,
+      // Replica threads follow the NIC cores: pre replica r feeds core floor(r / k).
+      core: stage === 'pre' && k > 0 ? n + replica : replica % n,
       thread: 0,
     }));
   }

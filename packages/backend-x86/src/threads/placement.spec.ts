@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { ConfigError } from '@flextoe/core';
+import { DEFAULT_PLACEMENT, x86Options } from './placement.js';
+import { X86Cores } from './x86-cores.js';
+
+const problems = (raw: Record<string, unknown>): string[] => {
+  try {
+    x86Options(raw, 4);
+  } catch (e) {
+    expect(e).to.be.instanceOf(ConfigError);
+    return (e as ConfigError).problems.map((p) => p.field);
+  }
+  return [];
+};
+
+describe('config.x86 (placement of the data path on host threads)', () => {
+  it('defaults to one NIC core, run to completion, not pinned', () => {
+    expect(x86Options({}, 4)).to.deep.equal({
+      placement: DEFAULT_PLACEMENT,
+      cores: 1,
+      preReplicas: 0,
+      pin: null,
+      spinRounds: 64,
+    });
+    expect(DEFAULT_PLACEMENT).to.equal('run-to-completion');
+  });
+
+  it('parallel: N cores and k pre-processing replicas each; pin true spreads every NIC thread over CPUs 1..', () => {
+    const o = x86Options({ placement: 'parallel', cores: 2, graph: { pre: 2 }, pin: true }, 4);
+    expect(o).to.include({ placement: 'parallel', cores: 2, preReplicas: 2 });
+    expect(o.pin).to.deep.equal([1, 2, 3, 1, 2, 3]);
+    const units = new X86Cores(o.cores, o.preReplicas);
+    const placed = units.place(units.graphFor(4));
+    expect(placed.filter((p) => p.stage === 'pre').map((p) => p.core)).to.deep.equal([2, 3, 4, 5]);
+    expect(X86Cores.groupCores(placed, 4)).to.deep.equal([0, 1, 0, 1]);
+  });
+
+  it('inline has no NIC cores', () => {
+    expect(x86Options({ placement: 'inline' }, 4)).to.include({ cores: 0, preReplicas: 0 });
+  });
+
+  it('names every bad field', () => {
+    expect(problems({ placement: 'fast' })).to.deep.equal(['/x86/placement']);
+    expect(problems({ placement: 'run-to-completion', cores: 2 })).to.deep.equal(['/x86/cores']);
+    expect(problems({ placement: 'parallel', cores: 0 })).to.deep.equal(['/x86/cores']);
+    expect(problems({ graph: { post: 2 } })).to.deep.equal(['/x86/graph/post']);
+    expect(problems({ graph: { pre: -1 } })).to.deep.equal(['/x86/graph/pre']);
+    expect(problems({ placement: 'inline', graph: { pre: 1 } })).to.deep.equal(['/x86/graph/pre']);
+    expect(problems({ pin: [9] })).to.deep.equal(['/x86/pin']);
+    expect(problems({ pin: 'yes' })).to.deep.equal(['/x86/pin']);
+    expect(problems({ cpus: 2 })).to.deep.equal(['/x86/cpus']);
+    expect(problems({ spinRounds: 1.5, placement: 'nope' })).to.have.members([
+      '/x86/spinRounds',
+      '/x86/placement',
+    ]);
+  });
+});
