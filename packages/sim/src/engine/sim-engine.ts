@@ -114,10 +114,16 @@ export class SimEngine implements Clock, Timers {
   private readonly participants = new Set<SimParticipant>();
   private readonly dirty: SimParticipant[] = [];
   private dirtyHead = 0;
-  private running = false;
   private closed = false;
-  private wakeResolve: (() => void) | null = null;
+  /** A step of the loop is queued (microtask, immediate or timer) or running. */
+  private scheduled = false;
+  private inStep = false;
   private sleepTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly stepBound = (): void => this.step();
+  // Virtual-time loop state carried across steps.
+  private yieldsOwed = 0;
+  private kicksAtYield = 0;
+  private sinceYield = 0;
   /** Kicks (application activity) since the last yield. */
   private kicks = 0;
   private lastActivityPs: number;
@@ -211,26 +217,17 @@ export class SimEngine implements Clock, Timers {
     this.markDirty(p);
   }
 
-  /** Starts the loop if it is not running, or interrupts its sleep. */
+  /** Starts the loop if it is idle, or cuts its sleep short. Never runs it inside the caller. */
   wake(): void {
-    if (this.closed) return;
-    if (this.failure !== null) return;
-    if (!this.running) {
-      this.running = true;
-      // Never inside the caller: whoever woke us (a constructor scheduling a timer, an
-      // application call) finishes first.
-      queueMicrotask(() => void this.loop().catch((e: unknown) => this.fail(e)));
-      return;
+    if (this.closed || this.failure !== null || this.inStep) return;
+    if (this.sleepTimer !== null) {
+      clearTimeout(this.sleepTimer);
+      this.sleepTimer = null;
+      this.scheduled = false;
     }
-    const r = this.wakeResolve;
-    if (r !== null) {
-      this.wakeResolve = null;
-      if (this.sleepTimer !== null) {
-        clearTimeout(this.sleepTimer);
-        this.sleepTimer = null;
-      }
-      r();
-    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.stepBound);
   }
 
   /** The model's failure, if the loop stopped on an exception. */
@@ -252,13 +249,8 @@ export class SimEngine implements Clock, Timers {
     this.closed = true;
     this.queue.clear();
     this.participants.clear();
-    this.wake();
-    const r = this.wakeResolve;
-    if (r !== null) {
-      this.wakeResolve = null;
-      if (this.sleepTimer !== null) clearTimeout(this.sleepTimer);
-      r();
-    }
+    if (this.sleepTimer !== null) clearTimeout(this.sleepTimer);
+    this.sleepTimer = null;
   }
 
   get isClosed(): boolean {
@@ -271,50 +263,62 @@ export class SimEngine implements Clock, Timers {
     return Math.round(realTime.now() * 1000);
   }
 
-  private async loop(): Promise<void> {
+  /**
+   * One step of the loop: runs synchronously until it must give Node's event loop a turn (the
+   * application may have work pending, or it ran long), sleep until the wall clock catches up
+   * (paced), or park (nothing pending); then it queues its next step, or leaves that to wake().
+   */
+  private step(): void {
+    this.scheduled = false;
+    if (this.closed) return;
+    this.inStep = true;
     try {
-      if (this.mode === 'virtual') await this.virtualLoop();
-      else await this.pacedLoop();
+      if (this.mode === 'virtual') this.virtualRun();
+      else this.pacedRun();
+    } catch (e) {
+      this.fail(e);
     } finally {
-      this.running = false;
+      this.inStep = false;
     }
   }
 
-  private async virtualLoop(): Promise<void> {
-    let sinceYield = 0;
-    let yieldsOwed = 0;
-    while (!this.closed) {
+  private yieldTurn(): void {
+    this.scheduled = true;
+    setImmediate(this.stepBound);
+  }
+
+  private virtualRun(): void {
+    // The application acted during the last turn: settle its requests, then wait again.
+    if (this.kicks !== this.kicksAtYield) this.yieldsOwed = APP_YIELDS;
+    for (;;) {
+      if (this.closed) return;
       const firedBefore = this.timers.fired;
       const kicksBefore = this.kicks;
       if (this.settle() || this.kicks !== kicksBefore) {
         // Something reached the application (or it acted): before the clock moves on, let it
         // run what it deferred: nextTick and promise work, then a round of immediates (two
         // event-loop turns: an immediate queued from a nextTick lands behind our first one).
-        yieldsOwed = APP_YIELDS;
+        this.yieldsOwed = APP_YIELDS;
       }
-      if (yieldsOwed > 0 || sinceYield >= YIELD_EVERY) {
-        if (yieldsOwed > 0) yieldsOwed--;
-        sinceYield = 0;
-        const kicks = this.kicks;
-        await yieldToEventLoop();
-        if (this.kicks !== kicks) yieldsOwed = APP_YIELDS; // it acted: settle, then wait again
-        continue;
+      if (this.yieldsOwed > 0 || this.sinceYield >= YIELD_EVERY) {
+        if (this.yieldsOwed > 0) this.yieldsOwed--;
+        this.sinceYield = 0;
+        this.kicksAtYield = this.kicks;
+        this.yieldTurn();
+        return;
       }
       const t = this.queue.peekTime();
-      if (t === Infinity || t > this.lastActivityPs + this.idleParkPs) {
-        await this.sleep(Infinity);
-        continue;
-      }
+      if (t === Infinity || t > this.lastActivityPs + this.idleParkPs) return; // park until wake()
       this.runEventsAt(t);
       if (this.timers.fired !== firedBefore)
-        yieldsOwed = APP_YIELDS; // a timer may have called the app
-      else sinceYield++;
+        this.yieldsOwed = APP_YIELDS; // a timer may have called the app
+      else this.sinceYield++;
     }
   }
 
-  private async pacedLoop(): Promise<void> {
-    let sinceYield = 0;
-    while (!this.closed) {
+  private pacedRun(): void {
+    for (;;) {
+      if (this.closed) return;
       const wall = this.wallPs();
       const t = this.queue.peekTime();
       if (t <= wall) {
@@ -325,9 +329,10 @@ export class SimEngine implements Clock, Timers {
         if (lag > 1e9) this.lateEvents++; // more than 1 ms behind the wall clock
         this.runEventsAt(t);
         this.settle();
-        if (++sinceYield >= YIELD_EVERY) {
-          sinceYield = 0;
-          await yieldToEventLoop();
+        if (++this.sinceYield >= YIELD_EVERY) {
+          this.sinceYield = 0;
+          this.yieldTurn();
+          return;
         }
         continue;
       }
@@ -337,8 +342,20 @@ export class SimEngine implements Clock, Timers {
         this.settle();
         continue;
       }
-      sinceYield = 0;
-      await this.sleep(t);
+      this.sinceYield = 0;
+      if (t === Infinity) return; // park until wake()
+      // Node timers have millisecond granularity: a gap of a millisecond or more sleeps on a
+      // timer (an idle paced stack wakes at its control-loop tick, it does not spin); shorter
+      // gaps let the event loop turn (I/O keeps flowing) until the event is due.
+      const gapMs = (t - wall) / 1e9;
+      if (gapMs >= 1) {
+        this.scheduled = true;
+        this.sleepTimer = setTimeout(() => {
+          this.sleepTimer = null;
+          this.step();
+        }, Math.floor(gapMs));
+      } else this.yieldTurn();
+      return;
     }
   }
 
@@ -378,41 +395,11 @@ export class SimEngine implements Clock, Timers {
     return app;
   }
 
-  /** Waits until the wall clock reaches `tPs` (paced) or until `wake()`. */
-  private sleep(tPs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.closed) {
-        resolve();
-        return;
-      }
-      this.wakeResolve = resolve;
-      if (tPs === Infinity) return;
-      const gapMs = (tPs - this.wallPs()) / 1e9;
-      const done = (): void => {
-        this.sleepTimer = null;
-        if (this.wakeResolve === resolve) {
-          this.wakeResolve = null;
-          resolve();
-        }
-      };
-      // Node timers have millisecond granularity: a gap of a millisecond or more sleeps on a
-      // timer (an idle paced stack wakes at its control-loop tick, it does not spin); shorter
-      // gaps let the event loop turn (I/O keeps flowing) until the event is due.
-      if (gapMs >= 1) this.sleepTimer = setTimeout(done, Math.floor(gapMs));
-      else setImmediate(done);
-    });
-  }
-
   private fail(e: unknown): void {
     this.failure = e;
-    this.running = false;
     // Loud: a model bug must not look like a stalled network.
     queueMicrotask(() => {
       throw e;
     });
   }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
