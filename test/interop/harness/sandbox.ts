@@ -50,6 +50,46 @@ export function interopUnavailable(tools: readonly string[] = ['ip', 'nft', 'eth
   return null;
 }
 
+/** Candidate /24s for the test wires, documentation and benchmarking ranges first. */
+const CANDIDATE_SUBNETS = [
+  '198.18.101',
+  '198.19.101',
+  '203.0.113',
+  '198.51.100',
+  '192.0.2',
+  '10.253.101',
+  '172.31.253',
+];
+
+function ipv4ToNumber(text: string): number {
+  return text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/**
+ * A /24 (as 'a.b.c') that no address or route of the root namespace covers, so our wire can never
+ * be confused with the host's own networks (this machine's eth0, for one, is in 192.0.2.0/24).
+ */
+export function freeSubnet(): string {
+  const prefixes: [number, number][] = [];
+  const text =
+    run('ip', ['-4', 'route', 'show', 'table', 'all']).out + '\n' + run('ip', ['-4', '-o', 'addr']).out;
+  for (const m of text.matchAll(/(\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?/g)) {
+    const bits = m[2] === undefined ? 32 : Number(m[2]);
+    if (bits === 0) continue; // the default route covers everything and says nothing
+    prefixes.push([ipv4ToNumber(m[1]!), bits]);
+  }
+  const covered = (net: number): boolean =>
+    prefixes.some(([addr, bits]) => {
+      const common = Math.min(bits, 24);
+      const shift = 32 - common;
+      return Math.floor(addr / 2 ** shift) === Math.floor(net / 2 ** shift);
+    });
+  const free = CANDIDATE_SUBNETS.find((c) => !covered(ipv4ToNumber(`${c}.0`)));
+  if (free === undefined)
+    throw new Error(`every candidate test subnet is in use here: ${CANDIDATE_SUBNETS.join(', ')}`);
+  return free;
+}
+
 /** A fresh interface name: fti<pid36><n><role>, at most 15 bytes. */
 export function interfaceName(role: string): string {
   const name = `${INTEROP_PREFIX}${PID_TAG}${(counter++).toString(36)}${role}`;
@@ -100,9 +140,22 @@ export function sweepDeadRuns(): string[] {
     } catch {
       // ESRCH: the run that made it is dead.
     }
+    killNamespaceProcesses(name);
     if (run('ip', ['netns', 'del', name]).ok) removed.push(name);
   }
   return removed;
+}
+
+/** SIGKILLs every process inside a namespace (ours or ones that outlived a killed run). */
+function killNamespaceProcesses(ns: string): void {
+  for (const pid of run('ip', ['netns', 'pids', ns]).out.split(/\s+/).filter(Boolean).map(Number)) {
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 /** One network namespace for a Linux peer, with what the test put in it and around it. */
@@ -151,7 +204,8 @@ export class Sandbox {
 
   /**
    * A veth pair: `inside` in the namespace with `cidr`, `outside` in the root namespace, up, with
-   * no address and IPv6 off (so the root namespace sends nothing on it by itself). Checksum
+   * no address, IPv6 off, no ARP replies and no forwarding (so the root namespace neither sends
+   * on it by itself nor answers for our stack). Checksum
    * offload, TSO, GSO and GRO are off on both ends: a packet socket (DPDK net_af_packet) would
    * otherwise see partial checksums and 64 KiB super-frames.
    */
@@ -159,6 +213,10 @@ export class Sandbox {
     this.rootLinks.add(outside);
     must('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', inside, 'netns', this.ns]);
     must('sysctl', ['-q', '-w', `net.ipv6.conf.${outside}.disable_ipv6=1`]);
+    // The root namespace must not answer ARP on it for its own addresses (arp_ignore 8: never)
+    // nor forward what arrives on it: the wire belongs to our stack and the peer alone.
+    must('sysctl', ['-q', '-w', `net.ipv4.conf.${outside}.arp_ignore=8`]);
+    must('sysctl', ['-q', '-w', `net.ipv4.conf.${outside}.forwarding=0`]);
     must('ethtool', ['-K', outside, ...OFFLOADS_OFF]);
     must('ip', ['link', 'set', outside, 'up']);
     this.exec('ethtool', ['-K', inside, ...OFFLOADS_OFF]);
@@ -220,6 +278,8 @@ export class Sandbox {
     if (this.closed) return;
     this.closed = true;
     for (const p of this.processes) p.kill('SIGKILL');
+    // Also whatever our processes started in there (nc's children, a shell's jobs).
+    killNamespaceProcesses(this.ns);
     run('ip', ['netns', 'del', this.ns]);
     for (const l of this.rootLinks) {
       if (run('ip', ['link', 'show', l]).ok) run('ip', ['link', 'del', l]);

@@ -38,6 +38,11 @@ export interface TransferResult {
   readonly sentSha256: string;
 }
 
+/** Our side's result, with what the stack contract forbids: bytes delivered after onClose. */
+export interface OurResult extends TransferResult {
+  readonly bytesAfterClose: number;
+}
+
 /** A running tcp-peer.mjs; `result` settles with its JSON line (or its error / exit). */
 export class KernelPeer {
   readonly result: Promise<TransferResult>;
@@ -59,7 +64,6 @@ export class KernelPeer {
       child.stderr!.on('data', (d: string) => (this.stderr += d));
       child.stdout!.on('data', (d: string) => {
         buffered += d;
-        if (process.env.PEER_DEBUG) console.error('peer stdout:', JSON.stringify(d));
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {
           const line = JSON.parse(buffered.slice(0, nl)) as TransferResult & {
@@ -116,8 +120,8 @@ export function exchange(
   sendBytes: number,
   seed: string,
   onFirstConnect = true,
-): Promise<TransferResult> {
-  return new Promise<TransferResult>((resolve, reject) => {
+): Promise<OurResult> {
+  return new Promise<OurResult>((resolve, reject) => {
     const rx = createHash('sha256');
     const tx = createHash('sha256');
     const next = pattern(seed);
@@ -126,6 +130,8 @@ export function exchange(
     let pending: Buffer | null = null;
     let pendingOff = 0;
     let shut = false;
+    let closed = false;
+    const result = { received: 0, receivedSha256: '', sent: 0, sentSha256: '', bytesAfterClose: 0 };
     const pump = (conn: Connection): void => {
       while (!shut && conn.canWrite) {
         if (pending === null || pendingOff === pending.length) {
@@ -149,15 +155,30 @@ export function exchange(
       onWritable: (conn) => pump(conn),
       onReadable: (conn) => {
         const [a, b] = conn.peek();
-        rx.update(a);
-        if (b) rx.update(b);
         const n = a.length + (b?.length ?? 0);
-        received += n;
+        if (closed) {
+          // The stack must deliver every byte before onClose; count (and so fail) any that come later.
+          result.bytesAfterClose += n;
+        } else {
+          rx.update(a);
+          if (b) rx.update(b);
+          received += n;
+        }
         conn.consume(n);
       },
       onClose: (_conn, err) => {
-        if (err) reject(err);
-        else resolve({ received, receivedSha256: rx.digest('hex'), sent, sentSha256: tx.digest('hex') });
+        closed = true;
+        if (err) {
+          reject(err);
+          return;
+        }
+        Object.assign(result, {
+          received,
+          receivedSha256: rx.digest('hex'),
+          sent,
+          sentSha256: tx.digest('hex'),
+        });
+        resolve(result);
       },
     };
     if (!onFirstConnect) pump(c);
@@ -171,7 +192,7 @@ export function connectAndExchange(
   port: number,
   sendBytes: number,
   seed: string,
-): Promise<TransferResult> {
+): Promise<OurResult> {
   const c = stack.connect(ip, port);
   return exchange(c, sendBytes, seed);
 }

@@ -43,8 +43,11 @@ function run(): void {
       return;
     }
     if (ev & POLLIN) {
+      // Disarm before marking readable: the stack clears READABLE and then arms, so in every
+      // interleaving one of the two is left set (never "not readable and nobody polling").
+      const wasArmed = Atomics.compareExchange(words, ReadinessWord.Armed, 1, 0) === 1;
       Atomics.store(words, ReadinessWord.Readable, 1);
-      if (Atomics.compareExchange(words, ReadinessWord.Armed, 1, 0) === 1) parentPort!.postMessage(null);
+      if (wasArmed) parentPort!.postMessage(null);
     }
   }
 }

@@ -87,13 +87,14 @@ export class TapReadiness {
   /**
    * True unless a read found the queue empty and the readiness thread has not seen a frame
    * since. Until the thread runs (starting a worker takes milliseconds, longer from sources),
-   * every read is tried.
+   * every read is tried. When not readable, makes sure the thread is polling, so a frame that
+   * arrives now is noticed whatever the interleaving of the two threads was.
    */
   get readable(): boolean {
-    return (
-      Atomics.load(this.words, ReadinessWord.Readable) !== 0 ||
-      Atomics.load(this.words, ReadinessWord.Ready) === 0
-    );
+    if (Atomics.load(this.words, ReadinessWord.Readable) !== 0) return true;
+    if (Atomics.load(this.words, ReadinessWord.Ready) === 0) return true;
+    if (Atomics.load(this.words, ReadinessWord.Armed) === 0) this.arm();
+    return false;
   }
 
   /** Resolves once the readiness thread polls, or has failed (then the port polls on a timer). */
