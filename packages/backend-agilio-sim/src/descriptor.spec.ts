@@ -19,6 +19,7 @@ describe('agilio-sim descriptor', () => {
     const drivers = descriptor.drivers;
     expect(drivers.map((d) => d.name)).to.deep.equal(['virtual', 'tap', 'dpdk']);
     expect(drivers[0]!.available).to.equal(true);
+    expect(drivers[0]!.detail).to.include('40 Gbit/s');
     for (const d of drivers.slice(1)) expect(d.detail).to.include("timeMode 'paced' only");
   });
 });

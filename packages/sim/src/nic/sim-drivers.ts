@@ -7,13 +7,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { DriverAvailability } from '@flextoe/core';
 
-let probed: readonly DriverAvailability[] | undefined;
+let probed: { tun: boolean; dpdk: boolean } | undefined;
+const lists = new Map<string, readonly DriverAvailability[]>();
 
 export function simDrivers(lineRate: string): readonly DriverAvailability[] {
-  if (probed === undefined) {
-    const tun = existsSync('/dev/net/tun');
-    const dpdk = spawnSync('pkg-config', ['--exists', 'libdpdk'], { stdio: 'ignore' }).status === 0;
-    probed = Object.freeze([
+  probed ??= {
+    tun: existsSync('/dev/net/tun'),
+    dpdk: spawnSync('pkg-config', ['--exists', 'libdpdk'], { stdio: 'ignore' }).status === 0,
+  };
+  const { tun, dpdk } = probed;
+  let list = lists.get(lineRate);
+  if (list === undefined) {
+    list = Object.freeze([
       {
         name: 'virtual',
         available: true,
@@ -30,6 +35,7 @@ export function simDrivers(lineRate: string): readonly DriverAvailability[] {
         detail: `timeMode 'paced' only, through the x86 DPDK driver; ${dpdk ? 'libdpdk found' : 'libdpdk not found by pkg-config'}`,
       },
     ] satisfies DriverAvailability[]);
+    lists.set(lineRate, list);
   }
-  return probed;
+  return list;
 }
