@@ -36,15 +36,18 @@ export class EventQueue {
     if (this.count === this.times.length) this.grow();
     let i = this.count++;
     const seq = this.seq++;
+    const times = this.times;
+    const seqs = this.seqs;
     // Sift up: move parents down until the slot for the new event is found.
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(timePs, seq, p)) break;
+      const tp = times[p]!;
+      if (tp < timePs || (tp === timePs && seqs[p]! < seq)) break;
       this.move(p, i);
       i = p;
     }
-    this.times[i] = timePs;
-    this.seqs[i] = seq;
+    times[i] = timePs;
+    seqs[i] = seq;
     this.kinds[i] = kind;
     this.args[i] = arg;
     this.targets[i] = target;
@@ -66,12 +69,14 @@ export class EventQueue {
 
   private removeTop(): void {
     const last = --this.count;
+    const times = this.times;
+    const seqs = this.seqs;
     if (last === 0) {
       this.targets[0] = null;
       return;
     }
-    const t = this.times[last]!;
-    const s = this.seqs[last]!;
+    const t = times[last]!;
+    const s = seqs[last]!;
     const k = this.kinds[last]!;
     const a = this.args[last]!;
     const tg = this.targets[last]!;
@@ -81,29 +86,22 @@ export class EventQueue {
       const l = 2 * i + 1;
       if (l >= last) break;
       const r = l + 1;
-      const c = r < last && this.earlier(r, l) ? r : l;
-      if (!this.before(this.times[c]!, this.seqs[c]!, -1, t, s)) break;
+      let c = l;
+      if (r < last) {
+        const tr = times[r]!;
+        const tl = times[l]!;
+        if (tr < tl || (tr === tl && seqs[r]! < seqs[l]!)) c = r;
+      }
+      const tc = times[c]!;
+      if (tc > t || (tc === t && seqs[c]! > s)) break;
       this.move(c, i);
       i = c;
     }
-    this.times[i] = t;
-    this.seqs[i] = s;
+    times[i] = t;
+    seqs[i] = s;
     this.kinds[i] = k;
     this.args[i] = a;
     this.targets[i] = tg;
-  }
-
-  /** (time, seq) before the entry at `j` (or before (t2, s2) when j < 0). */
-  private before(time: number, seq: number, j: number, t2 = 0, s2 = 0): boolean {
-    const tj = j >= 0 ? this.times[j]! : t2;
-    const sj = j >= 0 ? this.seqs[j]! : s2;
-    return time < tj || (time === tj && seq < sj);
-  }
-
-  private earlier(a: number, b: number): boolean {
-    const ta = this.times[a]!;
-    const tb = this.times[b]!;
-    return ta < tb || (ta === tb && this.seqs[a]! < this.seqs[b]!);
   }
 
   private move(from: number, to: number): void {

@@ -54,7 +54,7 @@ const VIRTUAL_EPOCH_PS = 1e12;
 /** Events run between two yields to Node's event loop at most (I/O, test timers stay live). */
 const YIELD_EVERY = 512;
 /** Event-loop turns given to the application after it was called, before time moves on. */
-const APP_YIELDS = 2;
+const APP_YIELDS = 1;
 /** Polls of one instant before the engine declares a participant stuck. */
 const MAX_POLLS_PER_INSTANT = 200_000;
 const DEFAULT_IDLE_PARK_NS = 120e9;
@@ -282,10 +282,19 @@ export class SimEngine implements Clock, Timers {
     }
   }
 
+  /**
+   * Gives Node's event loop a turn. The immediate is queued from a nextTick so that it lands
+   * behind the immediates the application queued from its own nextTicks and promise callbacks
+   * in response to what we just delivered: their work runs before the clock moves on.
+   */
   private yieldTurn(): void {
     this.scheduled = true;
-    setImmediate(this.stepBound);
+    process.nextTick(this.queueStep);
   }
+
+  private readonly queueStep = (): void => {
+    setImmediate(this.stepBound);
+  };
 
   private virtualRun(): void {
     // The application acted during the last turn: settle its requests, then wait again.
@@ -296,8 +305,7 @@ export class SimEngine implements Clock, Timers {
       const kicksBefore = this.kicks;
       if (this.settle() || this.kicks !== kicksBefore) {
         // Something reached the application (or it acted): before the clock moves on, let it
-        // run what it deferred: nextTick and promise work, then a round of immediates (two
-        // event-loop turns: an immediate queued from a nextTick lands behind our first one).
+        // run what it deferred (nextTick and promise work, and the immediates those queue).
         this.yieldsOwed = APP_YIELDS;
       }
       if (this.yieldsOwed > 0 || this.sinceYield >= YIELD_EVERY) {
