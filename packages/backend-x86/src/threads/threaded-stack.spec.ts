@@ -145,6 +145,27 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
     }
   });
 
+  it('a NIC core that dies ends its connections with an error instead of hanging or crashing', async () => {
+    const { a, b, close } = await pair();
+    try {
+      let server: Connection | null = null;
+      a.listen(84, (c) => (server = c));
+      let connected = false;
+      b.connect('10.0.0.1', 84, { onConnect: () => (connected = true) });
+      while (!(connected && server)) await sleep(5);
+      const closed = new Promise<unknown>(
+        (resolve) => (server!.handlers.onClose = (_c, err) => resolve(err)),
+      );
+      await a.cores[0]!.worker!.terminate(); // the thread is gone, as after a crash
+      const err = (await closed) as { code?: string; message?: string };
+      expect(err.code).to.equal('ECONNRESET');
+      expect(err.message).to.match(/NIC core 0/);
+      expect(() => a.listen(85, () => {})).to.throw(/NIC core 0/);
+    } finally {
+      await close();
+    }
+  });
+
   it('close() ends every NIC core thread', async () => {
     const { a, b, close } = await pair();
     const tids = [...a.coreThreadIds, ...b.coreThreadIds];

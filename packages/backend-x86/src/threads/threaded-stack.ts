@@ -22,6 +22,7 @@ import {
   parseFrame,
   hash4,
   Request,
+  TcpError,
   resolveStackOptions,
   WireError,
   type BackendStack,
@@ -129,6 +130,8 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     try {
       s.spawnCores();
       for (const t of s.threads) await t.ready();
+      // A thread that exits while the host sleeps must still be noticed: wake the loop.
+      for (const t of s.threads) void t.exit.then(() => s.kick());
     } catch (e) {
       await s.stopCores();
       throw e;
@@ -429,10 +432,32 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   private readonly round = (): void => {
     this.scheduled = false;
     if (!this.running) return;
-    const work = this.poll();
+    let work: number;
+    try {
+      work = this.poll();
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
     if (work > 0 || this.bridge.txPending > 0) this.kick();
     else this.idle();
   };
+
+  /**
+   * A NIC thread failed (an exception on it, or it exited): the data path is gone. The stack
+   * stops and every connection ends with the reason, rather than hanging or taking the process
+   * down; `listen`/`connect` then throw it, and `close()` still releases everything.
+   */
+  private fail(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.stop();
+    for (const c of [...this.control.connections.values()])
+      this.control.abort(c, new TcpError('ECONNRESET', this.failure.message));
+  }
+
+  /** Why the stack stopped working (a NIC thread failed), or null. */
+  failure: Error | null = null;
 
   /** Nothing to do: sleep on the host doorbell until a core rings it (or the port, a timer). */
   private idle(): void {
@@ -546,6 +571,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('stack is closed');
+    if (this.failure !== null) throw this.failure;
   }
 }
 
