@@ -26,6 +26,7 @@ import {
 } from '@flextoe/sockets';
 import { OUR_CIDR, OUR_IP, PEER_CIDR, PEER_IP, randomMac } from './harness/drivers.js';
 import { interfaceName, interopUnavailable, Sandbox, sweepDeadRuns } from './harness/sandbox.js';
+import { skipOrRequire } from './harness/require.js';
 
 const execFileP = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -56,10 +57,7 @@ describe('real tools against @flextoe/sockets apps over TAP (Linux peer in a nam
 
   before(async function () {
     const why = interopUnavailable(['ip', 'curl', 'memcached', 'memccp', 'memccat', 'memcstat']);
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
+    if (why) skipOrRequire(this, why, '    ');
     sweepDeadRuns();
     dir = mkdtempSync(join(tmpdir(), 'flextoe-apps-'));
     sandbox = Sandbox.create('apps');

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { interopUnavailable, leftovers, sweepDeadRuns } from './harness/sandbox.js';
+import { skipOrRequire } from './harness/require.js';
 
 const SCENARIO = fileURLToPath(new URL('./fixtures/abandoned-scenario.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -67,10 +68,7 @@ describe('interop harness cleanup', function () {
 
   before(function () {
     const why = interopUnavailable(['ip', 'ethtool']);
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
+    if (why) skipOrRequire(this, why, '    ');
     throwing = startScenario('throw');
     terminated = startScenario('wait');
     killed = startScenario('wait');

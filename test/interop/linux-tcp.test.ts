@@ -19,6 +19,7 @@ import { expect } from 'chai';
 import { FaultInjectingPort, type Connection, type NicPort } from '@flextoe/core';
 import { DRIVERS, OUR_IP, PEER_IP, type InteropDriver, type Wire } from './harness/drivers.js';
 import { interopUnavailable, leftovers, Sandbox, sweepDeadRuns } from './harness/sandbox.js';
+import { skipOrRequire } from './harness/require.js';
 import { openStack, type InteropStack } from './harness/stacks.js';
 import {
   connectAndExchange,
@@ -91,10 +92,7 @@ describe('interop with the Linux kernel TCP in network namespaces', function () 
 
   before(function () {
     const why = interopUnavailable();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
+    if (why) skipOrRequire(this, why, '    ');
     sweepDeadRuns();
   });
 
@@ -123,10 +121,7 @@ describe('interop with the Linux kernel TCP in network namespaces', function () 
     describe(driver.title, () => {
       before(function () {
         const why = driver.unavailable();
-        if (why) {
-          console.log(`      skipped: ${why}`);
-          this.skip();
-        }
+        if (why) skipOrRequire(this, why, '      ');
       });
 
       for (const [f, fault] of FAULTS.entries()) {
@@ -170,10 +165,7 @@ describe('interop with the Linux kernel TCP in network namespaces', function () 
       describe(`over ${driver.title}`, () => {
         before(function () {
           const why = driver.unavailable();
-          if (why) {
-            console.log(`        skipped: ${why}`);
-            this.skip();
-          }
+          if (why) skipOrRequire(this, why, '        ');
         });
 
         it('nc connects to our echo server and gets every byte back', async () => {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { skipOrRequire } from '../privileged-tests.js';
 import { allocatedBy, ManualClock, PacketBuffer } from '@flextoe/core';
 import { DPDK_ADDON_PATH, DpdkUnavailableError, loadDpdkAddon, missingAddonReason } from './dpdk-addon.js';
 import { DpdkPort } from './dpdk-port.js';
@@ -109,8 +110,7 @@ describe('DPDK port driver', function () {
       try {
         loadDpdkAddon();
       } catch (e) {
-        console.log(`      skipped: ${(e as Error).message}`);
-        this.skip();
+        skipOrRequire(this, (e as Error).message);
       }
     });
 

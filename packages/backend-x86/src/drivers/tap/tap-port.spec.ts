@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { expect } from 'chai';
+import { skipOrRequire } from '../privileged-tests.js';
 import { allocatedBy, ManualClock, PacketBuffer } from '@flextoe/core';
 import { checkIfname, TapError, TapPort } from './tap-port.js';
 
@@ -76,8 +77,7 @@ describe('TAP port driver', function () {
 
     before(function () {
       if (!isRoot || !existsSync('/dev/net/tun')) {
-        console.log(`      skipped: needs root and /dev/net/tun to create TAP devices`);
-        this.skip();
+        skipOrRequire(this, 'needs root and /dev/net/tun to create TAP devices');
       }
       sh('ip', 'netns', 'add', ns);
     });
