@@ -143,11 +143,10 @@ describe('flextoe command', () => {
 
     it('works with the real backend descriptors', async () => {
       const report = await json([], { backends: REAL_BACKENDS });
-      expect(report.backends.map((b) => b.status)).to.deep.equal([
-        'not-implemented',
-        'not-implemented',
-        'not-implemented',
-      ]);
+      expect(report.backends.map((b) => b.name)).to.deep.equal(['x86', 'agilio-sim', 'bluefield-sim']);
+      for (const b of report.backends) expect(b.status).to.be.oneOf(['implemented', 'not-implemented']);
+      // The simulated NICs are built (issue 6).
+      expect(report.backends.slice(1).map((b) => b.status)).to.deep.equal(['implemented', 'implemented']);
       expect(report.backends[0]!.drivers.map((d) => d.name)).to.deep.equal(['virtual', 'tap', 'dpdk']);
     });
   });
