@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { ConfigError, NotImplementedError, type BackendName } from '@flextoe/core';
 import { createStack, createVirtualNetwork } from '@flextoe/sockets';
-import { backendAvailability, pattern, within } from './net-kit.js';
+import { backendAvailability, pattern, stackPair, within, type StackPair } from './net-kit.js';
 
 const availability = await backendAvailability();
 const usable = availability.filter((b) => b.usable).map((b) => b.name);
@@ -93,8 +93,8 @@ describe('createStack: configuration', function () {
 
   it("reads only --backend from the command line: an application's --config is its own", async () => {
     const s = await createStack({ port: port() }, { argv: ['--config', '/nonexistent.json'], env: {} });
-    expect(s.backend).to.equal('x86');
     await s.close();
+    expect(s.backend).to.equal('x86');
   });
 
   it('bad configuration rejects with ConfigError naming the field, before anything is opened', async () => {
@@ -123,24 +123,30 @@ describe('createStack: configuration', function () {
 
   it('exposes the resolved config, address, time base and the libTOE-level stack', async () => {
     const s = await createStack({ port: wire.attach('10.1.0.9/24'), stack: { mss: 1400 } }, none);
+    await s.close();
     expect(s.config.stack.mss).to.equal(1400);
     expect(s.address).to.equal('10.1.0.9');
     expect(s.timeBase).to.equal('wall');
     expect(s.backendStack.localIp >>> 0).to.equal(0x0a010009);
-    await s.close();
   });
 });
 
 for (const backend of usable) {
   describe(`Stack on ${backend}: stats and close`, function () {
     this.timeout(30_000);
+    // Built per test and always closed (close() is idempotent), also when a test fails.
+    let pair: StackPair;
+    beforeEach(async () => {
+      pair = await stackPair(backend);
+    });
+    afterEach(async () => {
+      await pair.close();
+    });
 
     it('stats() has counters by stage and reason plus the sockets layer', async () => {
-      const wire = createVirtualNetwork();
-      const a = await createStack({ backend, port: wire.attach('10.2.0.1/24') });
-      const b = await createStack({ backend, port: wire.attach('10.2.0.2/24') });
+      const { a, b } = pair;
       const srv = a.net.createServer((s) => s.pipe(s)).listen(7);
-      const c = b.net.connect(7, '10.2.0.1');
+      const c = b.net.connect(7, '10.0.0.1');
       c.end('x'.repeat(5000));
       c.resume();
       await within(new Promise((r) => c.on('close', r)), 20_000, 'echo');
@@ -161,21 +167,17 @@ for (const backend of usable) {
       expect(st.sockets).to.include({ accepted: 1, open: 0, listening: 1 });
       expect(b.stats().sockets).to.include({ connects: 1, open: 0 });
       srv.close();
-      await Promise.all([a.close(), b.close()]);
-      wire.close();
     });
 
     it('close() resets open connections (the peer sees ECONNRESET), closes servers, is idempotent', async () => {
-      const wire = createVirtualNetwork();
-      const a = await createStack({ backend, port: wire.attach('10.3.0.1/24') });
-      const b = await createStack({ backend, port: wire.attach('10.3.0.2/24') });
+      const { a, b } = pair;
       const serverEvents: string[] = [];
       const srv = a.net.createServer((s) =>
         s.on('close', (h: boolean) => serverEvents.push(`socket-close:${h}`)),
       );
       srv.on('close', () => serverEvents.push('server-close'));
       srv.listen(7);
-      const c = b.net.connect(7, '10.3.0.1');
+      const c = b.net.connect(7, '10.0.0.1');
       await new Promise((r) => c.once('connect', r));
       while (a.stats().sockets.open === 0) await new Promise((r) => setImmediate(r));
       const peerError = new Promise<NodeJS.ErrnoException>((r) => c.once('error', r));
@@ -187,8 +189,6 @@ for (const backend of usable) {
       while (serverEvents.length < 2) await new Promise((r) => setImmediate(r));
       expect(serverEvents).to.have.members(['socket-close:false', 'server-close']);
       expect(a.stats().sockets).to.include({ open: 0, listening: 0, holdingProcess: 0 });
-      await b.close();
-      wire.close();
     });
   });
 }
