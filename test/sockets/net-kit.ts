@@ -47,7 +47,15 @@ export interface BackendAvailability {
  * placement lands; the simulators refuse with NotImplementedError until their models land, and
  * are picked up automatically when they do.
  */
-export async function backendAvailability(): Promise<BackendAvailability[]> {
+export function backendAvailability(): Promise<BackendAvailability[]> {
+  // Once per process: every net test file asks, and probing builds a stack per backend.
+  availability ??= probeBackends();
+  return availability;
+}
+
+let availability: Promise<BackendAvailability[]> | undefined;
+
+async function probeBackends(): Promise<BackendAvailability[]> {
   const out: BackendAvailability[] = [];
   for (const name of BACKEND_NAMES) {
     const backend = await loadBackend(name);
