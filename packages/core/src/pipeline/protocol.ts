@@ -29,10 +29,34 @@ export interface ProtocolConfig {
 /** Largest window field value (RFC 9293 3.1). */
 const MAX_WINDOW_FIELD = 0xffff;
 
-/** The window we advertise, scaled (RFC 7323 2.3) and clamped to the 16-bit field. */
+/**
+ * The window field to advertise now (RFC 7323 2.3: RCV.WND >> Rcv.Wind.Shift, clamped to 16
+ * bits), without moving the right edge of a window advertised before to the left. Rounding
+ * RCV.WND down to the scale's granularity would do that once RCV.NXT has advanced by less than
+ * 2^shift since (RFC 7323 2.4 and Appendix F; RFC 9293 3.8.6: the receiver SHOULD NOT shrink
+ * the window, SHLD-14), so the promised edge is rounded up instead, as Linux tcp_select_window
+ * does: at most 2^shift - 1 bytes beyond the free buffer, which are trimmed if they come.
+ * Pure: the protocol stage records the edge with `advertiseWindow`.
+ */
 export function advertisedWindow(tcp: ProtocolRecord): number {
-  const w = tcp.rxAvail >>> tcp.rcvWscale;
+  const shift = tcp.rcvWscale;
+  let w = tcp.rxAvail >>> shift;
+  if (tcp.has(FlowFlag.RcvAdvValid)) {
+    const promised = seq.diff(tcp.rcvAdv, tcp.rcvNxt); // bytes of the old offer beyond RCV.NXT
+    if (promised > 0) {
+      const keep = (promised + (1 << shift) - 1) >>> shift;
+      if (keep > w) w = keep;
+    }
+  }
   return w > MAX_WINDOW_FIELD ? MAX_WINDOW_FIELD : w;
+}
+
+/** `advertisedWindow`, remembering the right edge it promises (RCV.NXT + field << shift). */
+function advertiseWindow(tcp: ProtocolRecord): number {
+  const w = advertisedWindow(tcp);
+  tcp.rcvAdv = seq.add32(tcp.rcvNxt, w << tcp.rcvWscale);
+  tcp.set(FlowFlag.RcvAdvValid);
+  return w;
 }
 
 /** Fills the ACK fields of `out` from the current state (RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT>). */
@@ -42,7 +66,7 @@ export function fillAck(tcp: ProtocolRecord, out: ProtocolResult): void {
   // (RFC 9293 3.10.7.4 first check) instead of provoking an ACK in reply.
   out.seq = tcp.sndMax;
   out.ack = tcp.rcvNxt;
-  out.window = advertisedWindow(tcp);
+  out.window = advertiseWindow(tcp);
   out.tsEcr = tcp.tsRecent;
   // FlexTOE: remember a zero (or sub-MSS) window so freeing the buffer forces an update.
   if (tcp.rxAvail === 0) tcp.set(FlowFlag.RxZeroWindow);
@@ -378,7 +402,7 @@ export function protocolTx(
   if (sendFin) tcp.set(FlowFlag.TxFinSent);
   // Every segment carries the current ACK (RFC 9293 3.10.7.4), so a pending ACK is sent.
   out.ack = tcp.rcvNxt;
-  out.window = advertisedWindow(tcp);
+  out.window = advertiseWindow(tcp);
   out.tsEcr = tcp.tsRecent;
   tcp.unset(FlowFlag.AckPending);
   if (tcp.rxAvail === 0) tcp.set(FlowFlag.RxZeroWindow);

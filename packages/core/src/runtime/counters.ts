@@ -23,6 +23,8 @@ export class DataPathCounters {
   controlFrames = 0;
   txFrames = 0;
   txDropped = 0;
+  /** Egress numbers the egress reorder buffer refused, or frames it still held at a flush (a bug if not 0). */
+  egressRefused = 0;
   dmaToHostBytes = 0;
   dmaFromHostBytes = 0;
   dmaRefused = 0;
@@ -61,7 +63,7 @@ export class DataPathCounters {
         refused: this.dmaRefused,
       },
       ctxq: { notificationsDropped: this.notificationsDropped, badRequests: this.badRequests },
-      egress: { txFrames: this.txFrames, txDropped: this.txDropped },
+      egress: { txFrames: this.txFrames, txDropped: this.txDropped, reorderRefused: this.egressRefused },
     };
   }
 }
@@ -84,5 +86,5 @@ export interface DataPathStats {
   post: { acks: number; dataSegments: number; controlFrames: number };
   dma: { toHostBytes: number; fromHostBytes: number; refused: number };
   ctxq: { notificationsDropped: number; badRequests: number };
-  egress: { txFrames: number; txDropped: number };
+  egress: { txFrames: number; txDropped: number; reorderRefused: number };
 }

@@ -8,6 +8,11 @@
  * Work items carry per-flow-group sequence numbers and pass a reorder buffer before the
  * protocol stage, and transmitted frames pass an egress re-sequencer, exactly as when the
  * replicated stages run in parallel on a backend's cores; here they simply arrive in order.
+ * Egress: the protocol stage numbers every segment it asks for (per flow group); post-processing
+ * puts the built frame in a transmit slot and hands (number, slot) to the group's egress reorder
+ * buffer; a segment dropped on the way (no transmit slot, DMA refused) still consumes its number
+ * with `skip` (FlexTOE: "a dropped packet still consumes its slot"). `flushTx` releases frames
+ * in protocol order to the port.
  */
 import type { Clock } from '../hw/clock.js';
 import type { StageProbe } from '../hw/execution-units.js';
@@ -107,7 +112,19 @@ export class DataPath implements DataPathApi {
   private readonly rxWords: Int32Array[];
   private readonly txBufs: PacketBuffer[];
   private readonly txWords: Int32Array[];
+  /** Transmit slots filled in this batch (frames waiting in the egress reorder buffers). */
   private txCount = 0;
+  private readonly egressSeq: Sequencer;
+  private readonly egress: ReorderBuffer[] = [];
+  /** Groups with frames in their egress buffer this batch, and the per-group flag for it. */
+  private readonly egressDirty: Int32Array;
+  private readonly egressIsDirty: Uint8Array;
+  private egressDirtyCount = 0;
+  /** Slots the egress reorder buffers released this batch, and the batch as handed to the port. */
+  private readonly txReleased: Uint8Array;
+  private readonly txOrder: PacketBuffer[];
+  /** Control-plane frames (SYN, RST, ARP) bypass sequencing: they are not protocol-stage output. */
+  private readonly controlBuf: PacketBuffer[];
   /** Frames in the batch that hold a queue-manager credit. */
   private txQmFrames = 0;
   private readonly exceptionPool: PacketPool;
@@ -146,6 +163,10 @@ export class DataPath implements DataPathApi {
     this.counters = new DataPathCounters(WIRE_ERROR_COUNT);
     this.ingressSeq = new Sequencer(opts.flowGroups);
     for (let g = 0; g < opts.flowGroups; g++) this.reorder.push(new ReorderBuffer(WORK_POOL));
+    this.egressSeq = new Sequencer(opts.flowGroups);
+    for (let g = 0; g < opts.flowGroups; g++) this.egress.push(new ReorderBuffer(WORK_POOL));
+    this.egressDirty = new Int32Array(opts.flowGroups);
+    this.egressIsDirty = new Uint8Array(opts.flowGroups);
     for (let i = 0; i < WORK_POOL; i++) this.summaries.push(new RxSummary());
     this.rxBufs = [];
     this.txBufs = [];
@@ -153,6 +174,9 @@ export class DataPath implements DataPathApi {
     for (let i = 0; i < opts.burst; i++) this.txBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
     this.rxWords = this.rxBufs.map((b) => wordsOf(b.data));
     this.txWords = this.txBufs.map((b) => wordsOf(b.data));
+    this.txOrder = this.txBufs.slice();
+    this.txReleased = new Uint8Array(this.txBufs.length);
+    this.controlBuf = [new PacketBuffer(port.capabilities.maxFrameBytes)];
     this.exceptionPool = new PacketPool(opts.exceptionQueueEntries, port.capabilities.maxFrameBytes);
     this.rxRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
     this.txRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
@@ -296,35 +320,82 @@ export class DataPath implements DataPathApi {
   }
 
   private emitAck(tcp: ProtocolRecord, res: ProtocolResult): void {
-    const frame = this.txSlot();
-    if (frame === null) return;
+    const id = this.tables.identity.at(tcp.flowId);
+    const group = id.group;
+    const order = this.egressSeq.next(group); // taken by the protocol stage, in its order
+    const slot = this.txSlot();
+    if (slot < 0) {
+      this.egressDrop(group, order);
+      return;
+    }
     if (this.probe !== null) this.probe.enter('post', tcp.flowId);
     const ts = tcp.has(FlowFlag.Timestamps);
     const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
-    const id = this.tables.identity.at(tcp.flowId);
-    this.post.frameWords = this.txWords[this.txCount]!;
+    const frame = this.txBufs[slot]!;
+    this.post.frameWords = this.txWords[slot]!;
     frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, 0);
-    this.txCount++;
+    this.egressReady(group, order, slot);
     this.counters.acksSent++;
   }
 
-  /** A free transmit buffer, flushing the batch when it is full. */
-  private txSlot(): PacketBuffer | null {
+  /** A free transmit slot, flushing the batch when it is full; -1 (counted) when none. */
+  private txSlot(): number {
     if (this.txCount === this.txBufs.length) this.flushTx();
     if (this.txCount === this.txBufs.length) {
       this.counters.txDropped++;
-      return null;
+      return -1;
     }
-    return this.txBufs[this.txCount]!;
+    return this.txCount++;
   }
 
-  /** Egress: hands the batch to the port in protocol order (the egress re-sequencer's output). */
+  /** Post-processing finished the frame in `slot` for egress number `order` of `group`. */
+  private egressReady(group: number, order: number, slot: number): void {
+    if (!this.egress[group]!.insert(order, slot)) this.counters.egressRefused++;
+    this.markEgress(group);
+  }
+
+  /** The segment numbered `order` was dropped before egress: its number is passed over. */
+  private egressDrop(group: number, order: number): void {
+    if (!this.egress[group]!.skip(order)) this.counters.egressRefused++;
+    this.markEgress(group);
+  }
+
+  private markEgress(group: number): void {
+    if (this.egressIsDirty[group] === 0) {
+      this.egressIsDirty[group] = 1;
+      this.egressDirty[this.egressDirtyCount++] = group;
+    }
+  }
+
+  /**
+   * Egress: each group's re-sequencer releases its frames in protocol order; the port gets them
+   * in the order post-processing built them (which keeps every group's order).
+   */
   flushTx(): void {
-    if (this.txCount === 0) return;
-    const sent = this.port.txBurst(this.txBufs, this.txCount);
-    this.counters.txFrames += sent;
-    // A frame the port refused is lost on the wire; TCP recovers (counted, never silent).
-    this.counters.txDropped += this.txCount - sent;
+    const order = this.releaseOut;
+    const released = this.txReleased;
+    for (let i = 0; i < this.egressDirtyCount; i++) {
+      const g = this.egressDirty[i]!;
+      this.egressIsDirty[g] = 0;
+      const k = this.egress[g]!.release(order, order.length);
+      for (let j = 0; j < k; j++) released[order[j]!] = 1;
+    }
+    this.egressDirtyCount = 0;
+    let n = 0;
+    for (let slot = 0; slot < this.txCount; slot++) {
+      if (released[slot] === 0) continue;
+      released[slot] = 0;
+      this.txOrder[n++] = this.txBufs[slot]!;
+    }
+    // Inline, every number is inserted or skipped before the flush, so the whole batch is out;
+    // a frame still held would have its slot reused: counted (it is lost, TCP recovers).
+    this.counters.egressRefused += this.txCount - n;
+    if (n > 0) {
+      const sent = this.port.txBurst(this.txOrder, n);
+      this.counters.txFrames += sent;
+      // A frame the port refused is lost on the wire; TCP recovers (counted, never silent).
+      this.counters.txDropped += n - sent;
+    }
     for (let i = 0; i < this.txQmFrames; i++) this.qm.returnCredit();
     this.txQmFrames = 0;
     this.txCount = 0;
@@ -449,15 +520,20 @@ export class DataPath implements DataPathApi {
         if (probe !== null) probe.itemDone();
         continue;
       }
-      const frame = this.txSlot();
-      if (frame === null) {
-        // Undo the protocol stage's claim is not possible; the segment is lost on the wire and
-        // recovered by TCP. Put the flow back in line (every poll ends in sent or deactivate).
+      const id = this.tables.identity.at(flowId);
+      const group = id.group;
+      const order = this.egressSeq.next(group);
+      const slot = this.txSlot();
+      if (slot < 0) {
+        // Undoing the protocol stage's claim is not possible; the segment is lost on the wire
+        // and recovered by TCP. Put the flow back in line (every poll ends in sent or deactivate).
+        this.egressDrop(group, order);
         this.qm.returnCredit();
         this.qm.sent(flowId, 0, now);
         if (probe !== null) probe.itemDone();
         break;
       }
+      const frame = this.txBufs[slot]!;
       const ts = tcp.has(FlowFlag.Timestamps);
       const off = payloadOffset(this.post, ts);
       if (res.txLength > 0) {
@@ -465,12 +541,22 @@ export class DataPath implements DataPathApi {
         if (
           dmaFromRing(this.dma, this.txRings[flowId]!, res.txPos, frame.data, off, res.txLength, flowId) < 0
         ) {
+          // No payload, no segment (its bytes would be stale): dropped before egress, its number
+          // passed over; the protocol stage counts the bytes sent, so TCP recovers them. The
+          // engine is saturated: end the burst (completions free it).
           this.counters.dmaRefused++;
-        } else this.counters.dmaFromHostBytes += res.txLength;
+          this.egressDrop(group, order);
+          this.txCount--; // the slot is the last one taken: give it back
+          this.qm.returnCredit();
+          this.qm.sent(flowId, res.txLength, now);
+          if ((res.actions & A.TxReady) === 0) this.qm.deactivate(flowId);
+          if (probe !== null) probe.itemDone();
+          break;
+        }
+        this.counters.dmaFromHostBytes += res.txLength;
       }
       if (probe !== null) probe.enter('post', flowId);
-      const id = this.tables.identity.at(flowId);
-      this.post.frameWords = this.txWords[this.txCount]!;
+      this.post.frameWords = this.txWords[slot]!;
       frame.length = buildSegment(
         this.post,
         frame.data,
@@ -481,7 +567,7 @@ export class DataPath implements DataPathApi {
         tcp.has(FlowFlag.Ecn),
         res.txLength,
       );
-      this.txCount++;
+      this.egressReady(group, order, slot);
       this.txQmFrames++;
       this.counters.dataSegments++;
       cc.txSegments = cc.txSegments + 1;
@@ -498,12 +584,13 @@ export class DataPath implements DataPathApi {
 
   /** Raw frame from the control plane (SYN, SYN-ACK, RST, ARP): `build` writes it. */
   sendControlFrame(build: (buf: Buffer) => number): void {
-    const frame = this.txSlot();
-    if (frame === null) return;
+    this.flushTx(); // what the data path built before goes first
+    const frame = this.controlBuf[0]!;
     frame.length = build(frame.data);
-    this.txCount++;
     this.counters.controlFrames++;
-    this.flushTx();
+    const sent = this.port.txBurst(this.controlBuf, 1);
+    this.counters.txFrames += sent;
+    this.counters.txDropped += 1 - sent;
   }
 
   // ---------------------------------------------------------------- flow install / removal

@@ -42,9 +42,13 @@ export const FlowFlag = {
   CwrPending: 1 << 10,
   /** Zero-window probe requested by the control plane (RFC 9293 3.8.6.1). */
   PersistProbe: 1 << 11,
+  /** `rcvAdv` holds the right edge of a window this flow advertised (the data path has sent one). */
+  RcvAdvValid: 1 << 12,
 } as const;
 
+// The flags word: flag bits 0..15, window scales 16..23, duplicate-ACK counter 24..31.
 const FLAGS_WSCALE_SHIFT = 16;
+const FLAGS_DUPACK_SHIFT = 24;
 
 /**
  * Protocol state, 64 B = 16 words; only the protocol stage writes it (FlexTOE). Names follow
@@ -73,8 +77,12 @@ export const ProtocolWord = {
   /** First out-of-order interval: start sequence and length (FlexTOE rx_ooo_start/len). */
   oooStart: 10,
   oooLen: 11,
-  /** Duplicate-ACK counter (RFC 5681 3.2) in the low byte; retransmit generation above. */
-  dupAcks: 12,
+  /**
+   * RCV.NXT + RCV.WND as last advertised (BSD rcv_adv): the right edge of the receive window we
+   * promised, which must never move left (RFC 9293 3.8.6, RFC 7323 2.4). Valid with
+   * FlowFlag.RcvAdvValid. (The duplicate-ACK counter lives in the flags word.)
+   */
+  rcvAdv: 12,
   /** Highest sequence number sent (BSD snd_max): go-back-N rewinds SND.NXT, not this. */
   sndMax: 13,
   /** SND.WL1 / SND.WL2 folded: the ack number of the last window update (RFC 9293 3.10.7.4). */
@@ -235,11 +243,19 @@ export class ProtocolRecord extends RecordCursor {
   set oooLen(v: number) {
     this.w[this.base + ProtocolWord.oooLen] = v;
   }
+  /** Duplicate-ACK counter (RFC 5681 3.2), saturating at 255 (the threshold is 3). */
   get dupAcks(): number {
-    return this.w[this.base + ProtocolWord.dupAcks]!;
+    return this.w[this.base]! >>> FLAGS_DUPACK_SHIFT;
   }
   set dupAcks(v: number) {
-    this.w[this.base + ProtocolWord.dupAcks] = v;
+    const i = this.base;
+    this.w[i] = (this.w[i]! & 0x00ffffff) | ((v > 0xff ? 0xff : v) << FLAGS_DUPACK_SHIFT);
+  }
+  get rcvAdv(): SeqNumber {
+    return this.bits[this.base + ProtocolWord.rcvAdv]! as SeqNumber;
+  }
+  set rcvAdv(v: SeqNumber) {
+    this.w[this.base + ProtocolWord.rcvAdv] = v;
   }
   get sndWl1(): SeqNumber {
     return this.bits[this.base + ProtocolWord.sndWl1]! as SeqNumber;
