@@ -110,11 +110,12 @@ describe('comparison table', () => {
   });
 
   it('formats ratios readably across orders of magnitude', () => {
-    expect([ratio(123.4), ratio(2), ratio(0.5), ratio(0.0123), ratio(null)]).to.deep.equal([
+    expect([ratio(123.4), ratio(2), ratio(0.5), ratio(0.0123), ratio(0), ratio(null)]).to.deep.equal([
       '123.4x',
       '2.00x',
       '0.50x',
       '0.012x',
+      '0x',
       '-',
     ]);
   });

@@ -31,6 +31,7 @@ export function fmt(v: number | null | undefined, digits = 3): string {
 
 export const ratio = (v: number | null | undefined): string => {
   if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  if (v === 0) return '0x';
   if (v >= 10) return `${v.toFixed(1)}x`;
   return v >= 0.1 ? `${v.toFixed(2)}x` : `${v.toPrecision(2)}x`;
 };
@@ -177,7 +178,7 @@ export function renderTable(report: BenchReport): string {
     '',
     'time: wall = measured wall-clock time on this machine; model = modelled time reported by a simulator.',
     'xL: this backend divided by Linux in this same run (throughput: higher is better; p99.99 and CPU: lower is better).',
-    'CPU us/req: host CPU of the application process per request, both ends; see "cpuScope" in the JSON for what it counts.',
+    'CPU us/req: host CPU of the application thread per request, both ends; "cpuScope" in the JSON says what it counts.',
     'paper: the published FlexTOE figure for the row, measured against a different baseline (TAS, Chelsio, no parallelism).',
   );
   if (modelled) out.push("Modelled rows are the simulator's clock, not this machine's speed.");
