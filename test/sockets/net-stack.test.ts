@@ -185,7 +185,7 @@ for (const backend of usable) {
       expect(a.close()).to.equal(first);
       expect(a.closed).to.equal(true);
       await first;
-      expect((await within(peerError, 20_000, 'peer reset')).code).to.equal('ECONNRESET');
+      expect((await within(peerError, 5_000, 'peer reset')).code).to.equal('ECONNRESET');
       while (serverEvents.length < 2) await new Promise((r) => setImmediate(r));
       expect(serverEvents).to.have.members(['socket-close:false', 'server-close']);
       expect(a.stats().sockets).to.include({ open: 0, listening: 0, holdingProcess: 0 });
