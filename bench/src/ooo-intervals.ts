@@ -35,12 +35,18 @@ export interface OooIntervalsOptions {
   readonly delayNs?: number;
   /** PRNG seed of the fault injectors (default 7). */
   readonly seed?: number;
+  /**
+   * Congestion control (default 'const-rate': line rate whatever the losses, so the figure is
+   * loss recovery alone; with FlexTOE's DCTCP every loss also halves the rate).
+   */
+  readonly cc?: 'const-rate' | 'dctcp-rate' | 'dctcp-window' | 'timely' | 'newreno';
 }
 
 export interface OooIntervalsResult {
   readonly oooIntervals: number;
   readonly loss: number;
   readonly reorder: number;
+  readonly cc: string;
   readonly totalBytes: number;
   /** Virtual time from the first byte written to the last byte read. */
   readonly virtualSeconds: number;
@@ -61,6 +67,7 @@ export function runOooIntervals(o: OooIntervalsOptions): OooIntervalsResult {
   const loss = o.loss ?? 0.01;
   const reorder = o.reorder ?? 0.01;
   const seed = o.seed ?? 7;
+  const cc = o.cc ?? 'const-rate';
   const clock = new ManualClock();
   const net = new VirtualNetwork({
     clock,
@@ -84,7 +91,7 @@ export function runOooIntervals(o: OooIntervalsOptions): OooIntervalsResult {
         timers: clock,
         tiers: new HeapMemoryTiers(),
       },
-      { ip, maxFlows: 4, oooIntervals: o.oooIntervals, minRtoMs: 2, synRtoMs: 20, controlTickUs: 100 },
+      { ip, maxFlows: 4, oooIntervals: o.oooIntervals, cc, minRtoMs: 2, synRtoMs: 20, controlTickUs: 100 },
     );
   const a = mk('10.0.0.1/24', 1);
   const b = mk('10.0.0.2/24', 2);
@@ -126,6 +133,7 @@ export function runOooIntervals(o: OooIntervalsOptions): OooIntervalsResult {
     oooIntervals: o.oooIntervals,
     loss,
     reorder,
+    cc,
     totalBytes,
     virtualSeconds,
     goodputGbps: (totalBytes * 8) / virtualSeconds / 1e9,

@@ -3,6 +3,7 @@
  * case on every target back to back, so a noisy neighbour or thermal drift hits the compared
  * numbers alike rather than one backend more than another.
  */
+import { performance } from 'node:perf_hooks';
 import { MIN_TIMING, MODELLED_TIMING, PLAN, TIMING } from './plan.js';
 import {
   emptyMetrics,
@@ -65,9 +66,17 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
       vsLinux: null,
       references: referencesFor({ backend: t.backend, workload: s.workload, params: s.params }),
     };
+    const t0 = performance.now();
+    const elapsed = (): number => (performance.now() - t0) / 1000;
     const why = t.unavailable(s.workload, s.params);
     if (why !== null) {
-      runs.push({ ...base, status: 'unavailable', reason: why, metrics: emptyMetrics() });
+      runs.push({
+        ...base,
+        status: 'unavailable',
+        reason: why,
+        elapsedS: elapsed(),
+        metrics: emptyMetrics(),
+      });
       progress.end(`not available: ${why}`);
       continue;
     }
@@ -94,12 +103,13 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
         ...base,
         status: 'ok',
         reason: [t.note, cut].filter((x) => x !== null).join('; ') || null,
+        elapsedS: elapsed(),
         metrics,
       });
       progress.end('ok');
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      runs.push({ ...base, status: 'failed', reason: msg, metrics: emptyMetrics() });
+      runs.push({ ...base, status: 'failed', reason: msg, elapsedS: elapsed(), metrics: emptyMetrics() });
       progress.end(`FAILED: ${msg}`);
     }
   }

@@ -91,6 +91,8 @@ export interface BenchRun {
   /** Why the run is unavailable or failed; notes for ok runs. */
   reason: string | null;
   seed: number;
+  /** Wall-clock seconds the whole run took: connecting, warm-up, window and teardown. */
+  elapsedS: number;
   metrics: Metrics;
   /** Ratios against Linux in this same report; null for Linux itself or without a Linux run. */
   vsLinux: VsLinux | null;
@@ -270,6 +272,7 @@ function validateRun(run: unknown, at: string, fail: (where: string, what: strin
   if (r.status !== 'ok' && (typeof r.reason !== 'string' || r.reason.length === 0))
     fail(`${at}.reason`, 'must say why the run is not ok');
   if (typeof r.params !== 'object' || r.params === null) fail(`${at}.params`, 'must be an object');
+  if (!isNum(r.elapsedS) || (r.elapsedS as number) < 0) fail(`${at}.elapsedS`, 'must be seconds >= 0');
   const mt = r.metrics as Record<string, unknown> | undefined;
   if (typeof mt !== 'object' || mt === null) fail(`${at}.metrics`, 'is missing');
   for (const k of METRIC_KEYS) if (!(k in mt!)) fail(`${at}.metrics.${k}`, 'is missing');

@@ -28,6 +28,7 @@ export function run(
     status: 'ok',
     reason: null,
     seed: 2,
+    elapsedS: 1.5,
     metrics: { ...emptyMetrics(), durationS: 1, wallS: 1, ...metrics },
     vsLinux: null,
     references: referencesFor({ backend, workload, params }),
