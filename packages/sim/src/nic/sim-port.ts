@@ -132,8 +132,24 @@ export class SimPort implements NicPort, SimEventTarget {
     return this.count;
   }
 
-  /** Stops transmitting (the NIC closed): frames still queued are dropped. */
+  /**
+   * Stops transmitting (the NIC closed). Frames still queued go to the wire at once rather than
+   * at their modelled time: closing a stack aborts its connections, and the RSTs it just queued
+   * are how the peers learn (RFC 9293 3.10.5); dropping them would leave peers hanging.
+   */
   close(): void {
+    if (!this.closed && this.count > 0) {
+      const batch = this.batch;
+      batch.length = 0;
+      let h = this.head;
+      for (let k = 0; k < this.count; k++) {
+        batch.push(this.slots[h]!);
+        h = h + 1 === EGRESS_FRAMES ? 0 : h + 1;
+      }
+      const sent = this.inner.txBurst(batch, batch.length);
+      this.txFrames += sent;
+      if (sent > 0) this.engine.markAllDirty();
+    }
     this.closed = true;
     this.count = 0;
     this.timed = 0;
