@@ -61,7 +61,7 @@ const hatch = (r: BenchRun): string => (r.timeBase === 'modelled' ? ` fill-opaci
 function barChart(
   runs: BenchRun[],
   value: (r: BenchRun) => { bar: number | null; text: string },
-  opts: { scale: 'ratio' | 'linear'; title: string },
+  opts: { scale: 'ratio' | 'linear'; title: string; missing?: (r: BenchRun) => string },
 ): string {
   const gs = groups(runs);
   const bars = gs
@@ -102,7 +102,7 @@ function barChart(
       if (r.status !== 'ok' || bar === null || !(bar > 0 || opts.scale === 'linear')) {
         const why =
           r.status === 'ok'
-            ? `not measured${r.reason ? `: ${r.reason}` : ''}`
+            ? (opts.missing?.(r) ?? `not measured${r.reason ? `: ${r.reason}` : ''}`)
             : `${r.status === 'failed' ? 'failed' : 'not available'}: ${r.reason ?? ''}`;
         parts.push(
           `<text x="${LABEL + 4}" y="${y + 12}" class="na"><title>${esc(why)}</title>${esc(why.length > 90 ? `${why.slice(0, 89)}…` : why)}</text>`,
@@ -126,8 +126,9 @@ function barChart(
     );
     y += GAP;
   }
+  // Grid lines go under the bars.
   for (const [tx, label] of ticks)
-    parts.push(
+    parts.unshift(
       `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="20" y2="${y - GAP / 2}" class="${label === '1x' ? 'one' : 'grid'}"/>`,
     );
   return `<figure><figcaption>${esc(opts.title)}</figcaption><svg viewBox="0 0 ${WIDTH} ${y}" width="${WIDTH}" height="${y}" role="img">${parts.join('')}</svg></figure>`;
@@ -283,7 +284,11 @@ function workloadSection(w: WorkloadName, runs: BenchRun[]): string {
           bar: r.metrics.appCpuUsPerRequest,
           text: `${fmt(r.metrics.appCpuUsPerRequest)} us/request`,
         }),
-        { scale: 'linear', title: 'Host CPU per request, application process (shorter is better)' },
+        {
+          scale: 'linear',
+          title: 'Host CPU per request, application thread (shorter is better)',
+          missing: (r) => (r.timeBase === 'modelled' ? 'host CPU is not modelled' : 'not measured'),
+        },
       ),
     );
   }
