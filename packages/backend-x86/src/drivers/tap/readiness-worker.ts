@@ -53,3 +53,6 @@ function run(): void {
 }
 
 run();
+// End the thread now: a loader in this worker (tsx, from the sources) may hold timers that
+// would otherwise keep it alive after the stack asked it to stop.
+process.exit(0);

@@ -133,6 +133,8 @@ export class TapReadiness {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.fallback !== null) clearInterval(this.fallback);
+      // Until it has exited: an unreferenced worker would let the process end under us.
+      this.worker.ref();
       Atomics.store(this.words, ReadinessWord.Stop, 1);
       Atomics.notify(this.words, ReadinessWord.Armed);
       try {
