@@ -191,6 +191,7 @@ Napi::Value EalInit(const Napi::CallbackInfo& info) {
     args.push_back(v.As<Napi::String>().Utf8Value());
   }
 
+  const std::vector<std::string> requested = args;
   // EAL pins the calling thread to its main lcore's CPU; this is Node's main thread, which
   // must keep every CPU it had. Save the mask, pick its first CPU as the main lcore unless the
   // caller chose cores, and restore the mask after init.
@@ -228,7 +229,7 @@ Napi::Value EalInit(const Napi::CallbackInfo& info) {
     Throw(env, "rte_eal_init failed: " + ErrText(err) + hint + "; EAL arguments: " + joined);
   }
   G().ealReady = true;
-  G().ealArgs = args;
+  G().ealArgs = requested;
   StartPoller();
 
   Napi::Object out = Napi::Object::New(env);
@@ -248,6 +249,8 @@ Napi::Value EalState(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> lk(G().ealLock);
   out.Set("ready", G().ealReady);
   out.Set("version", rte_version());
+  const char* dir = G().ealReady ? rte_eal_get_runtime_dir() : nullptr;
+  out.Set("runtimeDir", dir ? dir : "");
   Napi::Array used = Napi::Array::New(env, G().ealArgs.size());
   for (size_t i = 0; i < G().ealArgs.size(); i++) used.Set(i, G().ealArgs[i]);
   out.Set("args", used);

@@ -51,7 +51,8 @@ export interface DeviceStats {
 
 export interface DpdkAddon {
   ealInit(args: readonly string[]): EalInitResult;
-  ealState(): { ready: boolean; version: string; args: string[] };
+  /** Process-wide: every copy of this module sees the same EAL (`args` as ealInit was given them). */
+  ealState(): { ready: boolean; version: string; args: string[]; runtimeDir: string };
   open(devargs: string): OpenedDevice;
   setup(
     port: number,

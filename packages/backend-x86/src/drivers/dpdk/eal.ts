@@ -7,11 +7,12 @@
  * so using a real NIC with hugepages is one `eal` list away.
  *
  * EAL is process-wide and cannot be initialised twice: every dpdk port in a process shares it,
- * and a later port asking for different EAL arguments is refused with both lists named.
+ * and a later port asking for different EAL arguments is refused with both lists named. A failed
+ * initialisation cannot be retried either (DPDK refuses a second rte_eal_init; the error says so).
  */
 import { rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { DpdkAddon, EalInitResult } from './dpdk-addon.js';
+import type { DpdkAddon } from './dpdk-addon.js';
 
 /** Memory EAL reserves without hugepages, in MiB: mbuf pools for a few ports (~10 MiB each). */
 export const DEFAULT_EAL_MEMORY_MB = 256;
@@ -61,45 +62,37 @@ export function ealArguments(extra: readonly string[] = []): string[] {
   return [...kept.flatMap((d) => d.arg), ...extra];
 }
 
-interface EalState {
-  readonly extra: readonly string[];
-  readonly result?: EalInitResult;
-  readonly error?: Error;
-}
-let state: EalState | undefined;
-
-/** Initialises EAL on the first call; later calls must ask for the same extra arguments. */
-export function ensureEal(addon: DpdkAddon, extra: readonly string[] = []): EalInitResult {
-  if (state !== undefined) {
-    if (state.error) {
+/**
+ * Initialises EAL on the first call; later calls must ask for the same arguments. The addon
+ * holds the state (EAL is per process, and a process may load this module twice: sources and
+ * build, or two bundles), so every copy agrees.
+ */
+export function ensureEal(addon: DpdkAddon, extra: readonly string[] = []): { args: readonly string[] } {
+  const args = ealArguments(extra);
+  const current = addon.ealState();
+  if (current.ready) {
+    if (JSON.stringify(current.args) !== JSON.stringify(args)) {
       throw new Error(
-        `${state.error.message} (EAL initialisation failed earlier in this process; restart it)`,
-      );
-    }
-    if (JSON.stringify(state.extra) !== JSON.stringify(extra)) {
-      throw new Error(
-        `dpdk: EAL is already initialised in this process with eal ${JSON.stringify(state.extra)}; ` +
-          `this port asks for ${JSON.stringify(extra)}. EAL arguments are process-wide: give every dpdk port ` +
+        `dpdk: EAL is already initialised in this process with ${JSON.stringify(current.args)}; ` +
+          `this port asks for ${JSON.stringify(args)}. EAL arguments are process-wide: give every dpdk port ` +
           'the same `eal` list (or none)',
       );
     }
-    return state.result!;
+    return current;
   }
-  const args = ealArguments(extra);
-  try {
-    const result = addon.ealInit(args);
-    state = { extra: [...extra], result };
-    removeRuntimeDirAtExit(result.runtimeDir);
-    return result;
-  } catch (e) {
-    state = { extra: [...extra], error: e as Error };
-    throw e;
-  }
+  const result = addon.ealInit(args);
+  removeRuntimeDirAtExit(result.runtimeDir);
+  return result;
 }
+
+const EXIT_HOOKED = Symbol.for('flextoe.dpdk.runtimeDirHook');
 
 /** EAL creates /var/run/dpdk/<prefix> even without shared config; leave nothing behind. */
 function removeRuntimeDirAtExit(dir: string): void {
   if (!dir || basename(dirname(dir)) !== 'dpdk' || !basename(dir).startsWith('flextoe-')) return;
+  const g = globalThis as { [EXIT_HOOKED]?: boolean };
+  if (g[EXIT_HOOKED]) return;
+  g[EXIT_HOOKED] = true;
   process.once('exit', () => {
     try {
       rmSync(dir, { recursive: true, force: true });

@@ -4,28 +4,11 @@
  * throws for it, ~5-15 us and ~1 KiB) while the queue is known to be empty, and an edge-
  * triggered wakeup when a frame arrives after idleness.
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closeSync, writeSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { pipe } from './libc.js';
-
+import { startTapWorker } from './worker-entry.js';
 import { ReadinessWord, READINESS_WORDS, type ReadinessWorkerData } from './readiness-words.js';
-
-/**
- * The built package starts `readiness-worker.js`. From the TypeScript sources (tests, tsx) the
- * worker must register tsx itself: Node 20 does not apply the parent's `--import` hooks to a
- * worker's entry module, so it starts from a line of CommonJS that does, then imports the .ts.
- */
-function workerEntry(): { url: URL; code: string | null } {
-  const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts';
-  const url = new URL(`./readiness-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-  if (!fromSource) return { url, code: null };
-  const code =
-    `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })` +
-    `.catch((err) => { process.nextTick(() => { throw err; }); });`;
-  return { url, code };
-}
 
 /** Without the readiness thread (it failed), the port polls on this period instead. */
 const FALLBACK_POLL_MS = 1;
@@ -54,12 +37,7 @@ export class TapReadiness {
       stopFd: this.stopRead,
       control: this.words.buffer as SharedArrayBuffer,
     };
-    const entry = workerEntry();
-    const options = { workerData: data, name: `flextoe-tap-readiness-${fd}` };
-    this.worker =
-      entry.code === null
-        ? new Worker(entry.url, options)
-        : new Worker(entry.code, { ...options, eval: true });
+    this.worker = startTapWorker('readiness-worker', data, `flextoe-tap-readiness-${fd}`);
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (m: { error: string } | null) => {
       if (m === null) onWake();

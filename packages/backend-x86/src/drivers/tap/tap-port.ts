@@ -3,11 +3,16 @@
  * interface with ioctl(TUNSETIFF, IFF_TAP | IFF_NO_PI), so every read(2) returns one Ethernet
  * frame the kernel sent and every write(2) hands the kernel one frame it receives.
  *
- * Per frame: `fs.readSync` straight into the caller's packet buffer (no copy, no allocation,
- * measured) and `fs.writeSync` from it (Node allocates its ~60-byte error context per call;
- * ffi-rs would cost ~400 B and 5x the time, see libc.ts). Reads stop at the first EAGAIN, and
- * after one the port does not read again until the readiness thread has seen a frame, so an
- * idle or transmit-only poll round costs no syscall.
+ * Receive, per frame: `fs.readSync` straight into the caller's packet buffer (no copy, no
+ * allocation, measured). Reads stop at the first EAGAIN, and after one the port does not read
+ * again until the readiness thread (readiness-worker.ts, blocked in poll(2)) has seen a frame,
+ * so an idle or transmit-only poll round costs no syscall.
+ *
+ * Transmit: `txBurst` copies frames into a shared ring and a writer thread writes them
+ * (tx-writer-worker.ts). A write to a TAP runs the kernel's receive path for the frame in the
+ * writing thread, and Node allocates ~60 B per `fs.writeSync`; both stay off the stack's
+ * thread (ffi-rs would cost ~400 B and 5x the time per call, see libc.ts). A full ring refuses
+ * the rest of a burst, like a NIC's TX ring.
  *
  * The device: without TUNSETPERSIST the interface lives as long as this fd, so closing the port
  * removes an interface the port created; a persistent TAP made beforehand (`ip tuntap add`) is
@@ -38,6 +43,7 @@ import {
   ioctl,
 } from './libc.js';
 import { TapReadiness } from './readiness.js';
+import { TapTxWriter } from './tx-writer.js';
 
 export interface TapPortOptions {
   /** Interface name, at most 15 bytes; created when it does not exist. */
@@ -105,6 +111,7 @@ export class TapPort implements NicPort {
   private readonly clock: Clock;
   private fd: number;
   private readonly readiness: TapReadiness;
+  private readonly writer: TapTxWriter;
   private wakeup: (() => void) | null = null;
   private started = false;
   private maxTxFrame = TAP_MAX_FRAME_BYTES;
@@ -139,6 +146,7 @@ export class TapPort implements NicPort {
       throw e;
     }
     this.readiness = new TapReadiness(this.fd, this.onWake);
+    this.writer = new TapTxWriter(this.fd);
   }
 
   get mac(): number {
@@ -162,6 +170,7 @@ export class TapPort implements NicPort {
     setLinkUp(this.ifname);
     // Wakeups from the first frame on: the readiness thread must be polling.
     await this.readiness.ready();
+    await this.writer.ready();
     this.started = true;
     if (this.wakeup) {
       this.readiness.ref();
@@ -174,11 +183,11 @@ export class TapPort implements NicPort {
     this.readiness.unref();
   }
 
-  /** Stops the readiness thread and closes the fd (which deletes a non-persistent TAP); idempotent. */
+  /** Stops both threads and closes the fd (which deletes a non-persistent TAP); idempotent. */
   async close(): Promise<void> {
     if (this.fd < 0) return;
     this.started = false;
-    await this.readiness.stop();
+    await Promise.all([this.readiness.stop(), this.writer.stop()]);
     closeSync(this.fd);
     this.fd = -1;
   }
@@ -192,10 +201,10 @@ export class TapPort implements NicPort {
       drops: {
         'rx-error': this.dropRxError,
         'rx-buffer-too-small': this.dropRxBufferTooSmall,
-        'tx-error': this.dropTxError,
+        'tx-error': this.dropTxError + this.writer.writeErrors,
         'tx-runt': this.dropTxRunt,
         'tx-oversize': this.dropTxOversize,
-        'link-down': this.dropLinkDown,
+        'link-down': this.dropLinkDown + this.writer.linkDownDrops,
       },
     };
   }
@@ -240,8 +249,10 @@ export class TapPort implements NicPort {
   txBurst(bufs: PacketBuffer[], count: number): number {
     if (!this.started) return 0;
     const n = Math.min(count, bufs.length);
-    const fd = this.fd;
-    for (let i = 0; i < n; i++) {
+    if (this.writer.failure !== null) return this.writeDirect(bufs, n);
+    const writer = this.writer;
+    let i = 0;
+    for (; i < n; i++) {
       const b = bufs[i]!;
       if (b.length < ETHERNET_HEADER_BYTES) {
         this.dropTxRunt++;
@@ -251,13 +262,32 @@ export class TapPort implements NicPort {
         this.dropTxOversize++;
         continue;
       }
+      if (!writer.push(b)) break; // ring full: the caller has the rest
+      this.txPackets++;
+      this.txBytes += b.length;
+    }
+    writer.publish();
+    return i;
+  }
+
+  /** Frames queued for the writer thread and not yet written. */
+  get txQueued(): number {
+    return this.writer.queued;
+  }
+
+  /** Without the writer thread (it failed): write on this thread, as Node lets us. */
+  private writeDirect(bufs: PacketBuffer[], n: number): number {
+    for (let i = 0; i < n; i++) {
+      const b = bufs[i]!;
+      if (b.length < ETHERNET_HEADER_BYTES || b.length > this.maxTxFrame || b.length > b.data.length) {
+        this.dropTxOversize++;
+        continue;
+      }
       try {
-        writeSync(fd, b.data, 0, b.length, null);
+        writeSync(this.fd, b.data, 0, b.length, null);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        // The kernel's receive backlog is full: the caller retries the rest.
         if (err.code === 'EAGAIN') return i;
-        // A TAP whose interface is down refuses writes with EIO; the frame is lost like on a dead link.
         if (err.code === 'EIO') this.dropLinkDown++;
         else {
           this.dropTxError++;
