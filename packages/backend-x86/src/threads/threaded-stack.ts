@@ -21,6 +21,8 @@ import {
   ParsedFrame,
   parseFrame,
   hash4,
+  DataPathCounters,
+  WIRE_ERROR_COUNT,
   Request,
   TcpError,
   resolveStackOptions,
@@ -133,6 +135,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       // A thread that exits while the host sleeps must still be noticed: wake the loop.
       for (const t of s.threads) void t.exit.then(() => s.kick());
     } catch (e) {
+      s.control.close(); // its timers must not keep the process alive
       await s.stopCores();
       throw e;
     }
@@ -150,6 +153,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       s.spawnCores();
       for (const t of s.threads) t.readySync();
     } catch (e) {
+      s.control.close();
       for (const t of s.threads) void t.worker?.terminate();
       throw e;
     }
@@ -502,10 +506,11 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       };
       return { index: c.index, tid: c.tid, s };
     });
+    // Zeroes where no core could answer (it never started, or died before its first snapshot).
     const dataPath = per
       .map((p) => p.s.dataPath)
       .filter((d): d is DataPathStats => d !== undefined)
-      .reduce((a, b) => sumStats(a, b) as DataPathStats);
+      .reduce((a, b) => sumStats(a, b) as DataPathStats, new DataPathCounters(WIRE_ERROR_COUNT).snapshot());
     return {
       dataPath,
       control: { ...this.control.counters },
