@@ -274,6 +274,8 @@ export class CoreLink extends WorkerLink {
   readonly exceptions: FrameRing;
   readonly bridge: BridgedCore | null;
   notifications: SpscRing | null = null;
+  /** Notifications the host has dispatched from this core (mod 2^32; gates its flow events). */
+  notificationsTaken = 0;
   /** The pre-processing replicas feeding this core (none: it pre-processes in full itself). */
   readonly pre: PreLink[];
   private readonly overflow: Pending[] = [];

@@ -310,13 +310,16 @@ export class NicCore {
     if (ev.length > 0) {
       const ring = this.events;
       const d = ring.data;
+      // Each event carries how many notifications were published before it: the host applies an
+      // event only after handing those to the application (its last bytes before its onClose).
+      const before = this.notifications.counters.pushed;
       let i = 0;
       for (; i < ev.length; i += 2) {
         const w = ring.reserve();
         if (w < 0) break; // the host is behind: keep the rest (a FlowRemoved must not be lost)
         d[w] = ev[i]!;
         d[w + 1] = ev[i + 1]!;
-        d[w + 2] = 0;
+        d[w + 2] = before;
         d[w + 3] = 0;
       }
       ring.commit();

@@ -37,7 +37,11 @@ export const NicCommand = {
   Stop: 21,
 } as const;
 
-/** Words per flow event: [FlowEvent, flowId, 0, 0]. */
+/**
+ * Words per flow event: [FlowEvent, flowId, notifications, 0], where `notifications` counts the
+ * notifications the core had published before it (mod 2^32): the host applies the event only
+ * after it has dispatched that many.
+ */
 export const EVENT_WORDS = 4;
 
 /**

@@ -133,7 +133,12 @@ export class RemoteDataPath implements DataPathApi {
     this.pool.put(frame);
   }
 
-  /** Moves what the cores published into `exceptions` and `flowEvents`; returns items moved. */
+  /**
+   * Moves what the cores published into `exceptions` and `flowEvents`; returns items moved. A
+   * flow event moves only once the host has dispatched every notification its core published
+   * before it (`CoreLink.notificationsTaken`): the application sees a connection's last bytes
+   * before the control plane closes it.
+   */
   gather(): number {
     let n = 0;
     for (const core of this.cores) {
@@ -141,7 +146,7 @@ export class RemoteDataPath implements DataPathApi {
       const d = ev.data;
       for (;;) {
         const w = ev.peek();
-        if (w < 0) break;
+        if (w < 0 || ((d[w + 2]! - core.notificationsTaken) | 0) > 0) break;
         this.flowEvents.push(d[w]!, d[w + 1]!);
         ev.consume();
         n++;
@@ -163,9 +168,13 @@ export class RemoteDataPath implements DataPathApi {
     return n;
   }
 
-  /** True when a core published something `gather` would move. */
+  /** True when a core published something `gather` would move now. */
   get pending(): boolean {
-    for (const core of this.cores) if (core.events.size > 0 || core.exceptions.size > 0) return true;
+    for (const core of this.cores) {
+      if (core.exceptions.size > 0) return true;
+      const w = core.events.peek();
+      if (w >= 0 && ((core.events.data[w + 2]! - core.notificationsTaken) | 0) <= 0) return true;
+    }
     return false;
   }
 }

@@ -166,6 +166,50 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
     }
   });
 
+  it('regression: every byte reaches the application before its onClose (FIN into TIME-WAIT)', async () => {
+    // The client half-closes first; the server's data and FIN then move it to TIME-WAIT, which
+    // calls onClose. The FinReceived flow event and the last "N bytes readable" notifications
+    // travel in different rings: applied in the wrong order, onClose came before the last bytes
+    // (found against Linux over TAP, test/interop/x86-threads.test.ts).
+    const { a, b, close } = await pair();
+    try {
+      const reply = pattern(512 << 10, 9);
+      for (let round = 0; round < 4; round++) {
+        a.listen(90 + round, (srv) => {
+          srv.handlers.onEnd = (x) => {
+            let off = 0;
+            const push = (): void => {
+              while (off < reply.length && x.canWrite) {
+                const n = x.write(reply, off);
+                if (n === 0) break;
+                off += n;
+              }
+              if (off === reply.length && x.canWrite) x.shutdown();
+            };
+            x.handlers.onWritable = push;
+            push();
+          };
+        });
+        const got = await new Promise<number>((resolve, reject) => {
+          let received = 0;
+          b.connect('10.0.0.1', 90 + round, {
+            onConnect: (c) => c.shutdown(),
+            onReadable: (c) => {
+              const [p, q] = c.peek();
+              const n = p.length + (q?.length ?? 0);
+              received += n;
+              c.consume(n);
+            },
+            onClose: (_c, err) => (err ? reject(err) : resolve(received)),
+          });
+        });
+        expect(got, `bytes before onClose, round ${round}`).to.equal(reply.length);
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it('close() ends every NIC core thread', async () => {
     const { a, b, close } = await pair();
     const tids = [...a.coreThreadIds, ...b.coreThreadIds];

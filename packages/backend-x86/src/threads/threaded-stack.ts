@@ -349,11 +349,32 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       }
     }
     work += this.bridge.pump();
+    // Notifications first: a flow event is applied only after the notifications published before
+    // it (gather's gate), so the application has its last bytes before a FIN closes it.
+    work += this.dispatchNotifications();
     work += this.dataPath.gather();
     work += this.control.poll();
-    work += this.dispatchNotifications();
+    work += this.releaseEnds();
     this.checkCores();
     return work;
+  }
+
+  /** Connections whose FIN notification waits for the control plane to see their FIN. */
+  private readonly pendingEnds: Connection[] = [];
+
+  /** onEnd for connections whose FinReceived the control plane has now applied. */
+  private releaseEnds(): number {
+    const p = this.pendingEnds;
+    let n = 0;
+    for (let i = 0; i < p.length;) {
+      const c = p[i]!;
+      if (c.rxEnded || !this.control.byId.has(c.id)) {
+        p.splice(i, 1);
+        n++;
+        c.handlers.onEnd?.(c);
+      } else i++;
+    }
+    return n;
   }
 
   /** NIC notifications -> connection state -> application callbacks, for every core. */
@@ -375,15 +396,9 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       if (w < 0) break;
       const kind = d[w]! as Notification;
       const c = this.control.byId.get(d[w + 1]!);
-      if (c !== undefined && kind === Notification.Fin && !c.rxEnded) {
-        // The core publishes the FinReceived flow event after the notification: the control
-        // plane must see it first (CLOSE-WAIT before the application's onEnd), as inline.
-        this.dataPath.gather();
-        this.control.poll();
-        if (!c.rxEnded && this.control.byId.has(c.id)) break; // next round; the core rings
-      }
       const count = d[w + 2]!;
       ring.consume();
+      core.notificationsTaken = (core.notificationsTaken + 1) | 0;
       n++;
       if (c === undefined) continue;
       switch (kind) {
@@ -396,7 +411,14 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
           c.handlers.onWritable?.(c);
           break;
         case Notification.Fin:
-          c.handlers.onEnd?.(c);
+          // The control plane sees the FIN first (CLOSE-WAIT before the application's onEnd, as
+          // inline): its FinReceived event follows this notification.
+          if (!c.rxEnded) {
+            this.dataPath.gather();
+            this.control.poll();
+          }
+          if (c.rxEnded || !this.control.byId.has(c.id)) c.handlers.onEnd?.(c);
+          else this.pendingEnds.push(c); // the event is not published yet: releaseEnds delivers it
           break;
       }
     }
