@@ -51,6 +51,7 @@ describe('pipeline/postprocess buildSegment', () => {
           ctx.tsNow = x.tsVal;
           const frame = Buffer.alloc(1536, 0xee);
           ctx.frameWords = x.words ? wordsOf(frame) : null;
+          ctx.frameBase = frame.byteOffset;
           const off = payloadOffset(ctx, x.timestamps);
           frame.set(x.payload, off);
           const len = buildSegment(ctx, frame, id, res, x.flags, x.timestamps, x.ecn, x.payload.length);

@@ -35,10 +35,12 @@ export class PostprocessContext {
   /** Our timestamp clock (RFC 7323 TSval, us, u32) for the segments of the current burst. */
   tsNow = 0;
   /**
-   * `wordsOf(frame)` of the frame being built when the runner has it at hand (its own transmit
-   * buffers), else null; used for the payload's share of the TCP checksum.
+   * The words of the frame's ArrayBuffer (`wordsOf(frame)`) and where the frame starts in them
+   * (`frame.byteOffset`) when the runner has them at hand (its own transmit buffers), else null:
+   * for the payload's share of the TCP checksum without a lookup.
    */
   frameWords: Int32Array | null = null;
+  frameBase = 0;
   private ipId = 0;
 
   nextIpId(): number {
@@ -147,7 +149,7 @@ export function buildSegment(
     const words = ctx.frameWords;
     sum =
       words !== null
-        ? sumWordsVia(words, frame, start, start + payloadLength, sum)
+        ? sumWordsVia(words, ctx.frameBase, frame, start, start + payloadLength, sum)
         : sumWords(frame, start, start + payloadLength, sum);
   }
   const tcpChecksum = finishChecksum(sum);

@@ -115,6 +115,7 @@ function outcome(
 ): Record<string, unknown> {
   const s = new RxSummary();
   ctx.frameWords = words ? wordsOf(frame.data) : null;
+  ctx.frameBase = frame.data.byteOffset;
   const verdict = run(frame, ctx, s);
   const o: Record<string, unknown> = {
     verdict,

@@ -44,10 +44,12 @@ export class PreprocessContext {
   /** The frame was well formed but addressed to another host. */
   notForUs = false;
   /**
-   * `wordsOf(frame.data)` of the frame about to be processed when the runner has it at hand
-   * (its own receive buffers), else null: the payload checksum then finds the view itself.
+   * The words of the frame's ArrayBuffer (`wordsOf(frame.data)`) and where the frame starts in
+   * them (`frame.data.byteOffset`) when the runner has them at hand (its own receive buffers),
+   * else null: the payload checksum then finds the view itself.
    */
   frameWords: Int32Array | null = null;
+  frameBase = 0;
   /** Our MAC's high 16 bits and low 32 bits (int32), as the fast path compares them. */
   readonly macHi: number;
   readonly macLo: number;
@@ -232,7 +234,7 @@ export function preprocessFast(frame: PacketBuffer, ctx: PreprocessContext, out:
     const words = ctx.frameWords;
     const sum =
       words !== null
-        ? sumWordsVia(words, b, payloadStart, segmentEnd, headerSum)
+        ? sumWordsVia(words, ctx.frameBase, b, payloadStart, segmentEnd, headerSum)
         : sumWords(b, payloadStart, segmentEnd, headerSum);
     if (!checksumVerifies(sum)) return false;
   }

@@ -17,7 +17,10 @@
  * numbers are u32 and wrap (RFC 1982-style serial arithmetic: distances are taken mod 2^32).
  *
  * Threads: insert/skip are safe from several producers at once (each sequence number has one
- * producer); release has one consumer. A slot is claimed with a compare-and-swap, filled, and
+ * producer); release has one consumer. A buffer used by one thread only (the inline runner's
+ * data path, where every stage instance runs on the caller's thread) is built with
+ * `shared: false`: the same algorithm with plain loads and stores, because V8 runs each Atomics
+ * operation as a builtin call, several per work item. A slot is claimed with a compare-and-swap, filled, and
  * then marked ready; the consumer empties a slot before it advances `next`, and a producer only
  * writes a slot whose number is inside [next, next + capacity), so it never overwrites an
  * unreleased item. All of this state lives in the buffer given (a SharedArrayBuffer region from
@@ -58,6 +61,8 @@ export interface ReorderBufferOptions {
   buffer?: ArrayBufferLike;
   /** Byte offset in `buffer`, a multiple of 4. */
   byteOffset?: number;
+  /** Used from several threads (default true): Atomics for every access; false: plain accesses. */
+  shared?: boolean;
 }
 
 let attachingReorder = false;
@@ -89,6 +94,7 @@ export class ReorderBuffer {
 
   readonly capacity: number;
   private readonly mask: number;
+  private readonly shared: boolean;
   private readonly header: Int32Array;
   private readonly handles: Uint32Array;
   private readonly states: Uint8Array;
@@ -116,6 +122,7 @@ export class ReorderBuffer {
     }
     this.capacity = capacity;
     this.mask = capacity - 1;
+    this.shared = options?.shared ?? true;
     this.header = new Int32Array(buffer, off, 4);
     this.handles = new Uint32Array(buffer, off + HEADER_BYTES, capacity);
     this.states = new Uint8Array(buffer, off + HEADER_BYTES + capacity * 4, capacity);
@@ -157,8 +164,13 @@ export class ReorderBuffer {
     const slot = this.claim(seq);
     if (slot < 0) return false;
     this.handles[slot] = handle;
-    Atomics.add(this.header, H_PENDING, 1); // before the slot becomes visible as ready
-    Atomics.store(this.states, slot, FILLED);
+    if (this.shared) {
+      Atomics.add(this.header, H_PENDING, 1); // before the slot becomes visible as ready
+      Atomics.store(this.states, slot, FILLED);
+    } else {
+      this.header[H_PENDING]!++;
+      this.states[slot] = FILLED;
+    }
     this._counters.inserted++;
     return true;
   }
@@ -167,8 +179,13 @@ export class ReorderBuffer {
   skip(seq: number): boolean {
     const slot = this.claim(seq);
     if (slot < 0) return false;
-    Atomics.add(this.header, H_PENDING, 1);
-    Atomics.store(this.states, slot, SKIPPED);
+    if (this.shared) {
+      Atomics.add(this.header, H_PENDING, 1);
+      Atomics.store(this.states, slot, SKIPPED);
+    } else {
+      this.header[H_PENDING]!++;
+      this.states[slot] = SKIPPED;
+    }
     this._counters.skipped++;
     return true;
   }
@@ -178,6 +195,7 @@ export class ReorderBuffer {
    * oldest first, passing over skipped numbers, and returns how many. Single consumer.
    */
   release(out: Uint32Array, max: number = out.length): number {
+    if (!this.shared) return this.releaseLocal(out, max);
     const header = this.header;
     const states = this.states;
     const mask = this.mask;
@@ -204,6 +222,32 @@ export class ReorderBuffer {
     return n;
   }
 
+  /** `release` for a buffer of one thread: the same steps with plain accesses. */
+  private releaseLocal(out: Uint32Array, max: number): number {
+    const header = this.header;
+    const states = this.states;
+    const mask = this.mask;
+    const lim = max < out.length ? max : out.length;
+    let next = header[H_NEXT]!;
+    let n = 0;
+    let taken = 0;
+    while (n < lim) {
+      const slot = next & mask;
+      const st = states[slot]!;
+      if (st === FILLED) out[n++] = this.handles[slot]!;
+      else if (st !== SKIPPED) break;
+      states[slot] = EMPTY;
+      next = (next + 1) | 0;
+      taken++;
+    }
+    if (taken > 0) {
+      header[H_NEXT] = next;
+      header[H_PENDING] = header[H_PENDING]! - taken;
+      this._counters.released += n;
+    }
+    return n;
+  }
+
   /**
    * Restarts at `seq` with nothing held (control plane: a group re-initialised). Not safe while
    * producers are active.
@@ -216,16 +260,26 @@ export class ReorderBuffer {
 
   /** Window check and slot claim shared by insert and skip: the slot index, or -1 (counted). */
   private claim(seq: number): number {
-    const d = (seq - Atomics.load(this.header, H_NEXT)) >>> 0;
+    const shared = this.shared;
+    const next = shared ? Atomics.load(this.header, H_NEXT) : this.header[H_NEXT]!;
+    const d = (seq - next) >>> 0;
     if (d >= this.capacity) {
       if (d >= TWO_POW_31) this._counters.stale++;
       else this._counters.beyondWindow++;
       return -1;
     }
     const slot = seq & this.mask;
-    if (Atomics.compareExchange(this.states, slot, EMPTY, WRITING) !== EMPTY) {
-      this._counters.duplicate++;
-      return -1;
+    if (shared) {
+      if (Atomics.compareExchange(this.states, slot, EMPTY, WRITING) !== EMPTY) {
+        this._counters.duplicate++;
+        return -1;
+      }
+    } else {
+      if (this.states[slot] !== EMPTY) {
+        this._counters.duplicate++;
+        return -1;
+      }
+      this.states[slot] = WRITING;
     }
     return slot;
   }
@@ -236,6 +290,8 @@ export interface SequencerOptions {
   initialSeq?: number;
   buffer?: ArrayBufferLike;
   byteOffset?: number;
+  /** Shared by several threads (default true): `next` is an atomic fetch-and-add. */
+  shared?: boolean;
 }
 
 /**
@@ -254,6 +310,7 @@ export class Sequencer {
   /** Calls to `next` with a group outside 0..groups-1 (answered with -1). */
   invalidGroup = 0;
   private readonly counters: Int32Array;
+  private readonly shared: boolean;
 
   constructor(groups: number, options?: SequencerOptions) {
     const bytes = Sequencer.bytesFor(groups);
@@ -265,6 +322,7 @@ export class Sequencer {
       );
     }
     this.groups = groups;
+    this.shared = options?.shared ?? true;
     this.counters = new Int32Array(buffer, off, groups);
     this.counters.fill((options?.initialSeq ?? 0) | 0);
   }
@@ -275,7 +333,10 @@ export class Sequencer {
       this.invalidGroup++;
       return -1;
     }
-    return Atomics.add(this.counters, group, 1) >>> 0;
+    if (this.shared) return Atomics.add(this.counters, group, 1) >>> 0;
+    const n = this.counters[group]!;
+    this.counters[group] = (n + 1) | 0;
+    return n >>> 0;
   }
 
   /** The number `next(group)` would return, without taking it (-1 for an unknown group). */

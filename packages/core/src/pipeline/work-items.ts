@@ -32,6 +32,12 @@ export class RxSummary {
   payloadLength = 0;
   /** The frame itself; owned by the runner until the DMA stage has copied the payload. */
   frame: PacketBuffer | null = null;
+  /**
+   * The memory the frame lives in as the DMA stage addresses it, and where the frame starts in
+   * it (the runner's receive buffers share one region: one memory for the DMA engine to know).
+   */
+  frameMemory: Uint8Array | null = null;
+  frameOffset = 0;
 }
 
 /** What the protocol stage decided; applied by post-processing, DMA and the runner. */

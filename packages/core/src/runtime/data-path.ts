@@ -47,7 +47,7 @@ import { QueueManager } from '../pipeline/queue-manager.js';
 import { ReorderBuffer, Sequencer } from '../pipeline/reorder-buffer.js';
 import { SlowPathReason } from '../pipeline/slow-path.js';
 import { DataPathDrop, ProtocolAction as A, ProtocolResult, RxSummary } from '../pipeline/work-items.js';
-import { wordsOf } from '../wire/bytes.js';
+import { copyFrame } from '../util/copy-frame.js';
 import { WIRE_ERROR_COUNT } from '../wire/drop-reason.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { DataPathCounters, type DataPathStats } from './counters.js';
@@ -107,11 +107,18 @@ export class DataPath implements DataPathApi {
   private readonly reorder: ReorderBuffer[] = [];
   private readonly ingressSeq: Sequencer;
   private readonly releaseOut = new Uint32Array(WORK_POOL);
+  /**
+   * Receive and transmit packet buffers, each set in one region (`stride` bytes apart): the DMA
+   * engine sees two memories instead of one per buffer, and the checksum loops take their
+   * words from one view (`rxWords`, `txWords`) at the buffer's offset.
+   */
   private readonly rxBufs: PacketBuffer[];
-  /** `wordsOf` each receive buffer, for the checksum loops (no cache lookup per frame). */
-  private readonly rxWords: Int32Array[];
   private readonly txBufs: PacketBuffer[];
-  private readonly txWords: Int32Array[];
+  private readonly stride: number;
+  private readonly rxMemory: Uint8Array;
+  private readonly txMemory: Uint8Array;
+  private readonly rxWords: Int32Array;
+  private readonly txWords: Int32Array;
   /** Transmit slots filled in this batch (frames waiting in the egress reorder buffers). */
   private txCount = 0;
   private readonly egressSeq: Sequencer;
@@ -133,7 +140,10 @@ export class DataPath implements DataPathApi {
   /** Flow events for the control plane: [event, flowId] pairs. */
   readonly flowEvents: number[] = [];
   private readonly reqScratch = new Uint32Array(CONTEXT_ENTRY_WORDS);
-  private readonly note = new Uint32Array(CONTEXT_ENTRY_WORDS);
+  /** Contexts with notifications reserved but not yet published, and a flag per context. */
+  private unpublishedList = new Int32Array(4);
+  private unpublishedCount = 0;
+  private unpublished = new Uint8Array(4);
   private readonly dmaDone = new Uint32Array(256);
   /** Where a simulated backend hears which stage runs (null: nobody is charging time). */
   private probe: StageProbe | null = null;
@@ -161,19 +171,31 @@ export class DataPath implements DataPathApi {
       opts.parseFlags,
     );
     this.counters = new DataPathCounters(WIRE_ERROR_COUNT);
-    this.ingressSeq = new Sequencer(opts.flowGroups);
-    for (let g = 0; g < opts.flowGroups; g++) this.reorder.push(new ReorderBuffer(WORK_POOL));
-    this.egressSeq = new Sequencer(opts.flowGroups);
-    for (let g = 0; g < opts.flowGroups; g++) this.egress.push(new ReorderBuffer(WORK_POOL));
+    // One thread runs every stage instance of this data path: sequencers and reorder buffers
+    // without Atomics (a backend that spreads the stages over threads shares its own).
+    const local = { shared: false };
+    this.ingressSeq = new Sequencer(opts.flowGroups, local);
+    for (let g = 0; g < opts.flowGroups; g++) this.reorder.push(new ReorderBuffer(WORK_POOL, local));
+    this.egressSeq = new Sequencer(opts.flowGroups, local);
+    for (let g = 0; g < opts.flowGroups; g++) this.egress.push(new ReorderBuffer(WORK_POOL, local));
     this.egressDirty = new Int32Array(opts.flowGroups);
     this.egressIsDirty = new Uint8Array(opts.flowGroups);
     for (let i = 0; i < WORK_POOL; i++) this.summaries.push(new RxSummary());
+    const frameBytes = port.capabilities.maxFrameBytes;
+    this.stride = (frameBytes + 63) & ~63; // whole cache lines, word-aligned
+    const region = (): ArrayBuffer => new ArrayBuffer(this.stride * opts.burst);
+    const rx = region();
+    const tx = region();
+    this.rxMemory = new Uint8Array(rx);
+    this.txMemory = new Uint8Array(tx);
+    this.rxWords = new Int32Array(rx);
+    this.txWords = new Int32Array(tx);
     this.rxBufs = [];
     this.txBufs = [];
-    for (let i = 0; i < opts.burst; i++) this.rxBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
-    for (let i = 0; i < opts.burst; i++) this.txBufs.push(new PacketBuffer(port.capabilities.maxFrameBytes));
-    this.rxWords = this.rxBufs.map((b) => wordsOf(b.data));
-    this.txWords = this.txBufs.map((b) => wordsOf(b.data));
+    for (let i = 0; i < opts.burst; i++) {
+      this.rxBufs.push(new PacketBuffer(frameBytes, { buffer: rx, byteOffset: i * this.stride }));
+      this.txBufs.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: i * this.stride }));
+    }
     this.txOrder = this.txBufs.slice();
     this.txReleased = new Uint8Array(this.txBufs.length);
     this.controlBuf = [new PacketBuffer(port.capabilities.maxFrameBytes)];
@@ -205,6 +227,14 @@ export class DataPath implements DataPathApi {
   addContext(entries: number): ContextQueue {
     const q = new ContextQueue(this.contexts.length, entries);
     this.contexts.push(q);
+    if (this.unpublished.length < this.contexts.length) {
+      const grown = new Uint8Array(this.contexts.length * 2);
+      grown.set(this.unpublished);
+      this.unpublished = grown;
+      const list = new Int32Array(this.contexts.length * 2);
+      list.set(this.unpublishedList);
+      this.unpublishedList = list;
+    }
     return q;
   }
 
@@ -224,10 +254,13 @@ export class DataPath implements DataPathApi {
       c.rxFrames++;
       const s = this.summaries[item]!;
       if (probe !== null) probe.enter('pre', -1);
-      this.pre.frameWords = this.rxWords[i]!;
+      this.pre.frameWords = this.rxWords;
+      this.pre.frameBase = i * this.stride;
       const v = preprocess(frame, this.pre, s);
       if (v !== PreVerdict.DataPath && probe !== null) probe.itemDone();
       if (v === PreVerdict.DataPath) {
+        s.frameMemory = this.rxMemory;
+        s.frameOffset = i * this.stride;
         s.ingressSeq = this.ingressSeq.next(s.group);
         if (!this.reorder[s.group]!.insert(s.ingressSeq, item)) {
           c.reorderFull++;
@@ -248,6 +281,7 @@ export class DataPath implements DataPathApi {
       for (let j = 0; j < k; j++) this.processRxItem(this.summaries[this.releaseOut[j]!]!);
     }
     this.flushTx();
+    this.publishNotifications();
     return n;
   }
 
@@ -271,8 +305,8 @@ export class DataPath implements DataPathApi {
       if (
         dmaToRing(
           this.dma,
-          s.frame!.data,
-          s.payloadOffset + res.payloadSkip,
+          s.frameMemory!,
+          s.frameOffset + s.payloadOffset + res.payloadSkip,
           ring,
           res.rxPos,
           res.payloadCopy,
@@ -309,14 +343,43 @@ export class DataPath implements DataPathApi {
     if ((a & A.TxReady) !== 0) this.qm.activate(flowId, QM_READY);
   }
 
+  /**
+   * Context queue (FlexTOE stage 5): the notification is written in place and published with
+   * the rest of the burst (`publishNotifications`), one release store per burst, not per entry.
+   */
   private notify(context: number, kind: Notification, opaque: number, n: number): void {
     if (this.probe !== null) this.probe.enter('ctxq', -1);
     const q = this.contexts[context];
-    const note = this.note;
-    note[0] = kind;
-    note[1] = opaque;
-    note[2] = n;
-    if (!q || !q.notifications.tryPush(note)) this.counters.notificationsDropped++;
+    if (q === undefined) {
+      this.counters.notificationsDropped++;
+      return;
+    }
+    const ring = q.notifications;
+    const slot = ring.reserve();
+    if (slot < 0) {
+      this.counters.notificationsDropped++;
+      return;
+    }
+    const d = ring.data;
+    d[slot] = kind;
+    d[slot + 1] = opaque;
+    d[slot + 2] = n;
+    d[slot + 3] = 0;
+    if (this.unpublished[context] === 0) {
+      this.unpublished[context] = 1;
+      this.unpublishedList[this.unpublishedCount++] = context;
+    }
+  }
+
+  /** Publishes the notifications written during this burst (the end of every entry point). */
+  private publishNotifications(): void {
+    const list = this.unpublishedList;
+    for (let i = 0; i < this.unpublishedCount; i++) {
+      const c = list[i]!;
+      this.unpublished[c] = 0;
+      this.contexts[c]!.notifications.commit();
+    }
+    this.unpublishedCount = 0;
   }
 
   private emitAck(tcp: ProtocolRecord, res: ProtocolResult): void {
@@ -332,7 +395,8 @@ export class DataPath implements DataPathApi {
     const ts = tcp.has(FlowFlag.Timestamps);
     const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
     const frame = this.txBufs[slot]!;
-    this.post.frameWords = this.txWords[slot]!;
+    this.post.frameWords = this.txWords;
+    this.post.frameBase = slot * this.stride;
     frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, 0);
     this.egressReady(group, order, slot);
     this.counters.acksSent++;
@@ -407,7 +471,7 @@ export class DataPath implements DataPathApi {
       this.counters.exceptionsDropped++;
       return;
     }
-    frame.data.copy(copy.data, 0, 0, frame.length);
+    copyFrame(frame.data, copy.data, frame.length);
     copy.length = frame.length;
     copy.timestampNs = frame.timestampNs;
     // The slow path may allocate: it is the host's control plane, not the per-packet path.
@@ -425,9 +489,12 @@ export class DataPath implements DataPathApi {
     const s = this.summaries[0]!;
     this.pre.frameWords = null;
     if (preprocess(frame, this.pre, s) === PreVerdict.DataPath) {
+      s.frameMemory = frame.data;
+      s.frameOffset = 0;
       this.startBurst();
       this.processRxItem(s);
       this.flushTx();
+      this.publishNotifications();
     }
   }
 
@@ -449,7 +516,10 @@ export class DataPath implements DataPathApi {
         handled++;
       }
     }
-    if (handled > 0) this.flushTx();
+    if (handled > 0) {
+      this.flushTx();
+      this.publishNotifications();
+    }
     return handled;
   }
 
@@ -457,6 +527,7 @@ export class DataPath implements DataPathApi {
   applyRequest(kind: Request, flowId: number, n: number): void {
     this.startBurst();
     this.protocolRequest(kind, flowId, n);
+    this.publishNotifications();
   }
 
   private protocolRequest(kind: Request, flowId: number, n: number): void {
@@ -539,7 +610,15 @@ export class DataPath implements DataPathApi {
       if (res.txLength > 0) {
         if (probe !== null) probe.enter('dma', flowId);
         if (
-          dmaFromRing(this.dma, this.txRings[flowId]!, res.txPos, frame.data, off, res.txLength, flowId) < 0
+          dmaFromRing(
+            this.dma,
+            this.txRings[flowId]!,
+            res.txPos,
+            this.txMemory,
+            slot * this.stride + off,
+            res.txLength,
+            flowId,
+          ) < 0
         ) {
           // No payload, no segment (its bytes would be stale): dropped before egress, its number
           // passed over; the protocol stage counts the bytes sent, so TCP recovers them. The
@@ -556,7 +635,8 @@ export class DataPath implements DataPathApi {
         this.counters.dmaFromHostBytes += res.txLength;
       }
       if (probe !== null) probe.enter('post', flowId);
-      this.post.frameWords = this.txWords[slot]!;
+      this.post.frameWords = this.txWords;
+      this.post.frameBase = slot * this.stride;
       frame.length = buildSegment(
         this.post,
         frame.data,
@@ -579,6 +659,7 @@ export class DataPath implements DataPathApi {
     }
     this.drainDma();
     this.flushTx();
+    this.publishNotifications();
     return sent;
   }
 

@@ -63,22 +63,50 @@ export function copyBytes(
     for (let i = 0; i < len; i++) dst[dstOffset + i] = src[srcOffset + i]!;
     return;
   }
+  copyBytesVia(
+    wordsOf(src),
+    src.byteOffset,
+    src,
+    srcOffset,
+    wordsOf(dst),
+    dst.byteOffset,
+    dst,
+    dstOffset,
+    len,
+  );
+}
+
+/**
+ * `copyBytes` for a caller that holds the word views already (`wordsOf`) and where each view
+ * starts in its words (`byteOffset`): no lookups, for the DMA engine's cached views. Distinct
+ * buffers, little-endian host.
+ */
+export function copyBytesVia(
+  srcWords: Int32Array,
+  srcBase: number,
+  src: Uint8Array,
+  srcOffset: number,
+  dstWords: Int32Array,
+  dstBase: number,
+  dst: Uint8Array,
+  dstOffset: number,
+  len: number,
+): void {
   // Bring the destination to a word boundary, then store whole words.
   let i = 0;
-  const dstAbs = dst.byteOffset + dstOffset;
-  for (; ((dstAbs + i) & 3) !== 0; i++) dst[dstOffset + i] = src[srcOffset + i]!;
-  const srcAbs = src.byteOffset + srcOffset + i;
+  const dstAbs = dstBase + dstOffset;
+  for (; ((dstAbs + i) & 3) !== 0 && i < len; i++) dst[dstOffset + i] = src[srcOffset + i]!;
+  const srcAbs = srcBase + srcOffset + i;
   const d = (dstAbs + i) >>> 2;
   let n = (len - i) >>> 2;
   const s = srcAbs >>> 2;
   const shift = srcAbs & 3;
-  const srcWords = wordsOf(src);
-  if (shift === 0) copyWordsAligned(srcWords, s, wordsOf(dst), d, n);
-  else {
+  if (shift === 0) copyWordsAligned(srcWords, s, dstWords, d, n);
+  else if (n > 0) {
     // The shifted loop reads one source word past the last whole one; at the very end of an
     // ArrayBuffer whose length is not a multiple of 4 that word does not exist (bytes loop).
     if (s + n >= srcWords.length) n--;
-    copyWordsShifted(srcWords, s, shift * 8, wordsOf(dst), d, n);
+    copyWordsShifted(srcWords, s, shift * 8, dstWords, d, n);
   }
   for (i += n * 4; i < len; i++) dst[dstOffset + i] = src[srcOffset + i]!;
 }

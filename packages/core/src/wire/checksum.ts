@@ -37,22 +37,22 @@ export function sumWords(buf: Uint8Array, start: number, end: number, initial: n
  * the words' sum is folded to 16 bits and swapped back once at the end.
  */
 function sumWordsWide(buf: Uint8Array, start: number, end: number, initial: number): number {
-  return sumWordsVia(wordsOf(buf), buf, start, end, initial);
+  return sumWordsVia(wordsOf(buf), buf.byteOffset, buf, start, end, initial);
 }
 
 /**
- * `sumWords` for a caller that holds `wordsOf(buf)` already (the data path keeps one per packet
- * buffer): the word loop without the cache lookup, for ranges of any length. `words` must be
- * `wordsOf(buf)` (or an Int32Array over buf's ArrayBuffer from byte 0).
+ * `sumWords` for a caller that holds the words of buf's ArrayBuffer already (the data path keeps
+ * them for its packet buffers): no cache lookup, for ranges of any length. `words` is an
+ * Int32Array over that ArrayBuffer from byte 0 (`wordsOf(buf)`), `base` is `buf.byteOffset`.
  */
 export function sumWordsVia(
   words: Int32Array,
+  base: number,
   buf: Uint8Array,
   start: number,
   end: number,
   initial: number,
 ): number {
-  const base = buf.byteOffset;
   let sum = initial;
   let i = start;
   if (((base + i) & 1) !== 0 || end - start < 8) {
