@@ -85,6 +85,8 @@ export enum FlowEvent {
 }
 
 const WORK_POOL = 256;
+/** Bytes before each frame in its packet buffer: puts the IPv4 header on a word boundary. */
+const FRAME_ALIGN = 2;
 /** Bytes-ready we report to the queue manager: the protocol stage decides the real amount. */
 const QM_READY = 0x3fffffff;
 
@@ -110,7 +112,10 @@ export class DataPath implements DataPathApi {
   /**
    * Receive and transmit packet buffers, each set in one region (`stride` bytes apart): the DMA
    * engine sees two memories instead of one per buffer, and the checksum loops take their
-   * words from one view (`rxWords`, `txWords`) at the buffer's offset.
+   * words from one view (`rxWords`, `txWords`) at the buffer's offset. Each frame starts
+   * FRAME_ALIGN bytes into its stride (Linux's NET_IP_ALIGN): after the 14-byte Ethernet header
+   * the IPv4 header, the TCP header and the payload of an established segment start on 32-bit
+   * word boundaries, so payload copies and checksums run on aligned words.
    */
   private readonly rxBufs: PacketBuffer[];
   private readonly txBufs: PacketBuffer[];
@@ -182,7 +187,7 @@ export class DataPath implements DataPathApi {
     this.egressIsDirty = new Uint8Array(opts.flowGroups);
     for (let i = 0; i < WORK_POOL; i++) this.summaries.push(new RxSummary());
     const frameBytes = port.capabilities.maxFrameBytes;
-    this.stride = (frameBytes + 63) & ~63; // whole cache lines, word-aligned
+    this.stride = (frameBytes + FRAME_ALIGN + 63) & ~63; // whole cache lines
     const region = (): ArrayBuffer => new ArrayBuffer(this.stride * opts.burst);
     const rx = region();
     const tx = region();
@@ -193,8 +198,9 @@ export class DataPath implements DataPathApi {
     this.rxBufs = [];
     this.txBufs = [];
     for (let i = 0; i < opts.burst; i++) {
-      this.rxBufs.push(new PacketBuffer(frameBytes, { buffer: rx, byteOffset: i * this.stride }));
-      this.txBufs.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: i * this.stride }));
+      const at = i * this.stride + FRAME_ALIGN;
+      this.rxBufs.push(new PacketBuffer(frameBytes, { buffer: rx, byteOffset: at }));
+      this.txBufs.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at }));
     }
     this.txOrder = this.txBufs.slice();
     this.txReleased = new Uint8Array(this.txBufs.length);
@@ -255,12 +261,12 @@ export class DataPath implements DataPathApi {
       const s = this.summaries[item]!;
       if (probe !== null) probe.enter('pre', -1);
       this.pre.frameWords = this.rxWords;
-      this.pre.frameBase = i * this.stride;
+      this.pre.frameBase = i * this.stride + FRAME_ALIGN;
       const v = preprocess(frame, this.pre, s);
       if (v !== PreVerdict.DataPath && probe !== null) probe.itemDone();
       if (v === PreVerdict.DataPath) {
         s.frameMemory = this.rxMemory;
-        s.frameOffset = i * this.stride;
+        s.frameOffset = i * this.stride + FRAME_ALIGN;
         s.ingressSeq = this.ingressSeq.next(s.group);
         if (!this.reorder[s.group]!.insert(s.ingressSeq, item)) {
           c.reorderFull++;
@@ -396,7 +402,7 @@ export class DataPath implements DataPathApi {
     const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
     const frame = this.txBufs[slot]!;
     this.post.frameWords = this.txWords;
-    this.post.frameBase = slot * this.stride;
+    this.post.frameBase = slot * this.stride + FRAME_ALIGN;
     frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, 0);
     this.egressReady(group, order, slot);
     this.counters.acksSent++;
@@ -615,7 +621,7 @@ export class DataPath implements DataPathApi {
             this.txRings[flowId]!,
             res.txPos,
             this.txMemory,
-            slot * this.stride + off,
+            slot * this.stride + FRAME_ALIGN + off,
             res.txLength,
             flowId,
           ) < 0
@@ -636,7 +642,7 @@ export class DataPath implements DataPathApi {
       }
       if (probe !== null) probe.enter('post', flowId);
       this.post.frameWords = this.txWords;
-      this.post.frameBase = slot * this.stride;
+      this.post.frameBase = slot * this.stride + FRAME_ALIGN;
       frame.length = buildSegment(
         this.post,
         frame.data,
