@@ -113,6 +113,19 @@ describe('FlowTable', () => {
     expect(() => FlowTable.attach(buf, 0)).to.throw(RangeError, /no table/);
   });
 
+  it('never answers from the remembered last lookup once the table changed, also through another view', () => {
+    const buf = new SharedArrayBuffer(FlowTable.bytesFor(8));
+    const t = new FlowTable(buf, 0, 8);
+    t.insert(0x0a000001, 0x0a000002, 80, 5555, 1);
+    expect(t.lookup(0x0a000001, 0x0a000002, 80, 5555)).to.equal(1);
+    const view = FlowTable.attach(buf, 0);
+    view.remove(0x0a000001, 0x0a000002, 80, 5555);
+    expect(t.lookup(0x0a000001, 0x0a000002, 80, 5555)).to.equal(-1);
+    view.insert(0x0a000001, 0x0a000002, 80, 5555, 7);
+    expect(t.lookup(0x0a000001, 0x0a000002, 80, 5555)).to.equal(7);
+    expect(t.lookup(0x0a000001, 0x0a000002, 80, 5555)).to.equal(7);
+  });
+
   it('matches a Map under random insert/lookup/remove sequences (small tables force long runs and wrap)', () => {
     // Few distinct values per field so sequences revisit keys; tiny capacities so probe runs
     // collide, wrap past the last slot and exercise backward shift on every remove.
@@ -144,6 +157,7 @@ describe('FlowTable', () => {
               if (expected) model.set(k, o.id);
             } else if (o.kind === 'lookup') {
               expect(t.lookup(a, b, p, q)).to.equal(model.get(k) ?? -1);
+              expect(t.lastHash).to.equal(hash4(a, b, p, q)); // also when the last tuple was remembered
             } else {
               expect(t.remove(a, b, p, q)).to.equal(model.delete(k));
             }

@@ -225,9 +225,47 @@ export class FlowTable {
     return true;
   }
 
-  /** The flow id of the 4-tuple, or -1. Sets `lastHash` either way. */
+  /**
+   * The flow id of the 4-tuple, or -1. Sets `lastHash` either way. A segment usually belongs to
+   * the same flow as the one before it (a burst of one connection), so the last tuple found is
+   * remembered with its slot and hash (FlexTOE keeps a flow-hash cache in the pre-processing
+   * cores): when it comes again and its slot still holds it, the hash and the probe are skipped.
+   * The slot is re-read every time, so a table changed meanwhile (also through another view of
+   * the same memory) is never answered from memory. The probe length reported is the original
+   * one, so a simulated backend charges the same accesses either way.
+   */
   lookup(localIp: number, remoteIp: number, localPort: number, remotePort: number): number {
-    const found = this.find(localIp | 0, remoteIp | 0, packPorts(localPort, remotePort));
+    const lip = localIp | 0;
+    const rip = remoteIp | 0;
+    const ports = packPorts(localPort, remotePort);
+    const w = this.words;
+    const m = this.memoSlot;
+    const mb = HEADER_WORDS + m * SLOT_WORDS;
+    let found: number;
+    if (
+      m >= 0 &&
+      lip === this.memoLip &&
+      rip === this.memoRip &&
+      ports === this.memoPorts &&
+      w[mb] === lip &&
+      w[mb + 1] === rip &&
+      w[mb + 2] === ports &&
+      w[mb + 3] !== 0
+    ) {
+      found = m;
+      this.lastHash = this.memoHash;
+      this.probeLength = this.memoProbe;
+    } else {
+      found = this.find(lip, rip, ports);
+      if (found >= 0) {
+        this.memoSlot = found;
+        this.memoLip = lip;
+        this.memoRip = rip;
+        this.memoPorts = ports;
+        this.memoHash = this.lastHash;
+        this.memoProbe = this.probeLength;
+      }
+    }
     const c = this._counters;
     if (this.probeLength > c.maxProbe) c.maxProbe = this.probeLength;
     const flowId = found < 0 ? -1 : (this.words[HEADER_WORDS + found * SLOT_WORDS + 3]! >>> 0) - 1;
@@ -292,6 +330,13 @@ export class FlowTable {
 
   /** Slots walked by the last `find` (for the `maxProbe` gauge). */
   private probeLength = 0;
+  /** The last tuple `lookup` found: its slot (-1: none), key words, hash and probe length. */
+  private memoSlot = -1;
+  private memoLip = 0;
+  private memoRip = 0;
+  private memoPorts = 0;
+  private memoHash = 0;
+  private memoProbe = 0;
 
   /**
    * Linear probe from the tuple's home slot: the slot holding it, or `~slot` of the empty slot
