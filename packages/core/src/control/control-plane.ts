@@ -457,6 +457,14 @@ export class ControlPlane {
   private synchronized(c: Connection, p: ParsedFrame, frame: PacketBuffer): void {
     const t = p.tcp;
     if (c.flowId < 0) return;
+    // The data path may have taken the peer's FIN (or the ACK of ours) before this segment while
+    // its flow event is still on the way (in the same burst, or from a data path on another
+    // thread): apply it first, so that e.g. a RST after the FIN meets TIME-WAIT, as in order.
+    const flags = this.dp.tables.protocol.at(c.flowId).flags;
+    if ((flags & FlowFlag.RxFin) !== 0 && !c.rxEnded) this.handleFlowEvent(FlowEvent.FinReceived, c.flowId);
+    if ((flags & FlowFlag.TxFinAcked) !== 0 && c.flowId >= 0)
+      this.handleFlowEvent(FlowEvent.FinAcked, c.flowId);
+    if (c.flowId < 0) return; // that closed it
     const tcp = this.dp.tables.protocol.at(c.flowId);
     if ((t.flags & TcpFlag.RST) !== 0) {
       if (c.state === TcpState.TimeWait) return; // RFC 1337: ignore RST in TIME-WAIT

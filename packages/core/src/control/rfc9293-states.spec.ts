@@ -506,6 +506,22 @@ describe('RFC 9293 states, segment by segment', () => {
       expect(errors).to.deep.equal([undefined]); // onClose, gracefully, on entering TIME-WAIT
     });
 
+    it('regression: a RST right behind the FIN in one burst meets TIME-WAIT, not FIN-WAIT-2 (RFC 1337)', () => {
+      // The data path takes the FIN (flow event) and hands the RST over as an exception; the
+      // control plane took exceptions first and reset a connection the peer had closed cleanly.
+      const { k, c, errors } = established();
+      c.shutdown();
+      k.sent();
+      k.send({ ...ACK, seq: IRS + 1, ack: ISS + 2 });
+      expect(c.state).to.equal(TcpState.FinWait2);
+      k.sendBurst([
+        { ...FIN_ACK, seq: IRS + 1, ack: ISS + 2 },
+        { ...RST, seq: IRS + 2 },
+      ]);
+      expect(c.state).to.equal(TcpState.TimeWait);
+      expect(errors).to.deep.equal([undefined]);
+    });
+
     it('goes FIN-WAIT-1 -> TIME-WAIT on a FIN that also ACKs our FIN', () => {
       const { k, c } = established();
       c.shutdown();

@@ -142,6 +142,17 @@ export class SegmentKit {
 
   /** The peer emits one segment to the stack, then the stack runs until idle. */
   send(seg: SegmentTemplate): void {
+    this.emit(seg);
+    this.settle();
+  }
+
+  /** The peer emits segments back to back (one receive burst for the stack), then it settles. */
+  sendBurst(segs: readonly SegmentTemplate[]): void {
+    for (const seg of segs) this.emit(seg);
+    this.settle();
+  }
+
+  private emit(seg: SegmentTemplate): void {
     const h = this.template;
     h.link.dst = this.stackMac;
     h.link.src = this.peer.mac;
@@ -163,7 +174,6 @@ export class SegmentKit {
     buf.data.set(payload, tcpFrameHeaderLength(h, o));
     buf.length = Math.max(60, emitTcpFrame(buf.data, 0, h, o, payload.length));
     if (this.peer.txBurst([buf], 1) !== 1) throw new Error('peer port refused the frame');
-    this.settle();
   }
 
   /** Polls the stack until it is idle, collecting what it sent and answering ARP. */
