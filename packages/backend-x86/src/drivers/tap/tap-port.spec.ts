@@ -156,6 +156,7 @@ describe('TAP port driver', function () {
         expect(wakes).to.be.within(1, 2); // one per idle-to-busy edge: the burst may arrive in two parts
         expect(b.stats().rxPackets).to.be.at.least(sent.length);
         expect(a.stats().txPackets).to.equal(sent.length);
+        expect(a.lastError + b.lastError, 'errors and helper-thread failures').to.equal('');
       });
 
       it("receives and transmits without allocating per frame (the writer thread's fs.writeSync allocates in its own heap)", async () => {

@@ -126,8 +126,7 @@ export class TapPort implements NicPort {
   private dropTxRunt = 0;
   private dropTxOversize = 0;
   private dropLinkDown = 0;
-  /** The last unexpected errno text, for `stats()` readers and error messages. */
-  lastError = '';
+  private lastIoError = '';
 
   private readonly onWake = (): void => {
     if (this.started) this.wakeup?.();
@@ -151,6 +150,15 @@ export class TapPort implements NicPort {
 
   get mac(): number {
     return this.macAddr;
+  }
+
+  /**
+   * What went wrong last, for a reader of `stats()` drops: an unexpected read or write error, or
+   * a helper thread that failed (the port then reads on every burst and polls every
+   * millisecond, or writes on the stack's thread). Empty when nothing did.
+   */
+  get lastError(): string {
+    return [this.readiness.failure, this.writer.failure, this.lastIoError].filter((e) => e).join('; ');
   }
 
   configure(conf: PortConfiguration): void {
@@ -291,7 +299,7 @@ export class TapPort implements NicPort {
         if (err.code === 'EIO') this.dropLinkDown++;
         else {
           this.dropTxError++;
-          this.lastError = `write: ${err.message}`;
+          this.lastIoError = `write: ${err.message}`;
         }
         continue;
       }
@@ -313,7 +321,7 @@ export class TapPort implements NicPort {
         return false;
       default:
         this.dropRxError++;
-        this.lastError = `read: ${err.message}`;
+        this.lastIoError = `read: ${err.message}`;
         this.readiness.idle();
         return true;
     }
