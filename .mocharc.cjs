@@ -9,5 +9,10 @@ module.exports = {
   spec: ['packages/*/src/**/*.spec.ts', 'bench/src/**/*.spec.ts', 'test/**/*.test.ts'],
   ignore: ['**/node_modules/**', '**/dist/**'],
   timeout: 120000,
+  // A clean-clone CI rehearsal printed its summary and then never exited: some stack's timers
+  // or threads outlived their test. Process liveness is asserted by its own specs in child
+  // processes (test/sockets/net-stack.test.ts); the suite itself must end. Find the leak and
+  // drop this (notes, session 2).
+  exit: true,
   reporter: 'spec',
 };
