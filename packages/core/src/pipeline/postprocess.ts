@@ -163,7 +163,7 @@ export function updateCcCounters(cc: CcRecord, res: ProtocolResult, ctx: Postpro
   if (res.ackedBytes > 0) {
     cc.ackedBytes = (cc.ackedBytes + res.ackedBytes) >>> 0;
     cc.ecnBytes = (cc.ecnBytes + res.ecnBytes) >>> 0;
-    cc.lastProgressUs = ctx.tsNow >>> 0;
+    cc.lastProgressUs = ctx.tsNow; // int32 bits of the u32 clock: the record keeps 32 bits
   }
   if ((res.actions & A.Retransmitted) !== 0) cc.fastRetransmits = cc.fastRetransmits + 1;
   if (res.rttUs >= 0) cc.rttUs = ewmaRtt(cc.rttUs, res.rttUs);

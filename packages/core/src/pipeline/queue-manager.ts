@@ -237,7 +237,7 @@ export class QueueManager {
     }
     this.avail[flowId] = bytesReady;
     this.active[flowId] = 1;
-    if (this.where[flowId] === NOWHERE) this.schedule(flowId, this.now);
+    if (this.where[flowId] === NOWHERE) this.schedule(flowId);
     return true;
   }
 
@@ -256,11 +256,26 @@ export class QueueManager {
   }
 
   /**
+   * The backend clock in ns for `pollAtClock` and `sentAtClock`: a runner sets it once per
+   * burst. A field store rather than an argument because V8 boxes a double that crosses a call
+   * it did not inline (ns clocks pass 2^31 within seconds), or that meets an argument in a
+   * default parameter.
+   */
+  clockNs = 0;
+
+  /**
    * The next flow allowed to send one segment (at most `mss` bytes) at `nowNs`, taking a
    * credit; -1 when no flow is due or no credit is left. `nowNs` is the backend clock; time
    * that goes backwards is treated as the latest time seen.
    */
   poll(nowNs: number): number {
+    this.clockNs = nowNs;
+    return this.pollAtClock();
+  }
+
+  /** `poll` at `clockNs`. */
+  pollAtClock(): number {
+    const nowNs = this.clockNs;
     if (nowNs > this.now) {
       this.now = nowNs;
       this.advance(nowNs);
@@ -284,6 +299,13 @@ export class QueueManager {
    * it if it is still active with bytes left. `bytes = 0` puts it back in line uncharged.
    */
   sent(flowId: number, bytes: number, nowNs: number): void {
+    this.clockNs = nowNs;
+    this.sentAtClock(flowId, bytes);
+  }
+
+  /** `sent` at `clockNs`. */
+  sentAtClock(flowId: number, bytes: number): void {
+    const nowNs = this.clockNs;
     if (!this.valid(flowId)) {
       this._counters.invalid++;
       return;
@@ -305,7 +327,7 @@ export class QueueManager {
     }
     if (this.where[flowId] === IN_FLIGHT) this.where[flowId] = NOWHERE;
     if (this.active[flowId] === 1 && this.avail[flowId]! > 0 && this.where[flowId] === NOWHERE) {
-      this.schedule(flowId, nowNs);
+      this.schedule(flowId);
     } else if (this.avail[flowId] === 0) {
       this.active[flowId] = 0;
     }
@@ -346,7 +368,9 @@ export class QueueManager {
   }
 
   /** Into the FIFO if due at `now`, else into the wheel slot of its next-allowed time. */
-  private schedule(f: number, now: number): void {
+  /** Queues flow `f` by its next-allowed time against the latest time seen (`now`). */
+  private schedule(f: number): void {
+    const now = this.now;
     const t = this.nextTx[f]!;
     if (this.nsPerByte[f] === 0 || t <= now) {
       this.pushTail(this.ready, f);
@@ -388,7 +412,7 @@ export class QueueManager {
         this.inWheel--;
         this.queued--;
         this.where[f] = NOWHERE;
-        this.schedule(f, now); // due -> FIFO; parked beyond the horizon -> wheel again
+        this.schedule(f); // due -> FIFO; parked beyond the horizon -> wheel again
         f = nxt;
       }
     }

@@ -220,7 +220,8 @@ export class DataPath implements DataPathApi {
    * post-processing (TSval) take it from their contexts, so no u32 crosses a call as an argument.
    */
   private startBurst(): void {
-    const ts = this.tsNow();
+    // int32 bits of the u32 microsecond clock: every consumer takes it modulo 2^32.
+    const ts = Math.floor(this.clock.now() / 1000) | 0;
     this.protoCfg.nowTs = ts;
     this.post.tsNow = ts;
   }
@@ -579,14 +580,14 @@ export class DataPath implements DataPathApi {
 
   /** Queue manager -> protocol -> post -> DMA -> egress, up to one burst. Returns segments sent. */
   pollTx(): number {
-    const now = this.clock.now();
+    this.qm.clockNs = this.clock.now();
     this.startBurst();
     let sent = 0;
     const res = this.res;
     const probe = this.probe;
     while (sent < this.txBufs.length) {
       if (probe !== null) probe.enter('qm', -1);
-      const flowId = this.qm.poll(now);
+      const flowId = this.qm.pollAtClock();
       if (flowId < 0) {
         if (probe !== null) probe.itemDone();
         break;
@@ -611,7 +612,7 @@ export class DataPath implements DataPathApi {
         // and recovered by TCP. Put the flow back in line (every poll ends in sent or deactivate).
         this.egressDrop(group, order);
         this.qm.returnCredit();
-        this.qm.sent(flowId, 0, now);
+        this.qm.sentAtClock(flowId, 0);
         if (probe !== null) probe.itemDone();
         break;
       }
@@ -638,7 +639,7 @@ export class DataPath implements DataPathApi {
           this.egressDrop(group, order);
           this.txCount--; // the slot is the last one taken: give it back
           this.qm.returnCredit();
-          this.qm.sent(flowId, res.txLength, now);
+          this.qm.sentAtClock(flowId, res.txLength);
           if ((res.actions & A.TxReady) === 0) this.qm.deactivate(flowId);
           if (probe !== null) probe.itemDone();
           break;
@@ -662,7 +663,7 @@ export class DataPath implements DataPathApi {
       this.txQmFrames++;
       this.counters.dataSegments++;
       cc.txSegments = cc.txSegments + 1;
-      this.qm.sent(flowId, res.txLength, now);
+      this.qm.sentAtClock(flowId, res.txLength);
       if ((res.actions & A.TxReady) === 0) this.qm.deactivate(flowId);
       else this.qm.activate(flowId, QM_READY);
       if (probe !== null) probe.itemDone();
