@@ -6,20 +6,10 @@
  */
 import { Prng } from '@flextoe/core';
 import { createKvServer, type NetLike as AppNetLike } from '@flextoe/sockets';
-import { LatencyHistogram } from '../metrics/histogram.js';
-import { summarise } from '../metrics/summarise.js';
-import type { Metrics, Params } from '../report/format.js';
-import { closeServer, listen, type NetLike, type ServerLike, type SocketLike } from './net-like.js';
-import { connectMany } from './rpc-echo.js';
-import {
-  MeasureWindow,
-  within,
-  num,
-  type Budget,
-  type ServerSide,
-  type Workload,
-  type WorkloadEnv,
-} from './workload.js';
+import type { Params } from '../report/format.js';
+import type { NetLike, ServerLike, SocketLike } from './net-like.js';
+import { ConnectionSet, measureClients, Outstanding, RequestLoop, serveTracked } from './session.js';
+import { num, type ServerSide, type Workload } from './workload.js';
 
 const CRLF = Buffer.from('\r\n');
 const END = Buffer.from('END\r\n');
@@ -71,49 +61,28 @@ export class KvProtocolError extends Error {}
  * @flextoe/sockets), on whichever `net` the target gives: the same server code on Linux and on
  * FlexTOE. Keys are stored before the run, so every get hits.
  */
-export async function serveKv(net: NetLike, host: string, params: Params): Promise<ServerSide> {
+export function serveKv(net: NetLike, host: string, params: Params): Promise<ServerSide> {
   const kv = createKvServer(net as unknown as AppNetLike, { maxConnections: 1 << 20 });
   const value = Buffer.alloc(num(params, 'valueBytes'), 0x76);
   for (let i = 0; i < num(params, 'keys'); i++) kv.store.store('set', keyName(i), value, 0, 0);
-  const sockets = new Set<SocketLike>();
-  const server = kv.server as unknown as ServerLike;
-  (kv.server as unknown as { on(e: 'connection', l: (s: SocketLike) => void): void }).on(
-    'connection',
-    (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    },
+  const conns = new ConnectionSet();
+  (kv.server as unknown as { on(e: 'connection', l: (s: SocketLike) => void): void }).on('connection', (s) =>
+    conns.add(s),
   );
-  const port = await listen(server, 0, host);
-  return {
-    port,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await closeServer(server);
-    },
-  };
+  return serveTracked(kv.server as unknown as ServerLike, host, conns);
 }
 
 interface KvConn {
   readonly sock: SocketLike;
   readonly input: StreamBuffer;
-  /** Outstanding requests: send time and whether it was a get, rings of `depth` slots. */
-  readonly sent: Float64Array;
+  readonly q: Outstanding;
+  /** Whether each outstanding request is a get, by its slot in `q`. */
   readonly isGet: Uint8Array;
-  head: number;
-  outstanding: number;
   /** Inside a get's VALUE block: bytes of data + CRLF still to skip, else -1. */
   valueLeft: number;
 }
 
-export async function driveKv(
-  net: NetLike,
-  host: string,
-  port: number,
-  params: Params,
-  env: WorkloadEnv,
-  budget: Budget,
-): Promise<Metrics> {
+export const driveKv: Workload['drive'] = (net, host, port, params, env, budget) => {
   const keys = num(params, 'keys');
   const valueBytes = num(params, 'valueBytes');
   const getRatio = num(params, 'getRatio');
@@ -125,99 +94,72 @@ export async function driveKv(
     Buffer.concat([Buffer.from(`set ${keyName(i)} 0 0 ${valueBytes}\r\n`), value, CRLF]),
   );
   const getResponseBytes = `VALUE ${keyName(0)} 0 ${valueBytes}\r\n`.length + valueBytes + 2 + END.length;
+  const getBytes = gets[0]!.length + getResponseBytes;
+  const setBytes = sets[0]!.length + STORED.length;
   const prng = new Prng(budget.seed);
   const getThreshold = Math.round(getRatio * 2 ** 32);
-  const { sockets, connectsPerSec } = await within(
-    connectMany(net, host, port, connections, 64, env, () => {}),
-    budget.wallCapMs,
-    'connecting',
-  );
-  const latency = new LatencyHistogram();
-  let requests = 0;
-  let bytes = 0;
-  let errors = 0;
-  let running = true;
-  const win = new MeasureWindow(env, budget, () => {
-    latency.reset();
-    requests = 0;
-    bytes = 0;
-  });
-  const send = (c: KvConn): void => {
-    const slot = (c.head + c.outstanding) % depth;
-    const isGet = prng.nextU32() < getThreshold;
-    const req = (isGet ? gets : sets)[prng.nextInt(keys)]!;
-    c.sent[slot] = env.now();
-    c.isGet[slot] = isGet ? 1 : 0;
-    c.outstanding++;
-    c.sock.write(req);
-  };
-  const complete = (c: KvConn): void => {
-    const t = env.now();
-    if (win.phase === 'measure') {
-      latency.record(t - c.sent[c.head]!);
-      requests++;
-      bytes += c.isGet[c.head] ? gets[0]!.length + getResponseBytes : sets[0]!.length + STORED.length;
-    }
-    c.head = (c.head + 1) % depth;
-    c.outstanding--;
-    if (running && (running = win.tick())) send(c);
-  };
-  /** Consumes every complete response line/block in `c.input`. */
-  const parse = (c: KvConn): void => {
-    const input = c.input;
-    for (;;) {
-      if (c.valueLeft >= 0) {
-        if (input.available < c.valueLeft) return;
-        input.start += c.valueLeft;
-        c.valueLeft = -1;
-      }
-      const eol = input.lineEnd();
-      if (eol === -1) return;
-      const line = input.text(input.start, eol - 2);
-      input.start = eol;
-      if (line === 'END' || line === 'STORED') {
-        if (c.outstanding === 0 || c.isGet[c.head] !== (line === 'END' ? 1 : 0))
-          throw new KvProtocolError(`unexpected "${line}"`);
-        complete(c);
-      } else if (line.startsWith('VALUE ')) {
-        c.valueLeft = Number(line.split(' ')[3]) + 2;
-      } else throw new KvProtocolError(`server said "${line}"`);
-    }
-  };
-  const conns = sockets.map((sock) => {
-    const c: KvConn = {
-      sock,
-      input: new StreamBuffer(),
-      sent: new Float64Array(depth),
-      isGet: new Uint8Array(depth),
-      head: 0,
-      outstanding: 0,
-      valueLeft: -1,
+  return measureClients(net, host, port, env, budget, { connections, concurrency: 64 }, (win) => {
+    const loop = new RequestLoop(env, win);
+    const send = (c: KvConn): void => {
+      const isGet = prng.nextU32() < getThreshold;
+      const req = (isGet ? gets : sets)[prng.nextInt(keys)]!;
+      c.isGet[c.q.push(env.now())] = isGet ? 1 : 0;
+      c.sock.write(req);
     };
-    sock.on('data', (chunk) => {
-      c.input.append(chunk);
-      try {
-        parse(c);
-      } catch (e) {
-        win.fail(e as Error);
+    /** Consumes every complete response line/block in `c.input`. */
+    const parse = (c: KvConn): void => {
+      const input = c.input;
+      for (;;) {
+        if (c.valueLeft >= 0) {
+          if (input.available < c.valueLeft) return;
+          input.start += c.valueLeft;
+          c.valueLeft = -1;
+        }
+        const eol = input.lineEnd();
+        if (eol === -1) return;
+        const line = input.text(input.start, eol - 2);
+        input.start = eol;
+        if (line === 'END' || line === 'STORED') {
+          const get = line === 'END';
+          if (c.q.count === 0 || c.isGet[c.q.oldest] !== (get ? 1 : 0))
+            throw new KvProtocolError(`unexpected "${line}"`);
+          if (loop.complete(c.q, get ? getBytes : setBytes)) send(c);
+        } else if (line.startsWith('VALUE ')) {
+          c.valueLeft = Number(line.split(' ')[3]) + 2;
+        } else throw new KvProtocolError(`server said "${line}"`);
       }
-    });
-    sock.on('error', (err) => {
-      if (!running) return;
-      errors++;
-      win.fail(new Error(`kv connection failed: ${err.message}`));
-    });
-    return c;
+    };
+    return {
+      reset: () => loop.reset(),
+      attach(sock) {
+        const c: KvConn = {
+          sock,
+          input: new StreamBuffer(),
+          q: new Outstanding(depth),
+          isGet: new Uint8Array(depth),
+          valueLeft: -1,
+        };
+        sock.on('data', (chunk) => {
+          c.input.append(chunk);
+          try {
+            parse(c);
+          } catch (e) {
+            win.fail(e as Error);
+          }
+        });
+        sock.on('error', (err) => {
+          if (win.phase === 'done') return;
+          loop.errors++;
+          win.fail(new Error(`kv connection failed: ${err.message}`));
+        });
+        return c;
+      },
+      begin(conns) {
+        for (const c of conns) for (let i = 0; i < depth; i++) send(c);
+      },
+      counts: (connected) => loop.counts(connected),
+    };
   });
-  win.start();
-  for (const c of conns) for (let i = 0; i < depth; i++) send(c);
-  try {
-    const w = await win.finished;
-    return summarise(w, { requests, bytes, latency, errors, connectsPerSec }, env);
-  } finally {
-    running = false;
-    for (const c of conns) c.sock.destroy();
-  }
-}
+};
 
 export const kv: Workload = { name: 'kv', serve: serveKv, drive: driveKv };
