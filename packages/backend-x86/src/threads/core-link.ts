@@ -99,7 +99,13 @@ export abstract class WorkerLink {
   async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.takeReady()) return;
+      if (this.takeReady()) {
+        // Ref'd while starting (nothing else holds the event loop during this wait); once
+        // ready, a NIC core alone must not keep the process alive: only the application's ref'd
+        // servers and sockets do, through the sockets layer's liveness hold (Node semantics).
+        this.worker?.unref();
+        return;
+      }
       if (this.exited || Date.now() > deadline) throw this.startFailure();
       const r = waitAsync?.(this.ctl, W.ready, 0, 50);
       if (r === undefined) await new Promise((res) => setTimeout(res, 5));
@@ -114,6 +120,7 @@ export abstract class WorkerLink {
       if (Date.now() > deadline) throw this.startFailure();
       Atomics.wait(this.ctl, W.ready, 0, 50);
     }
+    this.worker?.unref();
   }
 
   /** What the thread's ready message carries. */

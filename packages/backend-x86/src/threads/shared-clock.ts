@@ -43,7 +43,10 @@ export class HostClock extends RealTimeClock {
   private readonly o1: number;
 
   constructor(readonly origin: HrOrigin) {
-    super();
+    // Unref'd: a stack's own timers (RTO, TIME-WAIT, ARP) must not keep the process alive; the
+    // sockets layer holds the process while the application has ref'd servers or sockets, as
+    // Node's handles do (packages/sockets/src/net/liveness.ts).
+    super({ unrefTimers: true });
     this.o0 = origin[0];
     this.o1 = origin[1];
   }
