@@ -5,9 +5,11 @@
  *  - curl downloads bodies from Node's own http.Server running on @flextoe/sockets (Content-
  *    Length and chunked) and uploads one; every byte checked (SHA-256).
  *  - libmemcached's command-line tools (memccp, memccat, memcstat) use the memcached-protocol KV
- *    app on our stack.
+ *    app on our stack; `memccapable -a` (libmemcached's ASCII-protocol conformance test) passes
+ *    against it and `memcslap` loads it with sets and gets, all from Linux in the namespace.
  *  - memcached (Debian's server) in the namespace stores and returns a value our client sends.
- * Needs root and curl, memcached, libmemcached-tools; skips with the reason otherwise.
+ * Needs root and curl, memcached, libmemcached-tools; skips with the reason otherwise (fails
+ * where FLEXTOE_REQUIRE_INTEROP=1, as in CI).
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -22,6 +24,7 @@ import {
   createStack,
   listenServer,
   patternSha256,
+  type KvServer,
   type Stack,
 } from '@flextoe/sockets';
 import { OUR_CIDR, OUR_IP, PEER_CIDR, PEER_IP, randomMac } from './harness/drivers.js';
@@ -56,7 +59,16 @@ describe('real tools against @flextoe/sockets apps over TAP (Linux peer in a nam
   }
 
   before(async function () {
-    const why = interopUnavailable(['ip', 'curl', 'memcached', 'memccp', 'memccat', 'memcstat']);
+    const why = interopUnavailable([
+      'ip',
+      'curl',
+      'memcached',
+      'memccp',
+      'memccat',
+      'memcstat',
+      'memccapable',
+      'memcslap',
+    ]);
     if (why) skipOrRequire(this, why, '    ');
     sweepDeadRuns();
     dir = mkdtempSync(join(tmpdir(), 'flextoe-apps-'));
@@ -117,10 +129,14 @@ describe('real tools against @flextoe/sockets apps over TAP (Linux peer in a nam
   });
 
   describe('libmemcached tools and the KV app on @flextoe/sockets', () => {
+    let kv: KvServer;
+
     before(async () => {
-      const kv = createKvServer(stack.net);
+      kv = createKvServer(stack.net);
       await listenServer(kv.server, 11211);
     });
+
+    after(() => kv?.server.close());
 
     it('memccp stores a file, memccat returns it byte-exact, memcstat sees the item', async () => {
       const value = randomBytes(600 * 1024);
@@ -136,6 +152,23 @@ describe('real tools against @flextoe/sockets apps over TAP (Linux peer in a nam
       expect(sha256(back)).to.equal(sha256(value));
       const stats = (await inNs('memcstat', [servers])).toString();
       expect(stats).to.match(/curr_items: 1\b/);
+    });
+
+    it('passes memccapable -a, the ASCII protocol conformance test', async () => {
+      const out = (await inNs('memccapable', ['-h', OUR_IP, '-p', '11211', '-a'])).toString();
+      expect(out).to.include('All tests passed');
+    });
+
+    it('serves memcslap sets and gets', async () => {
+      const hitsBefore = kv.store.counters.get_hits;
+      for (const test of ['set', 'get'])
+        await inNs('memcslap', [
+          `--servers=${OUR_IP}:11211`,
+          '--concurrency=2',
+          '--execute-number=200',
+          `--test=${test}`,
+        ]);
+      expect(kv.store.counters.get_hits, 'memcslap read back what it stored').to.be.greaterThan(hitsBefore);
     });
   });
 

@@ -3,12 +3,13 @@
  * Node's HTTP server (`@flextoe/sockets`' `createHttpServer` on the stack's `net`) to `curl`
  * running in a network namespace the test creates, byte-exact by SHA-256 both ways. The TAP
  * driver is the x86 backend's, the simulated NIC's wire in paced mode. Needs root,
- * /dev/net/tun, `ip` and `curl` (CI has them); without them the tests are reported pending with
- * the reason. The namespace is removed after the tests, also when one fails, and on exit.
+ * /dev/net/tun, `ip` and `curl` (CI has them; FLEXTOE_REQUIRE_INTEROP=1 makes their absence a
+ * failure); elsewhere the tests are reported pending with the reason. The namespace comes from the
+ * interop harness (test/interop/harness): removed after the tests, also when one fails, and on exit.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -21,90 +22,65 @@ import {
   type Stack,
 } from '@flextoe/sockets';
 import type { SimStackStats } from '@flextoe/sim';
+import { OUR_CIDR, OUR_IP, PEER_CIDR, randomMac } from '../interop/harness/drivers.js';
+import { interfaceName, interopUnavailable, Sandbox, sweepDeadRuns } from '../interop/harness/sandbox.js';
+import { skipOrRequire } from '../interop/harness/require.js';
 
 const MIB = 1 << 20;
 
-function missing(): string | null {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'needs root on Linux';
-  if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
-  for (const tool of ['ip', 'curl'])
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `needs ${tool}`;
-  return null;
-}
-
-function must(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
-}
-
-for (const [i, backend] of (['agilio-sim', 'bluefield-sim'] as const).entries()) {
-  const ns = `ftsim${i}-${process.pid}`;
-  const ifname = `fts${i}${process.pid.toString(36)}`.slice(0, 15);
-  const serverIp = `10.81.${i}.1`;
-  const peerIp = `10.81.${i}.2`;
-  const removeNamespace = (): void => void spawnSync('ip', ['netns', 'del', ns], { timeout: 10_000 });
-
-  /** Runs a command in the namespace without blocking the event loop (the NIC model runs on it). */
-  const inNamespace = (cmd: string, args: string[]): Promise<{ code: number; out: string }> =>
-    new Promise((resolve) => {
-      execFile(
-        'ip',
-        ['netns', 'exec', ns, cmd, ...args],
-        { timeout: 90_000, encoding: 'buffer', maxBuffer: 16 * MIB },
-        (err, stdout, stderr) => {
-          const code = err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0;
-          resolve({ code, out: `${stdout.toString('latin1')}${stderr.toString()}` });
-        },
-      );
-    });
-
+for (const backend of ['agilio-sim', 'bluefield-sim'] as const) {
   describe(`${backend} in paced time on a TAP device, serving HTTP to curl in a namespace`, function () {
     this.timeout(180_000);
+    let sandbox: Sandbox | null = null;
     let stack: Stack | null = null;
-    let http: HttpApp;
+    let http: HttpApp | null = null;
     let dir: string;
+    let ifname: string;
+
+    /** Runs a command in the namespace without blocking the event loop (the NIC model runs on it). */
+    const inNamespace = (cmd: string, args: string[]): Promise<{ code: number; out: string }> =>
+      new Promise((resolve) => {
+        execFile(
+          'ip',
+          ['netns', 'exec', sandbox!.ns, cmd, ...args],
+          { timeout: 90_000, encoding: 'buffer', maxBuffer: 16 * MIB },
+          (err, stdout, stderr) => {
+            const code = err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0;
+            resolve({ code, out: `${stdout.toString('latin1')}${stderr.toString()}` });
+          },
+        );
+      });
 
     before(async function () {
-      const why = missing();
-      if (why !== null) {
-        this.test!.title += ` (${why})`;
-        this.skip();
-      }
-      process.once('exit', removeNamespace);
-      removeNamespace(); // a leftover of a killed run with the same pid
+      const why = interopUnavailable(['ip', 'curl']);
+      if (why !== null) skipOrRequire(this, why, '    ');
+      sweepDeadRuns();
       dir = mkdtempSync(join(tmpdir(), 'flextoe-sim-tap-'));
+      sandbox = Sandbox.create('simtap');
+      ifname = interfaceName('s');
       stack = await createStack(
-        { backend, timeMode: 'paced', port: { driver: 'tap', ifname, ip: `${serverIp}/24` } },
+        { backend, timeMode: 'paced', port: { driver: 'tap', ifname, ip: OUR_CIDR, mac: randomMac() } },
         { argv: [], env: {} },
       );
-      must('ip', ['netns', 'add', ns]);
-      must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
       // The NIC model keeps its file descriptor; the kernel's end moves into the namespace.
-      must('ip', ['link', 'set', ifname, 'netns', ns]);
-      must('ip', ['-n', ns, 'addr', 'add', `${peerIp}/24`, 'dev', ifname]);
-      must('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
+      sandbox.adopt(ifname, PEER_CIDR);
       http = createHttpServer(stack.net);
       await listenServer(http.server, 8080);
     });
 
     after(async () => {
+      await http?.close();
       if (stack) {
-        await http.close();
         const hold = setInterval(() => {}, 1000); // a closing TAP port does not hold the process
         await stack.close();
         clearInterval(hold);
       }
-      removeNamespace();
-      process.off('exit', removeNamespace);
+      await sandbox?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     it('curl downloads 1 MiB and uploads 1 MiB, byte-exact; the model timed the work', async () => {
-      const down = await inNamespace('curl', [
-        '-sS',
-        '--fail',
-        `http://${serverIp}:8080/bytes/${MIB}?seed=21`,
-      ]);
+      const down = await inNamespace('curl', ['-sS', '--fail', `http://${OUR_IP}:8080/bytes/${MIB}?seed=21`]);
       expect(down.code, down.out.slice(0, 200)).to.equal(0);
       const got = Buffer.from(down.out, 'latin1');
       expect(got.length).to.equal(MIB);
@@ -117,7 +93,7 @@ for (const [i, backend] of (['agilio-sim', 'bluefield-sim'] as const).entries())
         '--fail',
         '--data-binary',
         `@${join(dir, 'body')}`,
-        `http://${serverIp}:8080/sha256`,
+        `http://${OUR_IP}:8080/sha256`,
       ]);
       expect(up.code, up.out).to.equal(0);
       expect(JSON.parse(up.out)).to.deep.equal({
