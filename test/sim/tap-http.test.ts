@@ -1,11 +1,12 @@
 /**
- * A simulated NIC talks TCP to Linux: each model, in paced time, on a real TAP device, serves
- * Node's HTTP server (`@flextoe/sockets`' `createHttpServer` on the stack's `net`) to `curl`
- * running in a network namespace the test creates, byte-exact by SHA-256 both ways. The TAP
- * driver is the x86 backend's, the simulated NIC's wire in paced mode. Needs root,
- * /dev/net/tun, `ip` and `curl` (CI has them; FLEXTOE_REQUIRE_INTEROP=1 makes their absence a
- * failure); elsewhere the tests are reported pending with the reason. The namespace comes from the
- * interop harness (test/interop/harness): removed after the tests, also when one fails, and on exit.
+ * A simulated NIC talks TCP to Linux: each model, in paced time, serves Node's HTTP server
+ * (`@flextoe/sockets`' `createHttpServer` on the stack's `net`) to `curl` running in a network
+ * namespace the test creates, byte-exact by SHA-256 both ways. The wire is one of the x86
+ * backend's drivers, as the issue asks of paced mode: a real TAP device, and DPDK's AF_PACKET PMD
+ * on a veth. Needs root, /dev/net/tun, `ip`, `curl` and DPDK (CI has them;
+ * FLEXTOE_REQUIRE_INTEROP=1 makes their absence a failure); elsewhere the tests are reported
+ * pending with the reason. The namespace comes from the interop harness (test/interop/harness):
+ * removed after the tests, also when one fails, and on exit.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -22,20 +23,30 @@ import {
   type Stack,
 } from '@flextoe/sockets';
 import type { SimStackStats } from '@flextoe/sim';
-import { OUR_CIDR, OUR_IP, PEER_CIDR, randomMac } from '../interop/harness/drivers.js';
-import { interfaceName, interopUnavailable, Sandbox, sweepDeadRuns } from '../interop/harness/sandbox.js';
+import { DPDK_AF_PACKET, OUR_IP, TAP, type InteropDriver } from '../interop/harness/drivers.js';
+import { interopUnavailable, Sandbox, sweepDeadRuns } from '../interop/harness/sandbox.js';
 import { skipOrRequire } from '../interop/harness/require.js';
 
 const MIB = 1 << 20;
 
-for (const backend of ['agilio-sim', 'bluefield-sim'] as const) {
-  describe(`${backend} in paced time on a TAP device, serving HTTP to curl in a namespace`, function () {
+// The x86 backend's drivers as the simulated NIC's wire: a TAP device moved into the namespace,
+// and DPDK's AF_PACKET PMD on the root end of a veth pair (one of each kind; test/interop runs
+// the full driver matrix on x86).
+const CASES: [backend: 'agilio-sim' | 'bluefield-sim', driver: InteropDriver][] = [
+  ['agilio-sim', TAP],
+  ['bluefield-sim', TAP],
+  ['agilio-sim', DPDK_AF_PACKET],
+  ['bluefield-sim', DPDK_AF_PACKET],
+];
+
+for (const [backend, driver] of CASES) {
+  describe(`${backend} in paced time on ${driver.title}, serving HTTP to curl in a namespace`, function () {
     this.timeout(180_000);
     let sandbox: Sandbox | null = null;
     let stack: Stack | null = null;
     let http: HttpApp | null = null;
     let dir: string;
-    let ifname: string;
+    let wireName: string;
 
     /** Runs a command in the namespace without blocking the event loop (the NIC model runs on it). */
     const inNamespace = (cmd: string, args: string[]): Promise<{ code: number; out: string }> =>
@@ -52,18 +63,19 @@ for (const backend of ['agilio-sim', 'bluefield-sim'] as const) {
       });
 
     before(async function () {
-      const why = interopUnavailable(['ip', 'curl']);
+      const why = interopUnavailable(['ip', 'curl', 'ethtool']) ?? driver.unavailable();
       if (why !== null) skipOrRequire(this, why, '    ');
       sweepDeadRuns();
       dir = mkdtempSync(join(tmpdir(), 'flextoe-sim-tap-'));
       sandbox = Sandbox.create('simtap');
-      ifname = interfaceName('s');
-      stack = await createStack(
-        { backend, timeMode: 'paced', port: { driver: 'tap', ifname, ip: OUR_CIDR, mac: randomMac() } },
-        { argv: [], env: {} },
-      );
-      // The NIC model keeps its file descriptor; the kernel's end moves into the namespace.
-      sandbox.adopt(ifname, PEER_CIDR);
+      const wire = driver.wire(sandbox);
+      const port = wire.port;
+      wireName =
+        port.driver === 'tap' ? `tap:${port.ifname}` : port.driver === 'dpdk' ? `dpdk:${port.vdev}` : '?';
+      stack = await createStack({ backend, timeMode: 'paced', port: wire.port }, { argv: [], env: {} });
+      // A TAP keeps its file descriptor with the NIC model while its kernel end moves into the
+      // namespace; an AF_PACKET veth was wired by driver.wire().
+      wire.attach();
       http = createHttpServer(stack.net);
       await listenServer(http.server, 8080);
     });
@@ -105,7 +117,7 @@ for (const backend of ['agilio-sim', 'bluefield-sim'] as const) {
       const model = (stack!.backendStack.stats() as SimStackStats).model;
       expect(model.model).to.equal(backend);
       expect(model.timeMode).to.equal('paced');
-      expect(model.wire).to.equal(`tap:${ifname}`);
+      expect(model.wire).to.equal(wireName);
       expect(model.throughput.rxPayloadBytes).to.be.at.least(MIB);
       expect(model.throughput.txPayloadBytes).to.be.at.least(MIB);
       expect(model.latency.rx.count).to.be.greaterThan(700);
