@@ -23,6 +23,7 @@ import { TcpFlag } from '../wire/tcp.js';
 import { TcpOptionFlag, TcpOptions, TCP_MAX_WINDOW_SCALE } from '../wire/tcp-options.js';
 import { LinkHeader } from '../wire/vlan.js';
 import { Request } from '../pipeline/context-queue.js';
+import { advertisedWindow } from '../pipeline/protocol.js';
 import { FlowFlag } from '../state/flow-records.js';
 import type { DataPathApi } from '../runtime/data-path-api.js';
 import { FlowEvent } from '../runtime/data-path.js';
@@ -787,7 +788,8 @@ export class ControlPlane {
       o.tsVal = this.dp.tsNow();
       o.tsEcr = tcp.tsRecent;
     }
-    const wnd = Math.min(MAX_WINDOW, tcp.rxAvail >>> tcp.rcvWscale);
+    // The data path's rule: never left of an edge it promised, no silly increments (RFC 9293 3.8.6).
+    const wnd = advertisedWindow(tcp, this.opts.rxBufferBytes, this.effectiveMss(c));
     this.sendRaw(
       c.localPort,
       c.remoteIp,

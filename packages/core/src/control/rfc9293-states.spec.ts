@@ -556,7 +556,9 @@ describe('RFC 9293 states, segment by segment', () => {
         flags: A,
         seq: ISS + 2,
         ack: IRS + 2,
-        window: RX,
+        // The FIN took a sequence number, no buffer: the right edge stays (RFC 9293 3.8.6.2.2,
+        // a 1-byte increase is not announced), so the window reads one less than the buffer.
+        window: RX - 1,
         len: 0,
       });
       expect(c.state).to.equal(TcpState.TimeWait);

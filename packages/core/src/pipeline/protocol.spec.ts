@@ -90,14 +90,24 @@ describe('pipeline/protocol', () => {
               }
               if ((f.res.actions & A.SendAck) === 0) continue;
               const e = edge(f.res);
-              // RFC 7323 2.3: RCV.WND >> shift, the free buffer rounded down to the granularity.
-              const rounded = seq.add(f.tcp.rcvNxt, (f.tcp.rxAvail >>> SHIFT) << SHIFT);
-              if (last === null || seq.ge(rounded, last)) {
-                expect(e, 'the plain rounded-down window when it does not retract').to.equal(rounded);
+              if (last === null) {
+                // RFC 7323 2.3: RCV.WND >> shift, the free buffer rounded down to the granularity.
+                const rounded = seq.add(f.tcp.rcvNxt, (f.tcp.rxAvail >>> SHIFT) << SHIFT);
+                expect(e, 'the first offer is the free buffer').to.equal(rounded);
               } else {
-                // It would retract: the smallest edge at or right of the last one (RFC 9293 3.8.6).
                 expect(seq.ge(e, last), 'edge moved left').to.equal(true);
-                expect(seq.diff(e, last)).to.be.below(1 << SHIFT);
+                // RFC 9293 3.8.6.2.2: the edge moves only once the free buffer is
+                // min(RCV.BUFF / 2, MSS) beyond it, and then by whole steps; otherwise it stays
+                // (rounded up to the granularity at most).
+                const promised = seq.diff(last, f.tcp.rcvNxt); // RCV.WND as the peer knows it
+                const step = Math.min(RING / 2, 1448);
+                const grow = f.tcp.rxAvail - promised;
+                if (grow >= step) {
+                  // Whole steps beyond the old edge, rounded down to the granularity.
+                  const w = ((promised + grow - (grow % step)) >>> SHIFT) << SHIFT;
+                  if (w >= promised) expect(e, 'whole steps').to.equal(seq.add(f.tcp.rcvNxt, w));
+                  else expect(seq.diff(e, last), 'kept edge').to.be.below(1 << SHIFT);
+                } else expect(seq.diff(e, last), 'kept edge').to.be.below(1 << SHIFT);
               }
               last = e;
             }
@@ -114,9 +124,106 @@ describe('pipeline/protocol', () => {
       protocolRx(segment(f, 100), f.tcp, f.cfg, RING, RING, f.res);
       const acked = edge(f.res);
       protocolRx(segment(f, 1), f.tcp, f.cfg, RING, RING, f.res);
-      protocolTx(f.tcp, f.cfg, RING, 0, f.res);
+      protocolTx(f.tcp, f.cfg, RING, RING, 0, f.res);
       expect(f.res.actions & A.TxSegment).to.not.equal(0);
       expect(seq.ge(edge(f.res), acked)).to.equal(true);
+    });
+  });
+
+  describe('silly window syndrome avoidance (RFC 9293 3.8.6.2)', () => {
+    const BUF = 4096;
+    const MSS = 1448;
+
+    /** A flow with a small host RX buffer and no window scaling, after the handshake's offer. */
+    function small(): Flow {
+      const f = flow(1000);
+      f.tcp.setWscale(0, 0);
+      f.tcp.rxAvail = BUF;
+      f.tcp.sndWnd = BUF;
+      return f;
+    }
+    const rx = (f: Flow, len: number): void => {
+      const s = segment(f, len);
+      s.window = BUF;
+      protocolRx(s, f.tcp, f.cfg, BUF, RING, f.res);
+      f.unread += len;
+    };
+    const consume = (f: Flow, n: number): void => {
+      f.unread -= n;
+      protocolRxConsumed(f.tcp, f.cfg, BUF, n, f.res);
+    };
+    const rightEdge = (res: ProtocolResult): SeqNumber => seq.add(res.ack, res.window);
+
+    it('receiver: keeps RCV.NXT + RCV.WND fixed while the window would grow by less than min(RCV.BUFF/2, MSS)', () => {
+      const f = small();
+      rx(f, MSS);
+      const offered = rightEdge(f.res);
+      expect(offered).to.equal(seq.add(seq.from(1000), BUF));
+      consume(f, 100); // frees 100 B: not worth announcing
+      expect(f.res.actions & A.SendAck).to.equal(0);
+      rx(f, 100);
+      expect(rightEdge(f.res), 'small increase not offered').to.equal(offered);
+      consume(f, f.unread); // everything read: 1548 B more than promised
+      rx(f, 10); // 1538 B more than promised: the edge moves by one whole MSS
+      expect(rightEdge(f.res), 'one MSS step').to.equal(seq.add(offered, MSS));
+    });
+
+    it('receiver: a closed window reopens only once min(RCV.BUFF/2, MSS) is free', () => {
+      const f = small();
+      rx(f, MSS);
+      rx(f, MSS);
+      rx(f, BUF - 2 * MSS);
+      expect(f.res.window, 'zero window').to.equal(0);
+      consume(f, 1000);
+      expect(f.res.actions & A.SendAck, 'no update for 1000 B < one MSS').to.equal(0);
+      consume(f, 400);
+      expect(f.res.actions & A.SendAck, 'no update for 1400 B < one MSS').to.equal(0);
+      consume(f, 48);
+      expect(f.res.actions & A.SendAck, 'update once one MSS is free').to.not.equal(0);
+      expect(f.res.window).to.equal(MSS);
+      const edge1 = rightEdge(f.res);
+      consume(f, f.unread); // 4096 B free, 1448 promised: 2648 B more is one whole step
+      rx(f, 1);
+      expect(rightEdge(f.res)).to.equal(seq.add(edge1, MSS));
+    });
+
+    it('receiver: with a buffer below two MSS the step is half the buffer', () => {
+      const f = small();
+      const buf = 2000;
+      f.tcp.rxAvail = buf;
+      const s = segment(f, buf);
+      protocolRx(s, f.tcp, f.cfg, buf, RING, f.res);
+      expect(f.res.window).to.equal(0);
+      protocolRxConsumed(f.tcp, f.cfg, buf, 999, f.res);
+      expect(f.res.actions & A.SendAck).to.equal(0);
+      protocolRxConsumed(f.tcp, f.cfg, buf, 1, f.res);
+      expect(f.res.window).to.equal(1000);
+    });
+
+    it('sender: with data in flight, holds a segment the window cuts below the MSS and half the window', () => {
+      const f = small();
+      f.tcp.txAvail = 10_000;
+      const sent: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        protocolTx(f.tcp, f.cfg, BUF, RING, 0, f.res);
+        if ((f.res.actions & A.TxSegment) === 0) break;
+        sent.push(f.res.txLength);
+      }
+      // 4096 B window: two full segments, then 1200 B (< MSS, < 2048 B) wait for an ACK.
+      expect(sent).to.deep.equal([MSS, MSS]);
+      expect(f.tcp.txSent).to.equal(2 * MSS);
+    });
+
+    it('sender: sends the small remainder of the data at once (pushed), and a small window with nothing in flight', () => {
+      const f = small();
+      f.tcp.txAvail = 300;
+      f.tcp.txSent = 0;
+      f.tcp.sndWnd = 200;
+      protocolTx(f.tcp, f.cfg, BUF, RING, 0, f.res);
+      expect(f.res.txLength, 'nothing in flight: no ACK will come to open the window').to.equal(200);
+      f.tcp.sndWnd = 400; // 200 B usable, 100 B queued
+      protocolTx(f.tcp, f.cfg, BUF, RING, 0, f.res);
+      expect(f.res.txLength, 'all queued data fits: sent (no Nagle)').to.equal(100);
     });
   });
 });

@@ -31,51 +31,72 @@ const MAX_WINDOW_FIELD = 0xffff;
 
 /**
  * The window field to advertise now (RFC 7323 2.3: RCV.WND >> Rcv.Wind.Shift, clamped to 16
- * bits), without moving the right edge of a window advertised before to the left. Rounding
- * RCV.WND down to the scale's granularity would do that once RCV.NXT has advanced by less than
- * 2^shift since (RFC 7323 2.4 and Appendix F; RFC 9293 3.8.6: the receiver SHOULD NOT shrink
- * the window, SHLD-14), so the promised edge is rounded up instead, as Linux tcp_select_window
- * does: at most 2^shift - 1 bytes beyond the free buffer, which are trimmed if they come.
- * Pure: the protocol stage records the edge with `advertiseWindow`.
+ * bits), applying receiver silly-window-syndrome avoidance and never moving the right edge of a
+ * window advertised before to the left.
+ *
+ * SWS avoidance (RFC 9293 3.8.6.2.2, MUST-39): "keep RCV.NXT+RCV.WND fixed until the reduction
+ * satisfies RCV.BUFF - RCV.USER - RCV.WND >= min(Fr * RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2.
+ * Here RCV.BUFF - RCV.USER is the free host buffer (`rxAvail`) and RCV.WND the window still
+ * promised (RCV.ADV - RCV.NXT). The RFC then offers all the free buffer; we advance the edge by
+ * whole steps of min(rxSize / 2, mss) instead ("the general effect of this algorithm is to
+ * advance RCV.WND in increments of Eff.snd.MSS", ibid.; Linux __tcp_select_window rounds to
+ * the MSS alike): a free buffer of 1.03 MSS offered whole would be filled by one full segment
+ * and a silly 0.03 MSS one. `rxSize` 0 turns the rule off (every byte freed is offered at once).
+ *
+ * Never shrinking: rounding RCV.WND down to the scale's granularity would move the promised
+ * edge left once RCV.NXT has advanced by less than 2^shift since (RFC 7323 2.4 and Appendix F;
+ * RFC 9293 3.8.6: the receiver SHOULD NOT shrink the window, SHLD-14), so the promised edge is
+ * rounded up instead, as Linux tcp_select_window does: at most 2^shift - 1 bytes beyond the
+ * free buffer, which are trimmed if they come. Pure: the protocol stage records the edge with
+ * `advertiseWindow`.
  */
-export function advertisedWindow(tcp: ProtocolRecord): number {
+export function advertisedWindow(tcp: ProtocolRecord, rxSize = 0, mss = 0): number {
   const shift = tcp.rcvWscale;
-  let w = tcp.rxAvail >>> shift;
+  const avail = tcp.rxAvail;
+  let w = avail >>> shift;
   if (tcp.has(FlowFlag.RcvAdvValid)) {
-    const promised = seq.diff(tcp.rcvAdv, tcp.rcvNxt); // bytes of the old offer beyond RCV.NXT
-    if (promised > 0) {
-      const keep = (promised + (1 << shift) - 1) >>> shift;
-      if (keep > w) w = keep;
+    let promised = seq.diff(tcp.rcvAdv, tcp.rcvNxt); // bytes of the old offer beyond RCV.NXT
+    if (promised < 0) promised = 0;
+    const step = rxSize >>> 1 < mss ? rxSize >>> 1 : mss;
+    if (step > 0) {
+      const grow = avail - promised;
+      // Below one step the old right edge stays where it is; above, it moves by whole steps.
+      w = grow >= step ? (promised + grow - (grow % step)) >>> shift : 0;
     }
+    const keep = (promised + (1 << shift) - 1) >>> shift;
+    if (keep > w) w = keep;
   }
   return w > MAX_WINDOW_FIELD ? MAX_WINDOW_FIELD : w;
 }
 
 /** `advertisedWindow`, remembering the right edge it promises (RCV.NXT + field << shift). */
-function advertiseWindow(tcp: ProtocolRecord): number {
-  const w = advertisedWindow(tcp);
+function advertiseWindow(tcp: ProtocolRecord, rxSize: number, mss: number): number {
+  const w = advertisedWindow(tcp, rxSize, mss);
   tcp.rcvAdv = seq.add32(tcp.rcvNxt, w << tcp.rcvWscale);
   tcp.set(FlowFlag.RcvAdvValid);
+  // FlexTOE: remember a closed window so that freeing the buffer forces an update.
+  if (w === 0 || tcp.rxAvail === 0) tcp.set(FlowFlag.RxZeroWindow);
   return w;
 }
 
-/** Fills the ACK fields of `out` from the current state (RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT>). */
-export function fillAck(tcp: ProtocolRecord, out: ProtocolResult): void {
+/**
+ * Fills the ACK fields of `out` from the current state (RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT>).
+ * `rxSize` (the host RX ring) and `mss` size the receiver's SWS step (`advertisedWindow`).
+ */
+export function fillAck(tcp: ProtocolRecord, out: ProtocolResult, rxSize = 0, mss = 0): void {
   // After go-back-N, SND.NXT lies below data the peer may already hold; a pure ACK carries the
   // highest sequence sent (BSD tcp_output: snd_max), so it stays acceptable to the peer
   // (RFC 9293 3.10.7.4 first check) instead of provoking an ACK in reply.
   out.seq = tcp.sndMax;
   out.ack = tcp.rcvNxt;
-  out.window = advertiseWindow(tcp);
+  out.window = advertiseWindow(tcp, rxSize, mss);
   out.tsEcr = tcp.tsRecent;
-  // FlexTOE: remember a zero (or sub-MSS) window so freeing the buffer forces an update.
-  if (tcp.rxAvail === 0) tcp.set(FlowFlag.RxZeroWindow);
 }
 
-function sendAck(tcp: ProtocolRecord, out: ProtocolResult): void {
+function sendAck(tcp: ProtocolRecord, rxSize: number, mss: number, out: ProtocolResult): void {
   out.actions |= A.SendAck;
   tcp.unset(FlowFlag.AckPending);
-  fillAck(tcp, out);
+  fillAck(tcp, out, rxSize, mss);
 }
 
 /**
@@ -142,7 +163,7 @@ export function protocolRx(
   ) {
     out.actions = A.Drop;
     out.dropReason = DataPathDrop.Paws;
-    sendAck(tcp, out);
+    sendAck(tcp, rxSize, cfg.mss, out);
     return;
   }
 
@@ -159,7 +180,7 @@ export function protocolRx(
     ) {
       out.actions |= A.FinRepeated;
     }
-    sendAck(tcp, out);
+    sendAck(tcp, rxSize, cfg.mss, out);
     return;
   }
 
@@ -175,7 +196,7 @@ export function protocolRx(
     tcp.tsRecent = s.tsVal;
   }
 
-  if (!processAck(s, tcp, txSize, cfg, out)) return;
+  if (!processAck(s, tcp, rxSize, txSize, cfg, out)) return;
   processData(s, tcp, cfg, rxSize, fin, out);
 }
 
@@ -186,6 +207,7 @@ export function protocolRx(
 function processAck(
   s: RxSummary,
   tcp: ProtocolRecord,
+  rxSize: number,
   txSize: number,
   cfg: ProtocolConfig,
   out: ProtocolResult,
@@ -199,7 +221,7 @@ function processAck(
     // highest sequence ever sent (RFC 9293's SND.NXT; BSD snd_max).
     out.actions |= A.Drop;
     out.dropReason = DataPathDrop.AckTooNew;
-    sendAck(tcp, out);
+    sendAck(tcp, rxSize, cfg.mss, out);
     return false;
   }
   if (seq.gt(ack, tcp.sndNxt)) {
@@ -329,11 +351,11 @@ function processData(
     }
     if (cfg.delayedAck && (out.actions & A.FinReceived) === 0 && tcp.oooLen === 0 && !s.ce) {
       // RFC 9293 3.8.6.3: ACK at least every second full-sized segment.
-      if (tcp.has(FlowFlag.AckPending)) sendAck(tcp, out);
+      if (tcp.has(FlowFlag.AckPending)) sendAck(tcp, rxSize, cfg.mss, out);
       else tcp.set(FlowFlag.AckPending);
       return;
     }
-    sendAck(tcp, out);
+    sendAck(tcp, rxSize, cfg.mss, out);
     return;
   }
 
@@ -350,18 +372,20 @@ function processData(
   } else {
     out.dropReason = DataPathDrop.BeyondWindow;
   }
-  sendAck(tcp, out);
+  sendAck(tcp, rxSize, cfg.mss, out);
 }
 
 /**
  * A transmit opportunity from the queue manager: build at most one segment (one MSS per
  * scheduling event, FlexTOE). Sets `TxSegment` and the TX fields, or nothing if the flow
- * cannot send (window closed, nothing to send). `cwnd` is the congestion window the control plane
- * set in the flow's CC record (bytes; 0 = unlimited).
+ * cannot send (window closed, nothing to send, or a silly window). `cwnd` is the congestion
+ * window the control plane set in the flow's CC record (bytes; 0 = unlimited); `rxSize` sizes
+ * the window the segment advertises (`advertisedWindow`).
  */
 export function protocolTx(
   tcp: ProtocolRecord,
   cfg: ProtocolConfig,
+  rxSize: number,
   txSize: number,
   cwnd: number,
   out: ProtocolResult,
@@ -373,7 +397,17 @@ export function protocolTx(
   if (usable < 0) usable = 0;
   let len = tcp.txAvail;
   if (len > cfg.mss) len = cfg.mss;
-  if (len > usable) len = usable;
+  if (len > usable) {
+    len = usable;
+    // Sender SWS avoidance (RFC 9293 3.8.6.2.1, MUST-38): a segment the window cuts below both
+    // the MSS (rule 1) and the data queued (rule 2; every append counts as pushed, there is no
+    // Nagle: FlexTOE sends at once, as TCP_NODELAY) goes out only if it is at least Fs = 1/2 of
+    // the window (rule 3; the offered window stands in for Max(SND.WND), which the 64-byte
+    // record does not keep). While data is in flight its ACK reopens the window; with nothing in
+    // flight no ACK is coming, so the segment goes now: that is rule 4's override, without a
+    // timer.
+    if (len < cfg.mss && tcp.txSent > 0 && len < limit >>> 1) len = 0;
+  }
   if (len === 0 && tcp.txAvail > 0 && tcp.has(FlowFlag.PersistProbe) && tcp.txSent === 0) {
     // RFC 9293 3.8.6.1: probe a zero window with one byte of new data.
     len = 1;
@@ -402,10 +436,9 @@ export function protocolTx(
   if (sendFin) tcp.set(FlowFlag.TxFinSent);
   // Every segment carries the current ACK (RFC 9293 3.10.7.4), so a pending ACK is sent.
   out.ack = tcp.rcvNxt;
-  out.window = advertiseWindow(tcp);
+  out.window = advertiseWindow(tcp, rxSize, cfg.mss);
   out.tsEcr = tcp.tsRecent;
   tcp.unset(FlowFlag.AckPending);
-  if (tcp.rxAvail === 0) tcp.set(FlowFlag.RxZeroWindow);
   // More to send right away? Then the queue manager keeps the flow active.
   if (tcp.txAvail > 0 && limit - tcp.txSent > 0) out.actions |= A.TxReady;
 }
@@ -420,8 +453,10 @@ export function protocolTxAppended(tcp: ProtocolRecord, n: number, out: Protocol
 
 /**
  * Application bump: `n` bytes of the RX ring consumed ("I consumed N bytes"). Sends a window
- * update when the window was closed (FlexTOE) or grows by at least min(buffer/2, MSS) from a
- * window below one MSS (receiver SWS avoidance, RFC 9293 3.8.6.2.2).
+ * update when the peer's view of the window is closed (FlexTOE: forced when the buffer frees
+ * from zero) or below one MSS, and only once the window can grow by the SWS step
+ * min(rxSize / 2, MSS) (receiver SWS avoidance, RFC 9293 3.8.6.2.2): a wider window otherwise
+ * rides on the next ACK.
  */
 export function protocolRxConsumed(
   tcp: ProtocolRecord,
@@ -434,10 +469,20 @@ export function protocolRxConsumed(
   if (!tcp.has(FlowFlag.Valid)) return;
   const before = tcp.rxAvail;
   tcp.rxAvail = before + n;
-  const threshold = Math.min(rxSize >>> 1, cfg.mss);
-  if ((tcp.has(FlowFlag.RxZeroWindow) || before < cfg.mss) && tcp.rxAvail >= threshold) {
+  // What the peer may still send: the promised edge, or (none recorded yet) the old free space.
+  let promised = before;
+  if (tcp.has(FlowFlag.RcvAdvValid)) {
+    promised = seq.diff(tcp.rcvAdv, tcp.rcvNxt);
+    if (promised < 0) promised = 0;
+  }
+  const step = rxSize >>> 1 < cfg.mss ? rxSize >>> 1 : cfg.mss;
+  if (
+    (tcp.has(FlowFlag.RxZeroWindow) || promised < cfg.mss) &&
+    tcp.rxAvail - promised >= step &&
+    tcp.rxAvail - promised > 0
+  ) {
     tcp.unset(FlowFlag.RxZeroWindow);
-    sendAck(tcp, out);
+    sendAck(tcp, rxSize, cfg.mss, out);
   }
 }
 
@@ -466,9 +511,9 @@ export function protocolPersistProbe(tcp: ProtocolRecord, out: ProtocolResult): 
   out.actions = A.TxReady;
 }
 
-/** Delayed-ACK timer fired: send the owed ACK. */
-export function protocolAckTimeout(tcp: ProtocolRecord, out: ProtocolResult): void {
+/** Delayed-ACK timer fired: send the owed ACK (`rxSize`, `mss`: the SWS step, `advertisedWindow`). */
+export function protocolAckTimeout(tcp: ProtocolRecord, out: ProtocolResult, rxSize = 0, mss = 0): void {
   out.reset();
   if (!tcp.has(FlowFlag.Valid) || !tcp.has(FlowFlag.AckPending)) return;
-  sendAck(tcp, out);
+  sendAck(tcp, rxSize, mss, out);
 }

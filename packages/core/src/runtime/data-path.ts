@@ -565,7 +565,7 @@ export class DataPath implements DataPathApi {
         protocolPersistProbe(tcp, res);
         break;
       case Request.AckTimeout:
-        protocolAckTimeout(tcp, res);
+        protocolAckTimeout(tcp, res, bufs.rxSize, this.protoCfg.mss);
         break;
       default:
         this.counters.badRequests++;
@@ -596,7 +596,7 @@ export class DataPath implements DataPathApi {
       const tcp = this.tables.protocol.at(flowId);
       const bufs = this.tables.buffers.at(flowId);
       const cc = this.tables.cc.at(flowId);
-      protocolTx(tcp, this.protoCfg, bufs.txSize, cc.cwnd, res);
+      protocolTx(tcp, this.protoCfg, bufs.rxSize, bufs.txSize, cc.cwnd, res);
       if ((res.actions & A.TxSegment) === 0) {
         this.qm.returnCredit();
         this.qm.deactivate(flowId);

@@ -115,4 +115,32 @@ describe('TcpStack over the virtual wire (inline runner, virtual time)', () => {
     // Both sides end up closed (one via TIME-WAIT).
     expect(run(() => a.control.connections.size === 0 && b.control.connections.size === 0)).to.equal(true);
   });
+
+  it('regression: a reader freeing 100 B at a time from a 4 KiB buffer still gets full-sized segments (receiver SWS avoidance, RFC 9293 3.8.6.2.2)', () => {
+    // Found by the BlueField model's bulk ablation: every ACK offered the few bytes the reader
+    // had just freed and the sender filled each with a segment of that size.
+    const { a, b, clock, run } = pair({ rxBufferBytes: 4096 });
+    const data = randomBytes(256 * 1024, 3);
+    const got: Buffer[] = [];
+    let received = 0;
+    a.listen(81, (s) => {
+      const readSome = (): void => {
+        const chunk = s.read(100);
+        if (chunk) {
+          got.push(chunk);
+          received += chunk.length;
+        }
+        if (received < data.length) clock.schedule(2_000, readSome);
+      };
+      clock.schedule(2_000, readSome);
+    });
+    const c = b.connect('10.0.0.1', 81);
+    c.handlers.onConnect = () => pump(c, data, false);
+    expect(run(() => received === data.length)).to.equal(true);
+    expect(sha(Buffer.concat(got))).to.equal(sha(data));
+    const segments = b.dataPath.counters.dataSegments;
+    // min(4096 / 2, MSS 1448): the window opens a segment's worth at a time. A few short ones
+    // remain legitimate (the persist probe, the end of the data).
+    expect(data.length / segments, `${segments} data segments`).to.be.above(1200);
+  });
 });
