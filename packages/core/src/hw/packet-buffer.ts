@@ -9,11 +9,21 @@ export class PacketBuffer {
   length = 0;
   /** Receive time in ns of the backend clock (0 if unknown). */
   timestampNs = 0;
+  /**
+   * The 32-bit words of `data`'s whole ArrayBuffer from its byte 0 (`wordsOf(data)`), and where
+   * `data` starts in that buffer (`data.byteOffset`): for word-wide copies of short frames
+   * (`copyPacket`) without a lookup per copy.
+   */
+  readonly words: Int32Array;
+  readonly wordBase: number;
 
   constructor(capacity: number, backing?: { buffer: ArrayBufferLike; byteOffset: number }) {
     this.data = backing
       ? Buffer.from(backing.buffer as ArrayBuffer, backing.byteOffset, capacity)
       : Buffer.alloc(capacity);
+    const buffer = this.data.buffer;
+    this.words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    this.wordBase = this.data.byteOffset;
   }
 }
 

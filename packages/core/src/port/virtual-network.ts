@@ -19,7 +19,7 @@
 import type { Clock, Timers } from '../hw/clock.js';
 import type { NicPort, PortCapabilities, PortConfiguration, PortStats } from '../hw/nic-port.js';
 import { DEFAULT_FRAME_CAPACITY, type PacketBuffer } from '../hw/packet-buffer.js';
-import { copyFrame } from '../util/copy-frame.js';
+import { copyFrameVia } from '../util/copy-frame.js';
 import { realTime } from '../util/real-time.js';
 import { MacTable, macHi, macLo } from './mac-table.js';
 import { RxWakeup } from './rx-wakeup.js';
@@ -63,6 +63,8 @@ const LOCAL_MAC_BASE = 0x020000000000;
 const MAC_LIMIT = 0x1000000000000;
 /** IEEE 802.1Q tag; a port's MTU excludes it, like Linux and DPDK. */
 const VLAN_TAG_BYTES = 4;
+/** Bytes before each receive slot's frame (Linux NET_IP_ALIGN, as the data path's buffers). */
+const FRAME_ALIGN = 2;
 
 // Slots of `VirtualNetwork.frameTimes`, the times of the frame being switched: when it was
 // sent, when it has left the sender's uplink, when it is receivable at the port delivered to.
@@ -153,10 +155,14 @@ export class VirtualNetwork {
    * @internal Switches one frame from `from`, transmitted at frameTimes[NOW] and off the
    * sender's uplink at frameTimes[UP_FINISH]. The caller has checked the length.
    */
-  switchFrame(from: VirtualPort, data: Buffer, length: number): void {
+  switchFrame(from: VirtualPort, frame: PacketBuffer, length: number): void {
+    const data = frame.data;
     const srcHi = (data[6]! << 8) | data[7]!;
     const srcLo = ((data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!) >>> 0;
-    if ((data[6]! & 1) === 0) this.table.learn(srcHi, srcLo, from.index);
+    // A port's own MAC is a static entry learning never moves: skip the table for it.
+    if ((data[6]! & 1) === 0 && (srcHi !== from.macHiBits || srcLo !== from.macLoBits)) {
+      this.table.learn(srcHi, srcLo, from.index);
+    }
     // IEEE 802: the I/G bit (bit 0 of the first octet) marks group addresses, broadcast included.
     if ((data[0]! & 1) === 0) {
       const dstHi = (data[0]! << 8) | data[1]!;
@@ -167,33 +173,33 @@ export class VirtualNetwork {
         return;
       }
       if (to >= 0) {
-        this.deliver(this.portList[to]!, data, length);
+        this.deliver(this.portList[to]!, frame, length);
         return;
       }
     }
-    this.flood(from, data, length);
+    this.flood(from, frame, length);
   }
 
-  private flood(from: VirtualPort, data: Buffer, length: number): void {
+  private flood(from: VirtualPort, frame: PacketBuffer, length: number): void {
     const list = this.portList;
     for (let i = 0; i < list.length; i++) {
       const to = list[i];
-      if (to && to !== from) this.deliver(to, data, length);
+      if (to && to !== from) this.deliver(to, frame, length);
     }
   }
 
-  private deliver(to: VirtualPort, data: Buffer, length: number): void {
+  private deliver(to: VirtualPort, frame: PacketBuffer, length: number): void {
     const t = this.frameTimes;
     if (!this.rated) {
       t[DUE] = t[NOW]! + this.delayNs;
-      to.enqueue(data, length);
+      to.enqueue(frame, length);
       return;
     }
     const link = to.linkTimes;
     const downFinish = Math.max(t[UP_FINISH]!, link[RX_BUSY_UNTIL]! + wireBytes(length) * this.nsPerByte);
     t[DUE] = downFinish + this.delayNs;
     // A frame the receiver cannot queue never occupies its downlink (tail drop at the switch).
-    if (to.enqueue(data, length)) link[RX_BUSY_UNTIL] = downFinish;
+    if (to.enqueue(frame, length)) link[RX_BUSY_UNTIL] = downFinish;
   }
 
   private nextFreeMac(): number {
@@ -218,6 +224,10 @@ export class VirtualPort implements NicPort {
   readonly capabilities: PortCapabilities;
   private net: VirtualNetwork | null;
   private macAddr: number;
+  /** @internal The MAC as the switch reads it from a frame: high 16 bits, low 32 bits (u32). */
+  macHiBits: number;
+  /** @internal */
+  macLoBits: number;
   /** Longest frame this port sends: MTU + Ethernet header + one VLAN tag, within the slot size. */
   private maxTxFrame: number;
   private started = true;
@@ -226,6 +236,9 @@ export class VirtualPort implements NicPort {
   // time it becomes receivable. Due times are non-decreasing along the ring (FIFO per link).
   private readonly depth: number;
   private readonly slots: Buffer[];
+  /** The words of the slots' one backing buffer, and where each slot starts in it. */
+  private readonly slotWords: Int32Array;
+  private readonly slotBase: Int32Array;
   private readonly rxLen: Int32Array;
   private readonly rxDue: Float64Array;
   private rxHead = 0;
@@ -260,12 +273,21 @@ export class VirtualPort implements NicPort {
   ) {
     this.net = net;
     this.macAddr = mac;
+    this.macHiBits = macHi(mac);
+    this.macLoBits = macLo(mac);
     this.maxTxFrame = net.maxFrameBytes;
     this.depth = depth;
-    const backing = Buffer.alloc(depth * net.maxFrameBytes);
+    // Slots start FRAME_ALIGN bytes into whole cache lines, as the data path's packet buffers
+    // do (NET_IP_ALIGN): a frame copied word by word between the two stays word-aligned.
+    const stride = (net.maxFrameBytes + FRAME_ALIGN + 63) & ~63;
+    const backing = Buffer.alloc(depth * stride);
+    this.slotWords = new Int32Array(backing.buffer, 0, backing.buffer.byteLength >>> 2);
     this.slots = new Array<Buffer>(depth);
+    this.slotBase = new Int32Array(depth);
     for (let i = 0; i < depth; i++) {
-      this.slots[i] = backing.subarray(i * net.maxFrameBytes, (i + 1) * net.maxFrameBytes);
+      const at = i * stride + FRAME_ALIGN;
+      this.slots[i] = backing.subarray(at, at + net.maxFrameBytes);
+      this.slotBase[i] = backing.byteOffset + at;
     }
     this.rxLen = new Int32Array(depth);
     this.rxDue = new Float64Array(depth);
@@ -381,13 +403,13 @@ export class VirtualPort implements NicPort {
       }
       this.txPackets++;
       this.txBytes += b.length;
-      net.switchFrame(this, b.data, b.length);
+      net.switchFrame(this, b, b.length);
     }
     return n;
   }
 
   /** @internal Copies a frame, receivable at network.frameTimes[DUE], into the receive queue; false (and counted) when it cannot. */
-  enqueue(data: Buffer, length: number): boolean {
+  enqueue(frame: PacketBuffer, length: number): boolean {
     if (!this.started) {
       this.dropLinkDown++;
       return false;
@@ -398,7 +420,15 @@ export class VirtualPort implements NicPort {
     }
     let tail = this.rxHead + this.rxCount;
     if (tail >= this.depth) tail -= this.depth;
-    copyFrame(data, this.slots[tail]!, length);
+    copyFrameVia(
+      frame.data,
+      frame.words,
+      frame.wordBase,
+      this.slots[tail]!,
+      this.slotWords,
+      this.slotBase[tail]!,
+      length,
+    );
     this.rxLen[tail] = length;
     this.rxDue[tail] = this.net!.frameTimes[DUE]!;
     this.rxCount++;
@@ -414,6 +444,8 @@ export class VirtualPort implements NicPort {
   /** @internal */
   setMac(mac: number): void {
     this.macAddr = mac;
+    this.macHiBits = macHi(mac);
+    this.macLoBits = macLo(mac);
   }
 
   /** @internal Called by the network on detach. */
@@ -429,7 +461,15 @@ export class VirtualPort implements NicPort {
       this.dropRxBufferTooSmall++;
       return false;
     }
-    copyFrame(this.slots[slot]!, buf.data, len);
+    copyFrameVia(
+      this.slots[slot]!,
+      this.slotWords,
+      this.slotBase[slot]!,
+      buf.data,
+      buf.words,
+      buf.wordBase,
+      len,
+    );
     buf.length = len;
     buf.timestampNs = this.rxDue[slot]!;
     this.rxPackets++;

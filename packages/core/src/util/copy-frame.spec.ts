@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { allocatedBy } from './allocation-meter.js';
-import { copyBytes, copyFrame } from './copy-frame.js';
+import { PacketBuffer } from '../hw/packet-buffer.js';
+import { copyBytes, copyFrame, copyFrameVia } from './copy-frame.js';
 
 describe('copyFrame', () => {
   it('copies the frame into place and never writes before it, whatever the sizes (both native paths)', () => {
@@ -32,6 +33,41 @@ describe('copyFrame', () => {
   it('refuses ranges that do not fit', () => {
     expect(() => copyFrame(Buffer.alloc(10), Buffer.alloc(100), 11)).to.throw(RangeError);
     expect(() => copyFrame(Buffer.alloc(10), Buffer.alloc(10), 10, 1)).to.throw(RangeError);
+  });
+});
+
+describe('copyFrameVia', () => {
+  it('copies the frame between packet buffers at any alignment, short frames exactly (nothing after them)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 1500 }),
+        fc.nat(7),
+        fc.nat(7),
+        (bytes, srcAt, dstAt) => {
+          const region = (): SharedArrayBuffer => new SharedArrayBuffer(1536 + 16);
+          const src = new PacketBuffer(1536, { buffer: region(), byteOffset: srcAt });
+          const dstRegion = region();
+          new Uint8Array(dstRegion).fill(0xee);
+          const dst = new PacketBuffer(1536, { buffer: dstRegion, byteOffset: dstAt });
+          src.data.set(bytes);
+          const len = bytes.length;
+          copyFrameVia(src.data, src.words, src.wordBase, dst.data, dst.words, dst.wordBase, len);
+          expect(dst.data.subarray(0, len).equals(src.data.subarray(0, len))).to.equal(true);
+          const all = new Uint8Array(dstRegion);
+          expect(
+            all.subarray(0, dstAt).every((b) => b === 0xee),
+            'before the frame',
+          ).to.equal(true);
+          if (len <= 256) {
+            expect(
+              all.subarray(dstAt + len).every((b) => b === 0xee),
+              'after a short frame',
+            ).to.equal(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
