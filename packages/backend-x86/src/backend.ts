@@ -37,6 +37,7 @@ async function createStack(config: FlexToeConfig): Promise<BackendStack> {
       tiers: hw.tiers as SharedMemoryTiers,
       time: { clock: hw.clock, timers: hw.timers },
       spinRounds: x86.spinRounds,
+      hostSpinUs: x86.hostSpinUs,
       release: () => opened.close(),
     });
     if (x86.pin !== null) stack.pinned = pinCores(stack.threadIds, x86.pin);

@@ -22,7 +22,15 @@ import {
 } from '@flextoe/core/nic';
 import { Doorbell } from './doorbell.js';
 import { FrameRing } from './frame-ring.js';
-import { COMMAND_WORDS, Ctl, EVENT_WORDS, HostCtl, NicCommand, type NicCoreInit } from './nic-protocol.js';
+import {
+  COMMAND_WORDS,
+  Ctl,
+  EVENT_WORDS,
+  HostCtl,
+  NicCommand,
+  TX_ROOM_BURSTS,
+  type NicCoreInit,
+} from './nic-protocol.js';
 import { RingPort } from './ring-port.js';
 import { CoreClock } from './shared-clock.js';
 import { threadCpuMs, threadId } from './proc.js';
@@ -158,7 +166,7 @@ export class NicCore {
       // Back-pressure from the host: no new work while a burst could not be handed over (frames
       // to transmit, or notifications, which must never be dropped for want of ring space).
       const txBlocked =
-        (ringPort !== null && ringPort.txFree < 2 * this.burst) ||
+        (ringPort !== null && ringPort.txFree < TX_ROOM_BURSTS * this.burst) ||
         this.notifications.free < this.notificationRoom;
       if (txBlocked) this.counters.txBlocked++;
       else {

@@ -17,6 +17,12 @@ import type { DataPathOptions, PortCapabilities, PortConfig } from '@flextoe/cor
 import type { FrameRingShape } from './frame-ring.js';
 import type { RegionMessage } from './shared-memory.js';
 
+/**
+ * Bursts of free transmit slots a core needs before it takes new work (back-pressure: a round
+ * must be able to hand over what it produces). The bridge rings a core only when it had fewer.
+ */
+export const TX_ROOM_BURSTS = 2;
+
 /** Words per command: [kind, flowId, a, b]. */
 export const COMMAND_WORDS = 4;
 

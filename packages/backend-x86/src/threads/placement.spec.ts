@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConfigError } from '@flextoe/core';
-import { DEFAULT_PLACEMENT, x86Options } from './placement.js';
+import { DEFAULT_HOST_SPIN_US, DEFAULT_PLACEMENT, x86Options } from './placement.js';
 import { X86Cores } from './x86-cores.js';
 
 const problems = (raw: Record<string, unknown>): string[] => {
@@ -21,6 +21,7 @@ describe('config.x86 (placement of the data path on host threads)', () => {
       preReplicas: 0,
       pin: null,
       spinRounds: 64,
+      hostSpinUs: DEFAULT_HOST_SPIN_US,
     });
     expect(DEFAULT_PLACEMENT).to.equal('run-to-completion');
   });
@@ -49,6 +50,9 @@ describe('config.x86 (placement of the data path on host threads)', () => {
     expect(problems({ pin: [9] })).to.deep.equal(['/x86/pin']);
     expect(problems({ pin: 'yes' })).to.deep.equal(['/x86/pin']);
     expect(problems({ cpus: 2 })).to.deep.equal(['/x86/cpus']);
+    expect(problems({ hostSpinUs: -1 })).to.deep.equal(['/x86/hostSpinUs']);
+    expect(problems({ hostSpinUs: '250' })).to.deep.equal(['/x86/hostSpinUs']);
+    expect(x86Options({ hostSpinUs: 0 }, 4).hostSpinUs).to.equal(0);
     expect(problems({ spinRounds: 1.5, placement: 'nope' })).to.have.members([
       '/x86/spinRounds',
       '/x86/placement',

@@ -28,12 +28,19 @@ export interface X86Options {
   readonly pin: readonly number[] | null;
   /** Empty rounds a NIC core spins before it sleeps on its doorbell. */
   readonly spinRounds: number;
+  /**
+   * Microseconds the host thread keeps polling (on its event loop) after its last work while a
+   * NIC core is awake, before it sleeps on its doorbell (threads/README.md, "Idle back-off").
+   */
+  readonly hostSpinUs: number;
 }
 
 /** The placement used when the configuration names none (see the README for the figures). */
 export const DEFAULT_PLACEMENT: Placement = 'run-to-completion';
 const DEFAULT_PARALLEL_CORES = 2;
-const KNOWN_KEYS = ['placement', 'cores', 'graph', 'pin', 'spinRounds'];
+const KNOWN_KEYS = ['placement', 'cores', 'graph', 'pin', 'spinRounds', 'hostSpinUs'];
+/** See `X86Options.hostSpinUs`: about two hand-offs to a core and back on a quiet machine. */
+export const DEFAULT_HOST_SPIN_US = 250;
 
 /** Validates `config.x86`; throws a ConfigError naming each bad field. */
 export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86Options {
@@ -94,6 +101,13 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
       );
     else spinRounds = s;
   }
+  let hostSpinUs = DEFAULT_HOST_SPIN_US;
+  if (raw.hostSpinUs !== undefined) {
+    const h = raw.hostSpinUs;
+    if (typeof h !== 'number' || !Number.isFinite(h) || h < 0 || h > 100_000)
+      bad('hostSpinUs', h, `/x86/hostSpinUs is ${JSON.stringify(h)} but must be a number from 0 to 100000`);
+    else hostSpinUs = h;
+  }
   let pin: number[] | null = null;
   const p = raw.pin;
   // One CPU per NIC thread: the cores first, then their pre-processing replicas.
@@ -111,5 +125,5 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
   } else if (p !== undefined && p !== false)
     bad('pin', p, `/x86/pin is ${JSON.stringify(p)} but must be true, false or a list of CPUs`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { placement, cores, preReplicas, pin, spinRounds };
+  return { placement, cores, preReplicas, pin, spinRounds, hostSpinUs };
 }

@@ -35,9 +35,6 @@ export interface BridgedCore {
   dirty: boolean;
 }
 
-/** Free transmit slots below which freeing some may unblock a core (it wants two bursts). */
-const TX_LOW_WATER = 128;
-
 export interface BridgeCounters {
   rxFrames: number;
   txFrames: number;
@@ -62,6 +59,13 @@ export class PortBridge {
     private readonly cores: readonly BridgedCore[],
     /** Index of the core a received frame belongs to (only called with more than one core). */
     private readonly steer: (frame: PacketBuffer) => number,
+    /**
+     * Free transmit slots a core needs before it takes new work (nic-core.ts: two bursts). Only
+     * a core that had fewer can be waiting for room, so only then does freeing slots ring it: a
+     * wakeup costs a system call here and a thread switch there, and a core that just
+     * transmitted and went to sleep has nothing to do with the news.
+     */
+    private readonly coreTxRoom: number,
   ) {
     this.burst = Math.max(1, Math.min(64, port.capabilities.maxBurst));
     this.rxViews = new Array<PacketBuffer>(this.burst);
@@ -165,9 +169,9 @@ export class PortBridge {
         ring.peek();
         ring.consume();
       }
-      if (sent > 0) {
-        core.bell.ring(); // transmit slots freed: a core waiting for room goes on
-        if (freeBefore < TX_LOW_WATER) core.dirty = true;
+      if (sent > 0 && freeBefore < this.coreTxRoom) {
+        core.bell.ring(); // a core waiting for transmit room goes on
+        core.dirty = true;
       }
       this.counters.txFrames += sent;
       moved += sent;

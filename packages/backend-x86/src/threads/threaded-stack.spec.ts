@@ -20,6 +20,11 @@ function pattern(n: number, seed: number): Buffer {
 
 /** CPU ms an idle NIC core may use in one second (5% of a core; procfs counts in 10 ms ticks). */
 const IDLE_CPU_MS = 50;
+/**
+ * Host loop rounds an idle stack may run in one second: the control plane's tick timer (about
+ * every millisecond) runs one each; a loop that spins runs ~10^5.
+ */
+const IDLE_HOST_ROUNDS = 2500;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -229,13 +234,69 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
       await sleep(200);
       const tid = a.coreThreadIds[0]!;
       const before = threadCpuMs(tid);
+      const hostBefore = a.stats().x86.host;
       await sleep(1000);
       const used = threadCpuMs(tid) - before;
+      const host = a.stats().x86.host;
       expect(before).to.be.at.least(0);
       // A resource bound, not a speed: a spinning core would use ~1000 ms of CPU in this second.
       expect(used, `CPU ms used by the idle NIC core in 1 s`).to.be.at.most(IDLE_CPU_MS);
+      // The host loop sleeps too: it polls for a core's answer only while a core is awake, so an
+      // idle second costs it only the control plane's timer rounds.
+      expect(host.spins - hostBefore.spins, 'host rounds spent polling an idle stack').to.equal(0);
+      expect(host.rounds - hostBefore.rounds, 'host rounds in an idle second').to.be.at.most(
+        IDLE_HOST_ROUNDS,
+      );
     } finally {
       await close();
+    }
+  });
+
+  it("the host loop polls for an awake core's answer instead of sleeping, and never with hostSpinUs 0", async () => {
+    // Small echoes: each request hands the core work whose answer comes back microseconds later.
+    const echoes = async (s: { a: ThreadedStack; b: ThreadedStack }, port: number): Promise<void> => {
+      s.a.listen(port, (srv) => {
+        srv.handlers.onReadable = (x) => {
+          const got = x.read();
+          if (got !== null) x.write(got);
+        };
+      });
+      const request = pattern(64, 7);
+      await new Promise<void>((resolve, reject) => {
+        let left = 200;
+        let got = 0;
+        s.b.connect('10.0.0.1', port, {
+          onConnect: (c) => void c.write(request),
+          onReadable: (c) => {
+            const b = c.read();
+            if (b === null) return;
+            if (!b.equals(request.subarray(got % 64, (got % 64) + b.length)))
+              reject(new Error('echo differs'));
+            got += b.length;
+            if (got % 64 !== 0) return;
+            if (--left === 0) resolve();
+            else c.write(request);
+          },
+          onClose: (_c, err) => reject(err ?? new Error('closed early')),
+        });
+      });
+    };
+    const spinning = await pair();
+    try {
+      await echoes(spinning, 84);
+      const host = spinning.b.stats().x86.host;
+      expect(host.spins, 'rounds the client host polled for its core').to.be.greaterThan(0);
+    } finally {
+      await spinning.close();
+    }
+    const sleeping = await pair({ hostSpinUs: 0 });
+    try {
+      await echoes(sleeping, 85);
+      const host = sleeping.b.stats().x86.host;
+      expect(host.spins).to.equal(0);
+      expect(host.sleeps, 'with no spin the host sleeps between requests').to.be.at.least(200);
+    } finally {
+      await sleeping.close();
     }
   });
 

@@ -43,7 +43,8 @@ import {
 import type { PinResult } from './affinity.js';
 import { CoreLink, type CoreQueueSizes, type WorkerLink } from './core-link.js';
 import { Doorbell } from './doorbell.js';
-import { HostCtl, type NicCoreInit } from './nic-protocol.js';
+import { HostCtl, TX_ROOM_BURSTS, type NicCoreInit } from './nic-protocol.js';
+import { DEFAULT_HOST_SPIN_US } from './placement.js';
 import { PortBridge } from './port-bridge.js';
 import { RemoteDataPath } from './remote-data-path.js';
 import { HostClock, newOrigin, type HrOrigin } from './shared-clock.js';
@@ -67,6 +68,11 @@ export interface ThreadedStackParams {
    * virtual-time suites) makes the stack run in lockstep, driven by `poll()`.
    */
   readonly time?: { readonly clock: Clock; readonly timers: Timers };
+  /**
+   * Microseconds the host loop keeps polling after its last work while a NIC core is awake,
+   * before it sleeps on its doorbell (default `DEFAULT_HOST_SPIN_US`; 0: sleep at once).
+   */
+  readonly hostSpinUs?: number;
   /** Releases the port when the stack closes. */
   readonly release?: () => void | Promise<void>;
   /** A name for the worker threads (debuggers, `top -H`). */
@@ -82,9 +88,19 @@ export interface ThreadedStackStats extends StackStats {
     /** Pre-processing replicas: frames validated and dropped, CPU ms when last idle. */
     pre: { index: number; core: number; tid: number; validated: number; dropped: number; cpuMs: number }[];
     bridge: PortBridge['counters'];
+    /** The host loop: rounds run, rounds that only polled for a core's answer, sleeps. */
+    host: HostLoopCounters;
     overflowedCommands: number;
     pinned: PinResult[] | null;
   };
+}
+
+export interface HostLoopCounters {
+  rounds: number;
+  /** Idle rounds run again (not slept) because a core was awake: see `hostSpinUs`. */
+  spins: number;
+  /** Times the host loop slept on its doorbell (each costs a wakeup to end). */
+  sleeps: number;
 }
 
 const QUEUES: Omit<CoreQueueSizes, 'frameShape'> = {
@@ -119,6 +135,10 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   holdNotifications = false;
   /** Pinning results per NIC core when the configuration asked for it (backend.ts). */
   pinned: PinResult[] | null = null;
+  private readonly hostSpinUs: number;
+  private readonly hostCounters: HostLoopCounters = { rounds: 0, spins: 0, sleeps: 0 };
+  /** performance.now() of the last host round that did something. */
+  private lastWorkMs = 0;
   private running = false;
   private lastPollNs = -1;
   private scheduled = false;
@@ -215,6 +235,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       port,
       this.cores.map((c) => c.bridge!),
       (f) => this.steer(f),
+      TX_ROOM_BURSTS * resolved.dataPath.burst,
     );
     this.control = new ControlPlane(
       resolved.control,
@@ -232,6 +253,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       this,
     );
     this.resolvedContextEntries = params.contextEntries ?? resolved.contextEntries;
+    this.hostSpinUs = params.hostSpinUs ?? DEFAULT_HOST_SPIN_US;
   }
   private readonly resolvedContextEntries: number;
 
@@ -458,6 +480,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   private readonly round = (): void => {
     this.scheduled = false;
     if (!this.running) return;
+    this.hostCounters.rounds++;
     let work: number;
     try {
       work = this.poll();
@@ -465,9 +488,28 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       this.fail(e);
       return;
     }
-    if (work > 0 || this.bridge.txPending > 0) this.kick();
-    else this.idle();
+    const now = performance.now();
+    if (work > 0 || this.bridge.txPending > 0) {
+      this.lastWorkMs = now;
+      this.kick();
+    } else if ((now - this.lastWorkMs) * 1000 < this.hostSpinUs && this.coreAwake()) {
+      // A core is working on what this thread gave it (or was just rung): its answer is
+      // microseconds away. Polling for it on the event loop (setImmediate: I/O still runs) beats
+      // sleeping: waking this thread from Atomics.waitAsync costs the core a futex system call
+      // and this thread a task hop through V8 and libuv, and an echo round trip takes four such
+      // core -> host hand-offs (scripts/rpc-latency.ts: the spin doubles single-connection RPCs).
+      // Bounded by hostSpinUs after the last work, and only while a core is awake, so an idle
+      // stack still sleeps.
+      this.hostCounters.spins++;
+      this.kick();
+    } else this.idle();
   };
+
+  /** True while some NIC core is awake: running, spinning, or rung and about to run. */
+  private coreAwake(): boolean {
+    for (const c of this.cores) if (!c.bell.isSleeping) return true;
+    return false;
+  }
 
   /**
    * A NIC thread failed (an exception on it, or it exited): the data path is gone. The stack
@@ -495,6 +537,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       return;
     }
     this.asleep = true;
+    this.hostCounters.sleeps++;
     void this.hostBell.sleepAsync(seq).then(() => {
       this.asleep = false;
       this.kick();
@@ -549,6 +592,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
           c.pre.map((p) => ({ index: p.index, core: c.index, tid: p.tid, ...p.counters })),
         ),
         bridge: { ...this.bridge.counters },
+        host: { ...this.hostCounters },
         overflowedCommands: this.cores.reduce((n, c) => n + c.overflowed, 0),
         pinned: this.pinned,
       },
