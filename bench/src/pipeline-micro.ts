@@ -23,6 +23,26 @@
  *    refills its TX ring a 64 KiB chunk at a time, copying it in).
  * On the development machine the data path's own functions take about 85% of that time (CPU
  * profile); the rest is the wire, the dispatch and the application.
+ *
+ * Honesty: one thread, one core, does all of the above for both ends; the CPU time is the
+ * process's (`process.cpuUsage`, V8's helper threads included), and a "segment" is one frame
+ * with BOTH its transmit pass (at its sender) and its receive pass (at its receiver), so
+ * segments/s per core counts each frame once though the core did two pipeline passes for it.
+ *
+ * What bounds it (the issue's target is 2M segments/s/core, i.e. 500 ns per frame for both
+ * passes, the wire and the application; `node --cpu-prof` of this benchmark, Node 20, a shared
+ * 2-core EPYC VM, medians of alternating runs; see packages/core/README.md):
+ *  - 64 B: about 0.6-0.7M segments/s/core (1.5 us per frame). The profile is flat: about 40
+ *    functions, none above ~10% self time: the RX loop with protocol and DMA glue (pollRx ~10%),
+ *    the wire's two frame copies (~10%), record cursors (~6%), header build and parse (~5% each),
+ *    DMA submit (~5%), payload checksums (~4%), the rest 1-3% each (reorder buffers, queue
+ *    manager, context queues, dispatch, application). There is no single hot spot left to remove:
+ *    reaching 500 ns means a third of the work per frame, not a faster stage.
+ *  - 1448 B: about 0.3-0.4M segments/s/core. Payload loops dominate: DMA copies (~20% self,
+ *    JavaScript word loops: Node 20 has no allocation-free native copy between two ArrayBuffers;
+ *    `Buffer#copy` and `set(subarray)` allocate a ~96 B view each, `copyWithin` stays inside one
+ *    buffer) and Internet checksums (~16%): four passes over the payload per data segment (copy
+ *    out of the TX ring, TX checksum, RX checksum, copy into the RX ring).
  */
 import {
   allocatedBy,
