@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { collectIo } from './testing/collect-io.js';
 import { runBenchCli } from './cli.js';
-import { PLAN } from './plan.js';
+import { DEFAULT_PLACEMENT } from '@flextoe/backend-x86';
+import { PLAN, variantCase, X86_VARIANTS } from './plan.js';
 import {
   BACKEND_IDS,
   validateReport,
@@ -44,32 +45,53 @@ function checkReport(report: BenchReport, preset: Preset): void {
   expect(report.machine.node).to.equal(process.version);
   expect(report.machine.gitCommit).to.match(/^[0-9a-f]{40}$/);
   // One row per (workload, params, backend) of the plan: a backend that cannot run a workload
-  // has a row saying why, it does not vanish. Only the pipeline micro-benchmark is x86-only.
+  // has a row saying why, it does not vanish. The pipeline micro-benchmark is x86-only, the
+  // simulators' own benchmarks are theirs only; x86's placement variants have a row on each
+  // single-connection case of the plan.
+  const variants = X86_VARIANTS.filter((v) => v.x86.placement !== DEFAULT_PLACEMENT).map((v) => v.id);
+  if (DEFAULT_PLACEMENT !== 'run-to-completion') variants.push('run-to-completion');
   for (const workload of WORKLOAD_NAMES) {
     for (const params of PLAN[preset][workload]) {
-      const backends = workload === 'pipeline-micro' ? ['x86'] : BACKEND_IDS;
-      for (const backend of backends) {
-        const rows = report.runs.filter(
+      const backends =
+        workload === 'pipeline-micro'
+          ? ['x86']
+          : workload === 'parallelism-ablation' || workload === 'sim-speed'
+            ? ['agilio-sim', 'bluefield-sim']
+            : BACKEND_IDS;
+      const rowsOf = (backend: string, variant: string | null): BenchRun[] =>
+        report.runs.filter(
           (r) =>
             r.workload === workload &&
             r.backend === backend &&
+            r.variant === variant &&
             JSON.stringify(r.params) === JSON.stringify(params),
         );
-        expect(rows, `${backend} ${workload} ${JSON.stringify(params)}`).to.have.length(1);
+      for (const backend of backends)
+        expect(rowsOf(backend, null), `${backend} ${workload} ${JSON.stringify(params)}`).to.have.length(1);
+      for (const v of variants) {
+        const rows = rowsOf('x86', v);
+        expect(rows, `x86:${v} ${workload} ${JSON.stringify(params)}`).to.have.length(
+          variantCase(preset, workload, params) ? 1 : 0,
+        );
+        // Every placement builds and runs here (virtual port, any Linux machine).
+        for (const r of rows) expect(r.status, `x86:${v} ${workload}: ${r.reason}`).to.equal('ok');
       }
     }
   }
+  expect(report.runs.filter((r) => r.variant !== null).length, 'variant rows').to.be.greaterThan(0);
   expect(
     report.runs.filter((r) => r.status === 'failed').map((r) => `${r.backend} ${r.workload}: ${r.reason}`),
   ).to.deep.equal([]);
   for (const r of report.runs) {
-    expect(r.timeBase).to.equal(r.backend === 'linux' || r.backend === 'x86' ? 'wall' : 'modelled');
+    // The simulation-speed rows measure the simulator against the wall clock.
+    const wall = r.backend === 'linux' || r.backend === 'x86' || r.workload === 'sim-speed';
+    expect(r.timeBase).to.equal(wall ? 'wall' : 'modelled');
     if (r.status === 'ok') checkOkRun(r);
     else expect(r.reason, `${r.backend} ${r.workload}`).to.be.a('string').and.not.equal('');
   }
   // The baseline and the x86 backend run here, on any Linux machine.
   const ok = (b: string, w: string): BenchRun[] =>
-    report.runs.filter((r) => r.backend === b && r.workload === w && r.status === 'ok');
+    report.runs.filter((r) => r.backend === b && r.variant === null && r.workload === w && r.status === 'ok');
   for (const w of ['rpc-echo', 'bulk', 'kv', 'many-connections'] as const) {
     expect(ok('linux', w), `linux ${w}`).to.have.length(PLAN[preset][w].length);
     expect(ok('x86', w), `x86 ${w}`).to.have.length(PLAN[preset][w].length);
@@ -112,6 +134,27 @@ function checkReport(report: BenchReport, preset: Preset): void {
   ]);
   const kvX86 = report.runs.find((r) => r.backend === 'x86' && r.workload === 'kv')!;
   expect(kvX86.references).to.include('memcached-vs-tas');
+  const parallelX86 = report.runs.find((r) => r.variant === 'parallel-2' && r.workload === 'rpc-echo')!;
+  expect(parallelX86.references).to.include('single-conn-x86');
+  // Speedups are against the run-to-completion row of the same case in this same report.
+  for (const r of report.runs.filter((x) => x.variant !== null && x.status === 'ok')) {
+    const rtc = report.runs.find(
+      (b) =>
+        b.backend === 'x86' &&
+        b.status === 'ok' &&
+        b.variant === (DEFAULT_PLACEMENT === 'run-to-completion' ? null : 'run-to-completion') &&
+        b.workload === r.workload &&
+        JSON.stringify(b.params) === JSON.stringify(r.params),
+    );
+    if (r.variant === 'run-to-completion' || !rtc) continue;
+    const [a, b] = [r.metrics.goodputGbps, rtc.metrics.goodputGbps];
+    if (a !== null && b !== null && b > 0)
+      expect(r.vsRunToCompletion!.goodputGbps, `x86:${r.variant}`).to.be.closeTo(a / b, 1e-9);
+  }
+  const ablation = report.runs.find(
+    (r) => r.backend === 'bluefield-sim' && r.workload === 'parallelism-ablation',
+  )!;
+  expect(ablation.references).to.include('single-conn-bluefield');
 }
 
 function checkOkRun(r: BenchRun): void {
@@ -120,6 +163,25 @@ function checkOkRun(r: BenchRun): void {
   if (r.workload === 'pipeline-micro') {
     expect(m.extra.segments, what).to.be.greaterThan(0);
     expect(m.extra.segmentsPerSecPerCore, what).to.be.greaterThan(0);
+    return;
+  }
+  if (r.workload === 'sim-speed') {
+    expect(m.extra.segments, what).to.be.greaterThan(0);
+    expect(m.extra.segmentsPerWallSecond, what).to.be.closeTo(m.extra.segments! / m.durationS, 1e-6);
+    expect(m.extra.simulatedS, what).to.be.greaterThan(0);
+    expect(m.bytes, what).to.equal(r.params.bulkBytes);
+    return;
+  }
+  if (r.workload === 'parallelism-ablation') {
+    // Both layouts completed every RPC asked for; the speedup is their ratio.
+    expect(m.requests, what).to.equal(r.params.rpcs);
+    expect(m.latencySamples, what).to.equal(m.requests);
+    expect(m.requestsPerSec, what).to.be.closeTo(m.requests / m.durationS, 1e-6 * m.requests);
+    expect(m.p50Us!, what).to.be.greaterThan(0).and.at.most(m.p9999Us!);
+    const rtc = m.extra.runToCompletionRequestsPerSec!;
+    expect(rtc, what).to.be.greaterThan(0);
+    expect(r.vsRunToCompletion!.requestsPerSec, what).to.be.closeTo(m.requestsPerSec! / rtc, 1e-9);
+    expect(m.stageUtilisation, what).to.be.an('object');
     return;
   }
   expect(m.durationS, what).to.be.greaterThan(0);
@@ -249,7 +311,7 @@ describe('npm run bench (end to end)', function () {
     expect(r.status).to.equal(2);
     expect(r.stdout).to.equal('');
     expect(r.stderr).to.equal(
-      'flextoe bench: --workload: unknown value "rpc"; valid: rpc-echo, bulk, kv, many-connections, lossy, pipeline-micro\n',
+      `flextoe bench: --workload: unknown value "rpc"; valid: ${WORKLOAD_NAMES.join(', ')}\n`,
     );
     expect(existsSync(join(REPO, 'bench-results', 'rpc'))).to.equal(false);
   });

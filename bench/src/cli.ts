@@ -182,7 +182,12 @@ export async function runBench(o: BenchOptions, io: BenchIo, argv: readonly stri
   const timing = TIMING[o.preset];
   const durationS = o.durationS ?? timing.durationS;
   const machine = machineInfo(io.cwd);
-  const targets = await buildTargets({ backends: o.backends, port: o.port, root: machine.root });
+  const targets = await buildTargets({
+    backends: o.backends,
+    port: o.port,
+    root: machine.root,
+    preset: o.preset,
+  });
   let report: BenchReport;
   try {
     report = await runSuite({

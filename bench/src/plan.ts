@@ -50,6 +50,18 @@ const echo = (messageBytes: number, connections: number, depth: number): Params 
   depth,
 });
 
+/** Parallelism ablation on a simulated NIC (issue 6): one connection, `rpcs` pipelined echo RPCs. */
+const ablation = (messageBytes: number, depth: number, rpcs: number): Params => ({
+  mode: 'rpc',
+  messageBytes,
+  depth,
+  rpcs,
+  warmup: Math.ceil(rpcs / 10),
+});
+
+/** Simulation speed (issue 6): a one-way transfer at line rate, `bulkBytes` measured. */
+const simSpeed = (bulkBytes: number): Params => ({ mode: 'bulk', bulkBytes, warmup: bulkBytes / 8 });
+
 /** Parameter sets per workload and preset, in the order the table shows them. */
 export const PLAN: Readonly<Record<Preset, Readonly<Record<WorkloadName, readonly Params[]>>>> = {
   smoke: {
@@ -59,6 +71,8 @@ export const PLAN: Readonly<Record<Preset, Readonly<Record<WorkloadName, readonl
     'many-connections': [{ ...echo(64, 20, 1), connectConcurrency: 256 }],
     lossy: [{ loss: 0.01, mode: 'bulk', connections: 1, chunkBytes: 65536 }],
     'pipeline-micro': [{ payloadBytes: 64, totalBytes: 1 << 20 }],
+    'parallelism-ablation': [ablation(64, 16, 200)],
+    'sim-speed': [simSpeed(256 << 10)],
   },
   quick: {
     'rpc-echo': [echo(64, 1, 1), echo(1024, 8, 4), echo(16384, 1, 1)],
@@ -70,6 +84,8 @@ export const PLAN: Readonly<Record<Preset, Readonly<Record<WorkloadName, readonl
       { payloadBytes: 64, totalBytes: 4 << 20 },
       { payloadBytes: 1448, totalBytes: 64 << 20 },
     ],
+    'parallelism-ablation': [ablation(64, 64, 2000)],
+    'sim-speed': [simSpeed(2 << 20)],
   },
   full: {
     'rpc-echo': cross({ messageBytes: [64, 1024, 16384], connections: [1, 16], depth: [1, 8] }),
@@ -88,8 +104,31 @@ export const PLAN: Readonly<Record<Preset, Readonly<Record<WorkloadName, readonl
       { payloadBytes: 64, totalBytes: 32 << 20 },
       { payloadBytes: 1448, totalBytes: 512 << 20 },
     ],
+    'parallelism-ablation': [ablation(64, 64, 20_000), ablation(1024, 16, 10_000)],
+    'sim-speed': [simSpeed(16 << 20)],
   },
 };
+
+/**
+ * The x86 data-path placements measured beside the backend's default (issue 5: 1 vs 2 data-path
+ * cores, run-to-completion vs the parallel stage graph), as `config.x86` of both stacks. The
+ * suite adds `run-to-completion` itself when that is not the default. Each variant is a row of
+ * its own (`variant`), on the single-connection cases below.
+ */
+export const X86_VARIANTS: readonly { id: string; x86: Record<string, unknown> }[] = [
+  { id: 'inline', x86: { placement: 'inline' } },
+  { id: 'parallel-2', x86: { placement: 'parallel', cores: 2 } },
+  { id: 'parallel-1+pre-1', x86: { placement: 'parallel', cores: 1, graph: { pre: 1 } } },
+];
+
+/** Where the x86 variants run: single-connection RPC and bulk (quick and smoke: one RPC case). */
+export function variantCase(preset: Preset, workload: WorkloadName, p: Params): boolean {
+  const single = p.connections === 1;
+  if (preset === 'full') return single && (workload === 'rpc-echo' || workload === 'bulk');
+  if (preset === 'quick')
+    return single && ((workload === 'rpc-echo' && p.messageBytes === 64) || workload === 'bulk');
+  return single && workload === 'rpc-echo';
+}
 
 /** A short label for a parameter set, as the table and chart print it. */
 export function paramsLabel(workload: WorkloadName, p: Params): string {
@@ -108,5 +147,9 @@ export function paramsLabel(workload: WorkloadName, p: Params): string {
       return `${Number(p.loss) * 100}% ${p.mode}${p.mode === 'rpc' ? ` ${bytes(p.messageBytes)} c${p.connections}` : ''}`;
     case 'pipeline-micro':
       return `${bytes(p.payloadBytes)} segs`;
+    case 'parallelism-ablation':
+      return `${bytes(p.messageBytes)} rpc d${p.depth} x${p.rpcs}`;
+    case 'sim-speed':
+      return `${bytes(p.bulkBytes)} ${p.mode}`;
   }
 }

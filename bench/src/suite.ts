@@ -17,6 +17,7 @@ import {
   type VsLinux,
   type WorkloadName,
   paramsKey,
+  targetLabel,
 } from './report/format.js';
 import { Progress } from './report/progress.js';
 import { publishedReferences, referencesFor } from './report/references.js';
@@ -47,7 +48,8 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
     for (const params of PLAN[o.config.preset][workload]) {
       caseIndex++;
       for (const target of o.targets) {
-        if (target.applies(workload)) steps.push({ target, workload, params, seed: seed + caseIndex });
+        if (target.applies(workload, params))
+          steps.push({ target, workload, params, seed: seed + caseIndex });
       }
     }
   }
@@ -55,16 +57,23 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
   const runs: BenchRun[] = [];
   for (const s of steps) {
     const t = s.target;
-    progress.begin(`${t.backend}/${t.port} ${s.workload} ${paramsLabel(s.workload, s.params)}`);
+    progress.begin(`${targetLabel(t)}/${t.port} ${s.workload} ${paramsLabel(s.workload, s.params)}`);
     const base = {
       backend: t.backend,
       port: t.port,
       workload: s.workload,
       params: s.params,
-      timeBase: t.timeBase,
+      variant: t.variant,
+      timeBase: t.timeBaseOf?.(s.workload) ?? t.timeBase,
       seed: s.seed,
       vsLinux: null,
-      references: referencesFor({ backend: t.backend, workload: s.workload, params: s.params }),
+      vsRunToCompletion: null,
+      references: referencesFor({
+        backend: t.backend,
+        workload: s.workload,
+        params: s.params,
+        variant: t.variant,
+      }),
     };
     const t0 = performance.now();
     const elapsed = (): number => (performance.now() - t0) / 1000;
@@ -85,7 +94,7 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
       const d = Math.max(durationS, min?.durationS ?? 0);
       const w = Math.max(warmupS, min?.warmupS ?? 0);
       // Simulators: a window of modelled time, bounded by the wall time a wall-clock run gets.
-      const modelled = t.timeBase === 'modelled';
+      const modelled = base.timeBase === 'modelled';
       const m = MODELLED_TIMING[o.config.preset];
       const metrics: Metrics = await t.run(s.workload, s.params, {
         warmupNs: (modelled ? m.warmupS : w) * 1e9,
@@ -115,6 +124,10 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
   }
   progress.finish();
   addRatios(runs);
+  addSpeedups(
+    runs,
+    o.targets.filter((t) => t.runToCompletion),
+  );
   const finished = new Date();
   return {
     format: REPORT_FORMAT,
@@ -124,7 +137,7 @@ export async function runSuite(o: SuiteOptions): Promise<BenchReport> {
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       wallS: (finished.getTime() - started.getTime()) / 1000,
-      targets: Object.fromEntries(o.targets.map((t) => [`${t.backend}/${t.port}`, t.describe?.() ?? {}])),
+      targets: Object.fromEntries(o.targets.map((t) => [targetKey(t), t.describe?.() ?? {}])),
     },
     runs,
     references: publishedReferences(),
@@ -155,5 +168,44 @@ export function addRatios(runs: BenchRun[]): void {
     r.vsLinux = v;
   }
 }
+
+/**
+ * Fills `vsRunToCompletion`: for a variant row, its figures over the row of the same case on
+ * the same backend and port whose target runs to completion; for a parallelism-ablation row,
+ * the speedup the row measured itself.
+ */
+export function addSpeedups(
+  runs: BenchRun[],
+  baselines: readonly Pick<Target, 'backend' | 'port' | 'variant'>[],
+): void {
+  const isBaseline = (r: BenchRun): boolean =>
+    baselines.some((b) => b.backend === r.backend && b.port === r.port && b.variant === r.variant);
+  const base = new Map<string, Metrics>();
+  for (const r of runs)
+    if (r.status === 'ok' && isBaseline(r))
+      base.set(`${r.backend}|${r.port}|${r.workload}|${paramsKey(r.params)}`, r.metrics);
+  for (const r of runs) {
+    if (r.status !== 'ok') continue;
+    if (r.workload === 'parallelism-ablation') {
+      const e = r.metrics.extra;
+      r.vsRunToCompletion = {
+        requestsPerSec: e.parallelSpeedup ?? null,
+        goodputGbps: e.parallelGoodputSpeedup ?? null,
+      };
+      continue;
+    }
+    if (r.variant === null || isBaseline(r)) continue;
+    const b = base.get(`${r.backend}|${r.port}|${r.workload}|${paramsKey(r.params)}`);
+    if (!b) continue;
+    r.vsRunToCompletion = {
+      requestsPerSec: div(r.metrics.requestsPerSec, b.requestsPerSec),
+      goodputGbps: div(r.metrics.goodputGbps, b.goodputGbps),
+    };
+  }
+}
+
+/** How `config.targets` names a target: `backend/port`, or `backend:variant/port`. */
+export const targetKey = (t: Pick<Target, 'backend' | 'port' | 'variant'>): string =>
+  `${targetLabel(t)}/${t.port}`;
 
 export { TIMING };

@@ -6,14 +6,16 @@
  */
 import { paramsLabel } from '../plan.js';
 import {
+  runWhere,
   WORKLOAD_NAMES,
   type BackendId,
   type BenchReport,
   type BenchRun,
   type WorkloadName,
 } from './format.js';
-import { fmt, ratio, whollyUnavailable, WORKLOAD_TITLES } from './table.js';
-import { referenceShort } from './references.js';
+import { fmt, ratio, speedupOf, whollyUnavailable, WORKLOAD_TITLES } from './table.js';
+import { throughput } from './compare.js';
+import { referenceShort, referencesBeside } from './references.js';
 import { backendSummaries } from './summary.js';
 
 const COLOURS: Readonly<Record<BackendId, string>> = {
@@ -30,13 +32,11 @@ const WIDTH = 820;
 const LABEL = 190;
 const RIGHT = 150;
 
-/** The throughput a row is judged by: requests/s, else Gbit/s. */
+/** The throughput a row is judged by (requests/s, else Gbit/s, ...) and its ratio against Linux. */
 function thpt(r: BenchRun): { v: number | null; vs: number | null; unit: string } {
-  const m = r.metrics;
-  if (m.requestsPerSec !== null)
-    return { v: m.requestsPerSec, vs: r.vsLinux?.requestsPerSec ?? null, unit: 'req/s' };
-  if (m.goodputGbps !== null) return { v: m.goodputGbps, vs: r.vsLinux?.goodputGbps ?? null, unit: 'Gbit/s' };
-  return { v: m.extra.segmentsPerSecPerCore ?? null, vs: null, unit: 'segments/s/core' };
+  const t = throughput(r);
+  const vs = r.metrics.requestsPerSec !== null ? r.vsLinux?.requestsPerSec : r.vsLinux?.goodputGbps;
+  return { v: t.value, vs: vs ?? null, unit: t.unit };
 }
 
 /** Rows grouped by parameter set, in plan order. */
@@ -61,7 +61,13 @@ const hatch = (r: BenchRun): string => (r.timeBase === 'modelled' ? ` fill-opaci
 function barChart(
   runs: BenchRun[],
   value: (r: BenchRun) => { bar: number | null; text: string },
-  opts: { scale: 'ratio' | 'linear'; title: string; missing?: (r: BenchRun) => string },
+  opts: {
+    scale: 'ratio' | 'linear';
+    title: string;
+    missing?: (r: BenchRun) => string;
+    /** What 1x is on a ratio scale (default Linux). */
+    one?: string;
+  },
 ): string {
   const gs = groups(runs);
   const bars = gs
@@ -89,7 +95,7 @@ function barChart(
   const parts: string[] = [];
   for (const [tx, label] of ticks) {
     parts.push(
-      `<text x="${tx.toFixed(1)}" y="14" text-anchor="middle" class="${label === '1x' ? 'onelabel' : 'tick'}">${label === '1x' ? 'Linux = 1' : label}</text>`,
+      `<text x="${tx.toFixed(1)}" y="14" text-anchor="middle" class="${label === '1x' ? 'onelabel' : 'tick'}">${label === '1x' ? `${opts.one ?? 'Linux'} = 1` : label}</text>`,
     );
   }
   for (const g of gs) {
@@ -97,7 +103,7 @@ function barChart(
     for (const r of g.runs) {
       const { bar, text } = value(r);
       parts.push(
-        `<text x="${LABEL - 8}" y="${y + 12}" class="backend" text-anchor="end">${esc(`${r.backend}/${r.port}`)}</text>`,
+        `<text x="${LABEL - 8}" y="${y + 12}" class="backend" text-anchor="end">${esc(runWhere(r))}</text>`,
       );
       if (r.status !== 'ok' || bar === null || !(bar > 0 || opts.scale === 'linear')) {
         const why =
@@ -114,7 +120,7 @@ function barChart(
         // Values right of the bar, or right of Linux's line for bars that go left.
         const textX = (end >= origin ? origin + w : origin) + 5;
         parts.push(
-          `<rect x="${left.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${COLOURS[r.backend]}"${hatch(r)}><title>${esc(`${r.backend}/${r.port} ${g.label}: ${text}${r.timeBase === 'modelled' ? ' (modelled time)' : ''}`)}</title></rect>`,
+          `<rect x="${left.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${COLOURS[r.backend]}"${hatch(r)}><title>${esc(`${runWhere(r)} ${g.label}: ${text}${r.timeBase === 'modelled' ? ' (modelled time)' : ''}`)}</title></rect>`,
           `<text x="${textX.toFixed(1)}" y="${y + 12}" class="val">${esc(text)}</text>`,
         );
       }
@@ -182,7 +188,7 @@ function latencyPlot(runs: BenchRun[]): string {
         `<polyline points="${pts.map(([i, v]) => `${xOf(i).toFixed(1)},${yOf(v).toFixed(1)}`).join(' ')}" fill="none" stroke="${COLOURS[r.backend]}" stroke-width="2"${dash}/>`,
         ...pts.map(
           ([i, v]) =>
-            `<circle cx="${xOf(i).toFixed(1)}" cy="${yOf(v).toFixed(1)}" r="3" fill="${COLOURS[r.backend]}"><title>${esc(`${r.backend}/${r.port} ${names[i]}: ${fmt(v)} us (${r.metrics.latencySamples} samples)`)}</title></circle>`,
+            `<circle cx="${xOf(i).toFixed(1)}" cy="${yOf(v).toFixed(1)}" r="3" fill="${COLOURS[r.backend]}"><title>${esc(`${runWhere(r)} ${names[i]}: ${fmt(v)} us (${r.metrics.latencySamples} samples)`)}</title></circle>`,
         ),
       );
     }
@@ -208,6 +214,7 @@ function tableHtml(runs: BenchRun[]): string {
     'thpt xL',
     'p99.99 xL',
     'CPU xL',
+    'xRTC',
     'stage / core busy',
     'paper',
   ];
@@ -217,7 +224,7 @@ function tableHtml(runs: BenchRun[]): string {
     return [
       r.workload,
       paramsLabel(r.workload, r.params),
-      `${r.backend}/${r.port}`,
+      runWhere(r),
       r.timeBase,
       r.status === 'ok' ? 'ok' : `${r.status}: ${r.reason ?? ''}`,
       fmt(m.requestsPerSec),
@@ -230,6 +237,7 @@ function tableHtml(runs: BenchRun[]): string {
       r.backend === 'linux' ? '1' : ratio(t.vs),
       r.backend === 'linux' ? '1' : ratio(r.vsLinux?.p9999Us),
       r.backend === 'linux' ? '1' : ratio(r.vsLinux?.appCpuUsPerRequest),
+      ratio(speedupOf(r)),
       Object.entries(m.stageUtilisation ?? {})
         .map(([k, v]) => `${k} ${Math.round(v * 100)}%`)
         .join(', '),
@@ -239,15 +247,37 @@ function tableHtml(runs: BenchRun[]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map(
       (r) =>
-        `<tr>${r.map((c, i) => `<td${i >= 5 && i <= 14 ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`,
+        `<tr>${r.map((c, i) => `<td${i >= 5 && i <= 15 ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`,
     )
     .join('')}</tbody></table>`;
+}
+
+/** Bars of the speedup over run-to-completion, for the rows that have one. */
+function speedupChart(runs: BenchRun[]): string {
+  const rows = runs.filter((r) => r.vsRunToCompletion !== null || r.workload === 'parallelism-ablation');
+  if (rows.length === 0) return '';
+  return barChart(
+    rows,
+    (r) => {
+      const s = speedupOf(r);
+      const refs = referencesBeside(r, 'vsRunToCompletion');
+      return { bar: s, text: `${ratio(s)}${refs.length > 0 ? ` (paper: ${refs.join('; ')})` : ''}` };
+    },
+    {
+      scale: 'ratio',
+      one: 'run-to-completion',
+      title:
+        'Speedup from data-path parallelism: throughput over the same backend run to completion on one core, this run (log scale)',
+    },
+  );
 }
 
 function workloadSection(w: WorkloadName, runs: BenchRun[]): string {
   const hasLinux = runs.some((r) => r.backend === 'linux' && r.status === 'ok');
   const parts: string[] = [`<h2>${esc(w)}</h2><p class="sub">${esc(WORKLOAD_TITLES[w])}</p>`];
-  if (hasLinux) {
+  if (w === 'parallelism-ablation') {
+    parts.push(speedupChart(runs));
+  } else if (hasLinux) {
     parts.push(
       barChart(
         runs,
@@ -274,6 +304,7 @@ function workloadSection(w: WorkloadName, runs: BenchRun[]): string {
       ),
     );
   }
+  if (w !== 'parallelism-ablation') parts.push(speedupChart(runs));
   const lat = latencyPlot(runs);
   if (lat) parts.push(`<h3>Latency percentiles (log scale, lower is better)</h3>${lat}`);
   if (runs.some((r) => r.metrics.appCpuUsPerRequest !== null)) {
@@ -310,7 +341,7 @@ export function renderChart(report: BenchReport): string {
           .map(([k, why]) => `<b>${esc(k)}</b>: not available: ${esc(why)}`)
           .join('<br>')}</p>`;
   const sections = WORKLOAD_NAMES.map(
-    (w) => [w, report.runs.filter((r) => r.workload === w && !absent.has(`${r.backend}/${r.port}`))] as const,
+    (w) => [w, report.runs.filter((r) => r.workload === w && !absent.has(runWhere(r)))] as const,
   )
     .filter(([, rs]) => rs.length > 0)
     .map(([w, rs]) => workloadSection(w, rs));
@@ -318,7 +349,7 @@ export function renderChart(report: BenchReport): string {
     .filter((b) => b.rows > 0)
     .map(
       (b) =>
-        `<tr><td><span class="sw" style="background:${COLOURS[b.backend]}"></span>${esc(b.backend)}</td><td class="n">${b.rows}</td><td class="n big">${ratio(b.throughput)}</td><td class="n big">${ratio(b.p9999)}</td><td class="n big">${ratio(b.cpu)}</td></tr>`,
+        `<tr><td><span class="sw" style="background:${COLOURS[b.backend]}"></span>${esc(b.label)}</td><td class="n">${b.rows}</td><td class="n big">${ratio(b.throughput)}</td><td class="n big">${ratio(b.p9999)}</td><td class="n big">${ratio(b.cpu)}</td></tr>`,
     )
     .join('');
   const summary = summaryRows

@@ -5,7 +5,7 @@
  * then a difference may not be the code's.
  */
 import { paramsLabel } from '../plan.js';
-import { runKey, type BenchReport, type BenchRun } from './format.js';
+import { runKey, runWhere, type BenchReport, type BenchRun } from './format.js';
 import { fmt, layout } from './table.js';
 
 const pct = (a: number | null, b: number | null, higherIsBetter: boolean): string => {
@@ -15,11 +15,13 @@ const pct = (a: number | null, b: number | null, higherIsBetter: boolean): strin
   return `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)}%${tag}`;
 };
 
-/** The row's main throughput figure: requests/s, else Gbit/s, else segments/s/core. */
-function throughput(r: BenchRun): { value: number | null; unit: string } {
+/** The row's main throughput figure: requests/s, else Gbit/s, else segments/s/core or per wall second. */
+export function throughput(r: BenchRun): { value: number | null; unit: string } {
   const m = r.metrics;
   if (m.requestsPerSec !== null) return { value: m.requestsPerSec, unit: 'req/s' };
   if (m.goodputGbps !== null) return { value: m.goodputGbps, unit: 'Gbit/s' };
+  if (m.extra.segmentsPerWallSecond !== undefined)
+    return { value: m.extra.segmentsPerWallSecond, unit: 'seg/s wall' };
   return { value: m.extra.segmentsPerSecPerCore ?? null, unit: 'seg/s/core' };
 }
 
@@ -56,7 +58,7 @@ export function compareReports(a: BenchReport, b: BenchReport, fileA: string, fi
   const onlyA: string[] = [];
   for (const ra of a.runs) {
     const rb = inB.get(runKey(ra));
-    const name = [ra.workload, paramsLabel(ra.workload, ra.params), `${ra.backend}/${ra.port}`];
+    const name = [ra.workload, paramsLabel(ra.workload, ra.params), runWhere(ra)];
     if (!rb) {
       onlyA.push(name.join(' '));
       continue;
@@ -82,7 +84,7 @@ export function compareReports(a: BenchReport, b: BenchReport, fileA: string, fi
   }
   const onlyB = b.runs
     .filter((r) => !inA.has(runKey(r)))
-    .map((r) => `${r.workload} ${paramsLabel(r.workload, r.params)} ${r.backend}/${r.port}`);
+    .map((r) => `${r.workload} ${paramsLabel(r.workload, r.params)} ${runWhere(r)}`);
   out.push('', ...layout(head, rows, new Set([3, 4, 7, 8])));
   if (onlyA.length) out.push('', `only in A: ${onlyA.join('; ')}`);
   if (onlyB.length) out.push('', `only in B: ${onlyB.join('; ')}`);

@@ -16,6 +16,8 @@ export const WORKLOAD_NAMES = [
   'many-connections',
   'lossy',
   'pipeline-micro',
+  'parallelism-ablation',
+  'sim-speed',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
@@ -71,6 +73,15 @@ export interface Metrics {
   extra: Record<string, number>;
 }
 
+/**
+ * A run's speedup from data-path parallelism: this row / the same backend's run-to-completion
+ * measurement of the same case in this run (FlexTOE's single-connection ablation).
+ */
+export interface VsRunToCompletion {
+  requestsPerSec: number | null;
+  goodputGbps: number | null;
+}
+
 /** A run's ratios against the Linux run with the same workload and params (this backend / Linux). */
 export interface VsLinux {
   requestsPerSec: number | null;
@@ -86,6 +97,12 @@ export interface BenchRun {
   port: string;
   workload: WorkloadName;
   params: Params;
+  /**
+   * Which configuration of the backend ran, when not its default: the x86 data-path placements
+   * (`inline`, `parallel-2`, `parallel-1+pre-1`, ...; `config.targets` has each one's config).
+   * Null for the default configuration (and absent in files written before this field).
+   */
+  variant: string | null;
   timeBase: TimeBase;
   status: 'ok' | 'unavailable' | 'failed';
   /** Why the run is unavailable or failed; notes for ok runs. */
@@ -96,6 +113,12 @@ export interface BenchRun {
   metrics: Metrics;
   /** Ratios against Linux in this same report; null for Linux itself or without a Linux run. */
   vsLinux: VsLinux | null;
+  /**
+   * Speedup over run-to-completion: x86 placement variants against the x86 run-to-completion
+   * row of the same case; `parallelism-ablation` rows from the two layouts the row measured.
+   * Null elsewhere (and absent in files written before this field).
+   */
+  vsRunToCompletion: VsRunToCompletion | null;
   /** Ids of the published reference figures that apply to this row (see `references`). */
   references: string[];
 }
@@ -149,6 +172,11 @@ export interface PublishedReference {
   baseline: string;
   workload: WorkloadName;
   metric: keyof VsLinux;
+  /**
+   * Which of our ratios the figure stands beside: `vsLinux` (absent in older files) or
+   * `vsRunToCompletion` (the paper's parallelism speedups).
+   */
+  beside: 'vsLinux' | 'vsRunToCompletion';
 }
 
 export interface BenchReport {
@@ -208,9 +236,21 @@ export function emptyMetrics(): Metrics {
   };
 }
 
-/** The identity of a row across reports: backend, port, workload and params. */
-export function runKey(r: Pick<BenchRun, 'backend' | 'port' | 'workload' | 'params'>): string {
-  return `${r.backend}|${r.port}|${r.workload}|${paramsKey(r.params)}`;
+/** The identity of a row across reports: backend (and its variant), port, workload and params. */
+export function runKey(
+  r: Pick<BenchRun, 'backend' | 'port' | 'workload' | 'params'> & { variant?: string | null },
+): string {
+  return `${targetLabel(r)}|${r.port}|${r.workload}|${paramsKey(r.params)}`;
+}
+
+/** `x86/virtual`, `x86:parallel-2/virtual`: how tables and charts name a row's target. */
+export function runWhere(r: { backend: BackendId; variant?: string | null; port: string }): string {
+  return `${targetLabel(r)}/${r.port}`;
+}
+
+/** `x86`, or `x86:parallel-2` for a variant: how tables and keys name a backend configuration. */
+export function targetLabel(r: { backend: BackendId; variant?: string | null }): string {
+  return r.variant ? `${r.backend}:${r.variant}` : r.backend;
 }
 
 /** Params as a stable string (keys sorted). */
@@ -272,6 +312,15 @@ function validateRun(run: unknown, at: string, fail: (where: string, what: strin
   if (r.status !== 'ok' && (typeof r.reason !== 'string' || r.reason.length === 0))
     fail(`${at}.reason`, 'must say why the run is not ok');
   if (typeof r.params !== 'object' || r.params === null) fail(`${at}.params`, 'must be an object');
+  if (r.variant !== undefined && r.variant !== null && (typeof r.variant !== 'string' || r.variant === ''))
+    fail(`${at}.variant`, 'must be a non-empty string or null');
+  const speedup = r.vsRunToCompletion as Record<string, unknown> | null | undefined;
+  if (speedup !== undefined && speedup !== null) {
+    if (typeof speedup !== 'object') fail(`${at}.vsRunToCompletion`, 'must be an object or null');
+    for (const k of ['requestsPerSec', 'goodputGbps'] as const)
+      if (!isNumOrNull(speedup[k]) || (isNum(speedup[k]) && (speedup[k] as number) < 0))
+        fail(`${at}.vsRunToCompletion.${k}`, 'must be a finite number >= 0 or null');
+  }
   if (!isNum(r.elapsedS) || (r.elapsedS as number) < 0) fail(`${at}.elapsedS`, 'must be seconds >= 0');
   const mt = r.metrics as Record<string, unknown> | undefined;
   if (typeof mt !== 'object' || mt === null) fail(`${at}.metrics`, 'is missing');

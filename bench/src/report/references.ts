@@ -11,6 +11,8 @@ interface ReferenceRule extends PublishedReference {
   readonly backends: readonly BackendId[] | null;
   /** Params a row must have for the figure to apply. */
   readonly when: Params;
+  /** The backend variants it applies to (null: the default configuration only). */
+  readonly variant?: RegExp;
   /** How the table prints it. */
   readonly short: string;
 }
@@ -26,6 +28,7 @@ export const REFERENCES: readonly ReferenceRule[] = [
     backends: null,
     when: {},
     short: '+38% thpt vs TAS',
+    beside: 'vsLinux',
   },
   {
     id: 'rtt9999-vs-chelsio',
@@ -37,6 +40,7 @@ export const REFERENCES: readonly ReferenceRule[] = [
     backends: null,
     when: {},
     short: 'p99.99 3.2x lower vs Chelsio',
+    beside: 'vsLinux',
   },
   {
     id: 'host-cpu-vs-chelsio',
@@ -48,6 +52,7 @@ export const REFERENCES: readonly ReferenceRule[] = [
     backends: null,
     when: {},
     short: '-81% host CPU vs Chelsio',
+    beside: 'vsLinux',
   },
   {
     id: 'single-conn-x86',
@@ -58,44 +63,57 @@ export const REFERENCES: readonly ReferenceRule[] = [
     metric: 'requestsPerSec',
     backends: ['x86'],
     when: { connections: 1 },
-    short: '1-conn 2.4x (x86, vs no parallelism)',
+    variant: /^parallel/,
+    short: '1-conn 2.4x vs run-to-completion (x86)',
+    beside: 'vsRunToCompletion',
   },
   {
     id: 'single-conn-bluefield',
     claim: 'data-path parallelism raises single-connection RPC throughput up to 4x on BlueField',
     ratio: 4,
     baseline: 'FlexTOE without data-path parallelism',
-    workload: 'rpc-echo',
+    workload: 'parallelism-ablation',
     metric: 'requestsPerSec',
     backends: ['bluefield-sim'],
-    when: { connections: 1 },
-    short: '1-conn 4x (BlueField, vs no parallelism)',
+    when: { mode: 'rpc' },
+    short: '1-conn 4x vs run-to-completion (BlueField)',
+    beside: 'vsRunToCompletion',
   },
 ];
 
 /** The published figures for the results file (without the table's presentation fields). */
 export function publishedReferences(): PublishedReference[] {
-  return REFERENCES.map(({ id, claim, ratio, baseline, workload, metric }) => ({
+  return REFERENCES.map(({ id, claim, ratio, baseline, workload, metric, beside }) => ({
     id,
     claim,
     ratio,
     baseline,
     workload,
     metric,
+    beside,
   }));
 }
 
 /** Ids of the figures that apply to a row. */
-export function referencesFor(run: Pick<BenchRun, 'backend' | 'workload' | 'params'>): string[] {
+export function referencesFor(run: Pick<BenchRun, 'backend' | 'workload' | 'params' | 'variant'>): string[] {
   if (run.backend === 'linux') return [];
   return REFERENCES.filter(
     (r) =>
       r.workload === run.workload &&
       (r.backends === null || r.backends.includes(run.backend)) &&
+      (run.variant === null ? r.variant === undefined : (r.variant?.test(run.variant) ?? false)) &&
       Object.entries(r.when).every(([k, v]) => run.params[k] === v),
   ).map((r) => r.id);
 }
 
 export function referenceShort(id: string): string {
   return REFERENCES.find((r) => r.id === id)?.short ?? id;
+}
+
+/** The short forms of a row's figures that stand beside one of our ratios. */
+export function referencesBeside(
+  run: Pick<BenchRun, 'references'>,
+  beside: PublishedReference['beside'],
+): string[] {
+  return REFERENCES.filter((r) => r.beside === beside && run.references.includes(r.id)).map((r) => r.short);
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ECHO, echoMetrics, report, run } from '../testing/reports.js';
+import { addSpeedups } from '../suite.js';
+import { ABLATION, ECHO, echoMetrics, report, run } from '../testing/reports.js';
 import { renderChart } from './chart.js';
 import { compareReports } from './compare.js';
 import { emptyMetrics, ReportFormatError, validateReport } from './format.js';
@@ -49,9 +50,62 @@ describe('results file', () => {
 
   it('attaches the published figures where they apply', () => {
     const r = sample();
-    expect(r.runs[1]!.references).to.include.members(['rtt9999-vs-chelsio', 'single-conn-x86']);
-    expect(r.runs[1]!.references).to.not.include('single-conn-bluefield');
+    expect(r.runs[1]!.references).to.include.members(['rtt9999-vs-chelsio']);
+    // The parallelism speedups stand beside speedups over run-to-completion, not beside Linux.
+    expect(r.runs[1]!.references).to.not.include.members(['single-conn-x86', 'single-conn-bluefield']);
     expect(r.runs[0]!.references).to.deep.equal([]);
+    const parallel = run('x86', 'rpc-echo', ECHO, {}, { variant: 'parallel-2' });
+    expect(parallel.references).to.deep.equal(['single-conn-x86']);
+    expect(run('x86', 'rpc-echo', ECHO, {}, { variant: 'inline' }).references).to.deep.equal([]);
+    expect(run('bluefield-sim', 'parallelism-ablation', ABLATION, {}).references).to.deep.equal([
+      'single-conn-bluefield',
+    ]);
+    expect(run('agilio-sim', 'parallelism-ablation', ABLATION, {}).references).to.deep.equal([]);
+  });
+
+  it('speedups: a variant over the run-to-completion row of its case, an ablation row from its own two runs', () => {
+    const runs = [
+      run('linux', 'rpc-echo', ECHO, echoMetrics(20_000, 400, 50)),
+      run('x86', 'rpc-echo', ECHO, echoMetrics(1000, 800, 100)),
+      run('x86', 'rpc-echo', ECHO, echoMetrics(3000, 800, 100), { variant: 'parallel-2' }),
+      run('x86', 'rpc-echo', ECHO, echoMetrics(500, 800, 100), { variant: 'inline' }),
+      // Another case: no run-to-completion row, so no speedup.
+      run('x86', 'rpc-echo', { ...ECHO, depth: 8 }, echoMetrics(3000, 800, 100), { variant: 'parallel-2' }),
+      run('bluefield-sim', 'parallelism-ablation', ABLATION, {
+        requestsPerSec: 2e6,
+        goodputGbps: 2,
+        extra: { parallelSpeedup: 2.5, parallelGoodputSpeedup: 2.4 },
+      }),
+    ];
+    addSpeedups(runs, [{ backend: 'x86', port: 'virtual', variant: null }]);
+    expect(runs.map((r) => r.vsRunToCompletion)).to.deep.equal([
+      null,
+      null, // the baseline itself
+      { requestsPerSec: 3, goodputGbps: 3 },
+      { requestsPerSec: 0.5, goodputGbps: 0.5 },
+      null,
+      { requestsPerSec: 2.5, goodputGbps: 2.4 },
+    ]);
+    const r = report(runs);
+    expect(validateReport(JSON.parse(JSON.stringify(r)))).to.be.an('object');
+    const t = renderTable(r);
+    expect(t).to.match(
+      /x86:parallel-2\/virtual +wall +3000 .* 0\.15x .* 3\.00x +1-conn 2\.4x vs run-to-completion/,
+    );
+    expect(t).to.match(/bluefield-sim\/virtual +model +2\.00M .* 2\.50x +1-conn 4x vs run-to-completion/);
+    expect(t).to.match(/x86:inline +1 rows +0\.025x/); // each variant summarised on its own
+    const html = renderChart(r);
+    expect(html).to.include('run-to-completion = 1');
+    expect(html).to.include('3.00x (paper: 1-conn 2.4x vs run-to-completion (x86))');
+  });
+
+  it('reads files written before variants and speedups existed', () => {
+    const d = JSON.parse(JSON.stringify(sample())) as Doc;
+    for (const r of d.runs) {
+      delete r.variant;
+      delete r.vsRunToCompletion;
+    }
+    expect(validateReport(d).runs).to.have.length(5);
   });
 
   for (const [what, mutate, message] of [
@@ -86,6 +140,16 @@ describe('results file', () => {
       /an ok run measured nothing/,
     ],
     ['no config.targets', (d: Doc) => delete d.config.targets, /config\.targets must be an object/],
+    [
+      'an empty variant',
+      (d: Doc) => (d.runs[1].variant = ''),
+      /runs\[1\]\.variant must be a non-empty string/,
+    ],
+    [
+      'a negative speedup',
+      (d: Doc) => (d.runs[1].vsRunToCompletion = { requestsPerSec: -2, goodputGbps: null }),
+      /runs\[1\]\.vsRunToCompletion\.requestsPerSec must be a finite number >= 0/,
+    ],
   ] as const) {
     it(`refuses ${what}, naming the field`, () => {
       const d = JSON.parse(JSON.stringify(sample())) as Doc;
@@ -100,12 +164,13 @@ describe('comparison table', () => {
     const t = renderTable(sample());
     expect(t).to.match(/64B c1 d1 +linux\/netns-lo +wall +20\.0k .* 1 +1 +1/);
     expect(t).to.match(
-      /x86\/virtual +wall +10\.0k .* 0\.50x +2\.00x +2\.00x +p99\.99 3\.2x lower vs Chelsio/,
+      /x86\/virtual +wall +10\.0k .* 0\.50x +2\.00x +2\.00x +- +p99\.99 3\.2x lower vs Chelsio/,
     );
     expect(t).to.match(/agilio-sim\/virtual +model +40\.0k/);
     expect(t).to.include('bluefield-sim/virtual: not available: no BlueField model yet');
     expect(t).to.not.match(/bluefield-sim\/virtual +model/);
     expect(t).to.include('500k segments/s/core');
+    expect(t).to.not.include('xRTC:'); // no variant rows, no legend for them
     expect(t).to.match(/x86 +1 rows +0\.50x +2\.00x +2\.00x/);
   });
 
@@ -144,6 +209,7 @@ describe('--compare', () => {
       [
         run('linux', 'rpc-echo', ECHO, echoMetrics(20_000, 400, 50)),
         run('x86', 'rpc-echo', ECHO, echoMetrics(15_000, 400, 100)),
+        run('x86', 'rpc-echo', ECHO, echoMetrics(9_000, 400, 100), { variant: 'inline' }),
         run(
           'x86',
           'kv',
@@ -161,7 +227,10 @@ describe('--compare', () => {
     );
     expect(out).to.match(/rpc-echo +64B c1 d1 +linux\/netns-lo .* \+0\.0% /);
     expect(out).to.include('only in A: bulk c1 x86/virtual');
-    expect(out).to.include('only in B: kv get 90% 64B c1 d1 x86/virtual');
+    // A variant is a row of its own.
+    expect(out).to.include(
+      'only in B: rpc-echo 64B c1 d1 x86:inline/virtual; kv get 90% 64B c1 d1 x86/virtual',
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  * the published figure that applies (a reference, not a comparison).
  */
 import { paramsLabel } from '../plan.js';
-import { WORKLOAD_NAMES, type BenchReport, type BenchRun, type WorkloadName } from './format.js';
+import { runWhere, WORKLOAD_NAMES, type BenchReport, type BenchRun, type WorkloadName } from './format.js';
 import { referenceShort } from './references.js';
 import { backendSummaries } from './summary.js';
 
@@ -15,6 +15,10 @@ export const WORKLOAD_TITLES: Readonly<Record<WorkloadName, string>> = {
   'many-connections': 'many connections: connect them all, then 64 B echo on each',
   lossy: 'lossy link: frames dropped at random in each direction',
   'pipeline-micro': 'pipeline micro-benchmark: the FlexTOE data path alone, one core, CPU time',
+  'parallelism-ablation':
+    "parallelism ablation: one connection's pipelined RPCs on FlexTOE's parallel layout vs every stage on one core (xRTC)",
+  'sim-speed':
+    'simulation speed: simulated segments per wall-clock second of a line-rate transfer (target 500k/s)',
 };
 
 /** Compact number: 3 significant digits, k/M suffixes. */
@@ -50,14 +54,19 @@ const HEAD = [
   'thpt xL',
   'p99.99 xL',
   'CPU xL',
+  'xRTC',
   'paper (reference, other baseline)',
 ];
 /** Columns that hold numbers are right-aligned. */
-const NUMERIC = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+const NUMERIC = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+
+/** The row's speedup over run-to-completion (requests, else goodput). */
+export const speedupOf = (run: BenchRun): number | null =>
+  run.vsRunToCompletion ? (run.vsRunToCompletion.requestsPerSec ?? run.vsRunToCompletion.goodputGbps) : null;
 
 function cells(run: BenchRun, first: boolean): string[] {
   const m = run.metrics;
-  const where = `${run.backend}/${run.port}`;
+  const where = runWhere(run);
   const label = first ? paramsLabel(run.workload, run.params) : '';
   const time = run.timeBase === 'wall' ? 'wall' : run.metrics.extra.windowTruncated ? 'model*' : 'model';
   if (run.status !== 'ok') {
@@ -73,6 +82,15 @@ function cells(run: BenchRun, first: boolean): string[] {
       where,
       time,
       `${fmt(e.segmentsPerSecPerCore)} segments/s/core, ${fmt(e.bytesAllocatedPerSegment)} B allocated/segment`,
+    ];
+  }
+  if (run.workload === 'sim-speed') {
+    const e = m.extra;
+    return [
+      label,
+      where,
+      time,
+      `${fmt(e.segmentsPerWallSecond)} segments/s wall (${fmt(e.segmentsPerCpuSecond)}/s CPU; target ${fmt(e.targetSegmentsPerSecond)}/s): 1 simulated s takes ${fmt(e.wallSecondsPerSimulatedSecond)} s`,
     ];
   }
   const thpt = run.vsLinux ? (run.vsLinux.requestsPerSec ?? run.vsLinux.goodputGbps) : null;
@@ -94,6 +112,7 @@ function cells(run: BenchRun, first: boolean): string[] {
         ? '1'
         : '-'
       : ratio(run.vsLinux?.appCpuUsPerRequest),
+    ratio(speedupOf(run)),
     run.references.map(referenceShort).join('; '),
   ];
 }
@@ -126,7 +145,7 @@ export function layout(head: string[], rows: string[][], numeric: Set<number>): 
 export function whollyUnavailable(report: BenchReport): Map<string, string> {
   const reasons = new Map<string, Set<string>>();
   for (const r of report.runs) {
-    const k = `${r.backend}/${r.port}`;
+    const k = runWhere(r);
     const set = reasons.get(k) ?? new Set<string>();
     set.add(r.status === 'unavailable' ? (r.reason ?? '') : '\u0000ran');
     reasons.set(k, set);
@@ -140,7 +159,7 @@ export function renderTable(report: BenchReport): string {
   const out: string[] = [];
   const absent = whollyUnavailable(report);
   for (const workload of WORKLOAD_NAMES) {
-    const runs = report.runs.filter((r) => r.workload === workload && !absent.has(`${r.backend}/${r.port}`));
+    const runs = report.runs.filter((r) => r.workload === workload && !absent.has(runWhere(r)));
     if (runs.length === 0) continue;
     out.push('', `${workload}: ${WORKLOAD_TITLES[workload]}`);
     const rows: string[][] = [];
@@ -157,9 +176,9 @@ export function renderTable(report: BenchReport): string {
     for (const [k, why] of absent) out.push(`${k}: not available: ${why}`);
   }
   const summary = backendSummaries(report)
-    .filter((b) => ![...absent.keys()].some((k) => k.startsWith(`${b.backend}/`)))
+    .filter((b) => ![...absent.keys()].some((k) => k.startsWith(`${b.label}/`)))
     .map((b) => [
-      `${b.backend}`,
+      b.label,
       b.rows === 0 ? 'no row comparable with Linux' : `${b.rows} rows`,
       ratio(b.throughput),
       ratio(b.p9999),
@@ -181,6 +200,11 @@ export function renderTable(report: BenchReport): string {
     'CPU us/req: host CPU of the application thread per request, both ends; "cpuScope" in the JSON says what it counts.',
     'paper: the published FlexTOE figure for the row, measured against a different baseline (TAS, Chelsio, no parallelism).',
   );
+  if (report.runs.some((r) => r.vsRunToCompletion !== null || r.variant))
+    out.push(
+      'xRTC: throughput over the same backend running its data path to completion on one core, in this same run.',
+      'backend:variant: a configuration other than the default (x86: placements of config.x86; config.targets in the JSON has each one).',
+    );
   if (modelled) out.push("Modelled rows are the simulator's clock, not this machine's speed.");
   if (report.runs.some((r) => r.metrics.extra.windowTruncated))
     out.push(

@@ -8,7 +8,10 @@
  *   moved into a namespace of their own and joined by a Linux bridge there, so every frame goes
  *   through the kernel's device path; loss is an nftables drop rule on the bridge.
  *
- * The x86 target also runs the pipeline micro-benchmark (the data path alone).
+ * The x86 target also runs the pipeline micro-benchmark (the data path alone); its placement
+ * variants (`config.x86`: inline, parallel cores, pre-processing replicas) are targets of their
+ * own on the single-connection cases. The simulated NICs also run their own benchmarks
+ * (parallelism ablation, simulation speed: `sim-benchmarks.ts`).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +19,13 @@ import type { BackendName, FlexToeConfigInput, PortConfig } from '@flextoe/core'
 import { createStack, createVirtualNetwork, type Stack } from '@flextoe/sockets';
 import { runPipelineMicro } from '../pipeline-micro.js';
 import { emptyMetrics, type Metrics, type Params, type WorkloadName } from '../report/format.js';
-import { lossOf } from '../workloads/index.js';
+import { isSocketWorkload, lossOf } from '../workloads/index.js';
 import { Namespace, run as spawnIpCommand } from './netns.js';
 import type { NetLike } from '../workloads/net-like.js';
 import { wallNow, type Budget, type WorkloadEnv } from '../workloads/workload.js';
 import { runInProcess, within, type InProcessEnv, type Target } from './target.js';
 import { wallEnv } from './wall-env.js';
+import { runSimWorkload, SIM_WORKLOADS, stageUtilisation } from './sim-benchmarks.js';
 
 /** Where `createStack` looks for flextoe.config.json: bench's own directory, which has none, so a
  *  config file in the caller's directory cannot silently change what is measured. */
@@ -42,16 +46,26 @@ const SMALL_BUFFER = 16384;
 export interface FlexToeTargetOptions {
   readonly backend: BackendName;
   readonly port: 'virtual' | 'tap' | 'dpdk';
+  /** `config.x86` of both stacks (the results file records it with the rest of their config). */
+  readonly x86?: Record<string, unknown>;
+  /** A configuration other than the backend's default, run on the cases `applies` accepts. */
+  readonly variant?: {
+    readonly id: string;
+    readonly applies: (workload: WorkloadName, params: Params) => boolean;
+  };
+  /** The target runs the data path to completion on one core (the speedups' baseline). */
+  readonly runToCompletion?: boolean;
 }
 
 export function flextoeTarget(o: FlexToeTargetOptions): Target {
   let why: string | null = 'not prepared';
   let bridge: Namespace | null = null;
   const modelled = o.backend !== 'x86';
+  const x86 = o.x86 ?? {};
   const open = (params: Params, seed: number): Promise<InProcessEnv> =>
     o.port === 'virtual'
-      ? openPair(o.backend, params, virtualPorts(params, seed))
-      : openPair(o.backend, params, devicePorts(o.port, bridge!, params));
+      ? openPair(o.backend, x86, params, virtualPorts(params, seed))
+      : openPair(o.backend, x86, params, devicePorts(o.port, bridge!, params));
   /**
    * The pair the runs share while what it was built with stays the same: a virtual wire's loss
    * and seed, and the buffer sizing for many connections. Opening a pair starts NIC threads or a
@@ -82,9 +96,18 @@ export function flextoeTarget(o: FlexToeTargetOptions): Target {
   const target: Target & { prepare(): Promise<void> } = {
     backend: o.backend,
     port: o.port,
+    variant: o.variant?.id ?? null,
+    runToCompletion: o.runToCompletion ?? false,
     timeBase: modelled ? 'modelled' : 'wall',
+    // The simulator's speed is its wall-clock rate.
+    timeBaseOf: (w) => (w === 'sim-speed' ? 'wall' : modelled ? 'modelled' : 'wall'),
     note: o.port === 'virtual' ? null : `two ${o.port} devices joined by a Linux bridge in a namespace`,
-    applies: (w) => w !== 'pipeline-micro' || o.backend === 'x86',
+    applies(w, params) {
+      if (o.variant) return o.variant.applies(w, params);
+      if (w === 'pipeline-micro') return o.backend === 'x86';
+      if (SIM_WORKLOADS.includes(w)) return modelled;
+      return isSocketWorkload(w);
+    },
     describe: () => setup ?? {},
     async prepare() {
       try {
@@ -112,13 +135,15 @@ export function flextoeTarget(o: FlexToeTargetOptions): Target {
       }
     },
     unavailable(workload: WorkloadName, params: Params) {
-      if (workload === 'pipeline-micro') return null;
+      // These build their own NICs or data path, whatever the port.
+      if (workload === 'pipeline-micro' || SIM_WORKLOADS.includes(workload)) return null;
       if (why === null && bridge !== null && lossOf(params) > 0)
         return bridge.lossUnavailable(lossOf(params), 'bridge');
       return why;
     },
     async run(workload: WorkloadName, params: Params, budget: Budget): Promise<Metrics> {
       if (workload === 'pipeline-micro') return pipelineMicro(params);
+      if (SIM_WORKLOADS.includes(workload)) return runSimWorkload(o.backend, workload, params);
       try {
         return await runInProcess(() => shared(params, budget.seed), workload, params, budget);
       } catch (e) {
@@ -193,7 +218,12 @@ function devicePorts(driver: 'tap' | 'dpdk', bridge: Namespace, params: Params):
   };
 }
 
-async function openPair(backend: BackendName, params: Params, ports: PairPorts): Promise<InProcessEnv> {
+async function openPair(
+  backend: BackendName,
+  x86: Record<string, unknown>,
+  params: Params,
+  ports: PairPorts,
+): Promise<InProcessEnv> {
   const connections = typeof params.connections === 'number' ? params.connections : 1;
   const stack =
     connections > MANY
@@ -207,9 +237,9 @@ async function openPair(backend: BackendName, params: Params, ports: PairPorts):
   try {
     // Simulators in virtual time: modelled time runs as fast as the model can go and both NICs
     // on the wire share its clock (DESIGN.md 3; the sim engine's 'virtual' mode).
-    const timeMode = backend === 'x86' ? {} : { timeMode: 'virtual' as const };
-    stacks.push(await newStack({ backend, port: ports.server, stack, ...timeMode }));
-    stacks.push(await newStack({ backend, port: ports.client, stack, ...timeMode }));
+    const extra = backend === 'x86' ? { x86 } : { timeMode: 'virtual' as const };
+    stacks.push(await newStack({ backend, port: ports.server, stack, ...extra }));
+    stacks.push(await newStack({ backend, port: ports.client, stack, ...extra }));
     ports.attached();
   } catch (e) {
     await close();
@@ -279,7 +309,7 @@ function taskCpuUs(tid: number): number | null {
   }
 }
 
-/** What the suite reads of a simulated NIC's stack (duck-typed: bench does not depend on @flextoe/sim). */
+/** What the suite reads of a simulated NIC's stack through `Stack.backendStack`. */
 interface ModelledStack {
   readonly engine?: { now(): number };
   resetStats?(): void;
@@ -304,20 +334,7 @@ function modelledEnv(stacks: readonly Stack[]): WorkloadEnv {
     onWindow(edge) {
       if (edge === 'open') for (const n of nics) n.resetStats?.(); // the model's window starts with ours
     },
-    stageUtilisation() {
-      const sums: Record<string, { busy: number; cores: number }> = {};
-      for (const n of nics) {
-        for (const core of n.stats().model?.cores ?? []) {
-          for (const stage of new Set(core.stages.map((x) => x.replace(/#\d+$/, '')))) {
-            const acc = (sums[stage] ??= { busy: 0, cores: 0 });
-            acc.busy += core.utilisation;
-            acc.cores++;
-          }
-        }
-      }
-      const out = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v.busy / v.cores]));
-      return Object.keys(out).length > 0 ? out : null;
-    },
+    stageUtilisation: () => stageUtilisation(nics.map((n) => ({ cores: n.stats().model?.cores ?? [] }))),
   };
 }
 

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { Params, WorkloadName } from '../report/format.js';
 import { openFilesLimit } from '../report/machine.js';
 import { tcpSettings } from './netns.js';
-import { lossOf } from '../workloads/index.js';
+import { isSocketWorkload, lossOf } from '../workloads/index.js';
 import type { NetLike } from '../workloads/net-like.js';
 import { runInProcess, socketsNeeded, type Target } from './target.js';
 import { wallEnv } from './wall-env.js';
@@ -20,10 +20,11 @@ export function linuxLoopback(whyNotNamespace?: string): Target {
   const nodeNet = net as unknown as NetLike;
   return {
     backend: 'linux',
+    variant: null,
     port: 'loopback',
     timeBase: 'wall',
     note: `host loopback, MTU 65536 (64 KiB segments)${whyNotNamespace ? `; no namespace baseline: ${whyNotNamespace}` : ''}`,
-    applies: (w) => w !== 'pipeline-micro',
+    applies: isSocketWorkload,
     describe: () => ({ mtu: 65536, ...tcpSettings() }),
     unavailable(workload: WorkloadName, params: Params) {
       if (lossOf(params) > 0)

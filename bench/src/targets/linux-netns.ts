@@ -11,7 +11,7 @@
  * (this machine has no `tc netem`), so both directions lose `loss` of their segments.
  */
 import type { Metrics, Params, WorkloadName } from '../report/format.js';
-import { lossOf } from '../workloads/index.js';
+import { isSocketWorkload, lossOf } from '../workloads/index.js';
 import type { Budget } from '../workloads/workload.js';
 import { LINUX_CPU_SCOPE } from './linux-loopback.js';
 import { Namespace, tcpSettings, type NetnsWorker } from './netns.js';
@@ -33,6 +33,7 @@ export function linuxNetns(): LinuxNetnsTarget {
   let why: string | null = 'not prepared';
   return {
     backend: 'linux',
+    variant: null,
     port: 'netns-lo',
     timeBase: 'wall',
     note: 'Linux in a namespace, loopback MTU 1500',
@@ -40,7 +41,7 @@ export function linuxNetns(): LinuxNetnsTarget {
     get why() {
       return why;
     },
-    applies: (w) => w !== 'pipeline-micro',
+    applies: isSocketWorkload,
     async prepare() {
       try {
         ns = Namespace.create('lo');
@@ -77,6 +78,7 @@ export function linuxVeth(): LinuxNetnsTarget {
   let why: string | null = 'not prepared';
   return {
     backend: 'linux',
+    variant: null,
     port: 'veth',
     timeBase: 'wall',
     note: 'Linux in two namespaces joined by a veth pair, MTU 1500',
@@ -84,7 +86,7 @@ export function linuxVeth(): LinuxNetnsTarget {
     get why() {
       return why;
     },
-    applies: (w) => w !== 'pipeline-micro',
+    applies: isSocketWorkload,
     async prepare() {
       try {
         const s = Namespace.create('srv');

@@ -12,15 +12,27 @@ import { within, type Budget, type WorkloadEnv } from '../workloads/workload.js'
 export interface Target {
   readonly backend: BackendId;
   readonly port: string;
+  /** A configuration of the backend other than its default (an x86 placement), or null. */
+  readonly variant: string | null;
+  /**
+   * This target runs the backend's data path to completion on one core: the baseline its
+   * variants' `vsRunToCompletion` divides by.
+   */
+  readonly runToCompletion?: boolean;
+  /** The time base of the target's rows (`timeBaseOf` where one workload differs). */
   readonly timeBase: TimeBase;
+  timeBaseOf?(workload: WorkloadName): TimeBase;
   /** A note that goes with every ok row of this target (e.g. "loopback MTU 65536"). */
   readonly note: string | null;
   /** How this target is set up, for the results file (resolved stack config, kernel settings). */
   describe?(): Record<string, unknown>;
   /** Checks once, before the first run, what this machine can do (availability, devices). */
   prepare?(): Promise<void>;
-  /** False: this target has no row for the workload at all (no Linux pipeline micro-benchmark). */
-  applies(workload: WorkloadName): boolean;
+  /**
+   * False: this target has no row for the workload (or this parameter set) at all: no Linux
+   * pipeline micro-benchmark, x86 placement variants only on single-connection cases.
+   */
+  applies(workload: WorkloadName, params: Params): boolean;
   /** Why this target cannot run the workload with these params here, or null. */
   unavailable(workload: WorkloadName, params: Params): string | null;
   run(workload: WorkloadName, params: Params, budget: Budget): Promise<Metrics>;

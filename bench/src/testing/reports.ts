@@ -19,11 +19,13 @@ export function run(
   metrics: Partial<Metrics>,
   over: Partial<BenchRun> = {},
 ): BenchRun {
+  const variant = over.variant ?? null;
   return {
     backend,
     port: backend === 'linux' ? 'netns-lo' : 'virtual',
     workload,
     params,
+    variant,
     timeBase: backend === 'linux' || backend === 'x86' ? 'wall' : 'modelled',
     status: 'ok',
     reason: null,
@@ -31,12 +33,14 @@ export function run(
     elapsedS: 1.5,
     metrics: { ...emptyMetrics(), durationS: 1, wallS: 1, ...metrics },
     vsLinux: null,
-    references: referencesFor({ backend, workload, params }),
+    vsRunToCompletion: null,
+    references: referencesFor({ backend, workload, params, variant }),
     ...over,
   };
 }
 
 export const ECHO = { messageBytes: 64, connections: 1, depth: 1 };
+export const ABLATION = { mode: 'rpc', messageBytes: 64, depth: 64, rpcs: 2000, warmup: 200 };
 
 export function echoMetrics(requestsPerSec: number, p9999Us: number, cpu: number): Partial<Metrics> {
   return {

@@ -14,6 +14,9 @@ export const SOCKET_WORKLOADS: Readonly<Partial<Record<WorkloadName, Workload>>>
   lossy,
 };
 
+/** Workloads both halves of which are applications on a `net` (every backend and Linux run them). */
+export const isSocketWorkload = (w: WorkloadName): boolean => SOCKET_WORKLOADS[w] !== undefined;
+
 export { lossOf } from './lossy.js';
 export * from './net-like.js';
 export * from './workload.js';
