@@ -46,6 +46,13 @@ export interface SimBenchmarkOptions {
   readonly cc?: CcAlgorithm;
   /** Impairments of the wire between the two NICs (loss, reordering, delay... with a seed). */
   readonly wire?: VirtualWireOptions;
+  /**
+   * Give Node's event loop a turn after every delivery to the application, as for an
+   * application that defers work (default false: the benchmark's callbacks do all their work
+   * synchronously, so the turns change no simulated result; they cost CPU, see
+   * `SimEngine.applicationDefers`).
+   */
+  readonly eventLoopTurns?: boolean;
 }
 
 export interface SimSpeed {
@@ -92,9 +99,14 @@ export async function runSimBenchmark(opts: SimBenchmarkOptions): Promise<SimBen
     ).config;
   const server = await createSimStack(backend, config('10.77.0.1/24'), opts.spec);
   const client = await createSimStack(backend, config('10.77.0.2/24'), opts.spec);
+  // One engine per wire: both stacks run on it.
+  const engine = server.engine;
+  const defers = engine.applicationDefers;
+  engine.applicationDefers = opts.eventLoopTurns ?? false;
   try {
     return opts.workload === 'rpc' ? await rpc(opts, server, client) : await bulk(opts, server, client);
   } finally {
+    engine.applicationDefers = defers;
     await client.close();
     await server.close();
     unregisterVirtualWire(wire);

@@ -104,6 +104,76 @@ describe('SimEngine (virtual time)', () => {
     e.close();
   });
 
+  it("parks after idleParkNs of nothing but a participant's quiet periodic timer, at its instant", async () => {
+    // A stack's control loop ticks every millisecond and kicks its stack each time: that is the
+    // stack's own machinery, not activity, so virtual time parks (it used to tick forever).
+    const e = new SimEngine({ mode: 'virtual', idleParkNs: 2e9 });
+    let polls = 0;
+    const p: SimParticipant = {
+      simDirty: false,
+      simPoll: () => {
+        polls++;
+        return 0;
+      },
+    };
+    e.attach(p);
+    const t0 = e.now();
+    let ticks = 0;
+    const tick = (): void => {
+      ticks++;
+      e.noteKick(p);
+      e.scheduleQuiet(1e6, tick);
+    };
+    e.scheduleQuiet(1e6, tick);
+    let last = -1;
+    await until(() => {
+      const parked = e.now() === last && ticks > 0;
+      last = e.now();
+      return parked;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.now() - t0).to.equal(2e9); // the last tick within 2 s of the last activity
+    expect(ticks).to.equal(2000);
+    expect(polls).to.equal(ticks + 1); // each tick's kick polled the participant
+    // The application wakes it: time goes on from there.
+    e.noteKick(p);
+    await until(() => e.now() > t0 + 2e9);
+    e.close();
+  });
+
+  it('gives the application its turn when a quiet timer reports that it reached it', async () => {
+    const e = new SimEngine({ mode: 'virtual' });
+    const log: string[] = [];
+    const at = e.now();
+    e.scheduleQuiet(1000, () => {
+      // e.g. a retransmission timeout closed a connection and onClose ran
+      process.nextTick(() => setImmediate(() => log.push(`answered at ${e.now() - at}`)));
+      e.noteApplicationCall();
+    });
+    e.scheduleQuiet(2000, () => log.push('next timer'));
+    await until(() => log.length === 2);
+    expect(log).to.deep.equal(['answered at 1000', 'next timer']);
+    e.close();
+  });
+
+  it('without applicationDefers, runs the same instants without a turn per delivery', async () => {
+    const e = new SimEngine({ mode: 'virtual' });
+    e.applicationDefers = false;
+    const fired: number[] = [];
+    for (let i = 1; i <= 5000; i++) e.scheduleQuiet(i * 1000, () => fired.push(e.now()));
+    let turns = 0;
+    const count = (): void => {
+      turns++;
+      if (fired.length < 5000) setImmediate(count);
+    };
+    setImmediate(count);
+    await until(() => fired.length === 5000);
+    expect(fired[4999]! - fired[0]!).to.equal(4999 * 1000);
+    // Node's event loop still turns (every few hundred instants), not once per instant.
+    expect(turns).to.be.within(2, 100);
+    e.close();
+  });
+
   it('hands out the same random streams for the same seed and label', () => {
     const a = new SimEngine({ mode: 'virtual', seed: 42 }).random('memory');
     const b = new SimEngine({ mode: 'virtual', seed: 42 }).random('memory');

@@ -51,7 +51,7 @@ export interface SimEngineOptions {
 
 /** Simulated start of virtual time: 1 s, so no timestamp or timer ever sits at zero. */
 const VIRTUAL_EPOCH_PS = 1e12;
-/** Events run between two yields to Node's event loop at most (I/O, test timers stay live). */
+/** Instants run between two yields to Node's event loop at most (I/O, test timers stay live). */
 const YIELD_EVERY = 512;
 /** Event-loop turns given to the application after it was called, before time moves on. */
 const APP_YIELDS = 1;
@@ -59,17 +59,28 @@ const APP_YIELDS = 1;
 const MAX_POLLS_PER_INSTANT = 200_000;
 const DEFAULT_IDLE_PARK_NS = 120e9;
 
-/** Closure timers (control plane, ports): one table, one event kind. */
+/**
+ * Closure timers: one table, one event kind. The engine has two: timers anyone schedules
+ * (`schedule`: odd handles) and the quiet timers of a participant's own machinery
+ * (`scheduleQuiet`: even handles), so `cancel` finds a handle's table without a lookup.
+ */
 class TimerTable implements SimEventTarget {
   private readonly fns = new Map<TimerHandle, () => void>();
-  private next = 1;
+  private next: number;
   fired = 0;
 
-  constructor(private readonly engine: SimEngine) {}
+  constructor(
+    private readonly engine: SimEngine,
+    first: number,
+    private readonly quiet: boolean,
+  ) {
+    this.next = first;
+  }
 
   schedule(delayNs: number, fn: () => void): TimerHandle {
     if (Number.isNaN(delayNs)) throw new RangeError('SimEngine.schedule: delay is NaN');
-    const handle = this.next++;
+    const handle = this.next;
+    this.next += 2;
     this.fns.set(handle, fn);
     // Round to whole picoseconds so event times stay exact integers.
     this.engine.at(this.engine.nowPs + Math.max(0, Math.round(delayNs * 1000)), this, 0, handle);
@@ -89,7 +100,16 @@ class TimerTable implements SimEventTarget {
     if (fn === undefined) return; // cancelled
     this.fns.delete(handle);
     this.fired++;
-    fn();
+    if (!this.quiet) {
+      fn();
+      return;
+    }
+    this.engine.quietDepth++;
+    try {
+      fn();
+    } finally {
+      this.engine.quietDepth--;
+    }
   }
 }
 
@@ -109,11 +129,29 @@ export class SimEngine implements Clock, Timers {
   nowPs: number;
   private readonly queue = new EventQueue();
   private readonly timers: TimerTable;
+  private readonly quietTimers: TimerTable;
+  /**
+   * Whether application callbacks may defer work (nextTick, promises, the immediates those
+   * queue) that must run at the simulated instant it was due. True (the default): after every
+   * instant at which something reached the application, the engine gives Node's event loop a
+   * turn before the clock moves on (about 2 us of CPU each). A caller whose callbacks do all
+   * their work synchronously (`runSimBenchmark`) sets it false: the engine then yields only
+   * every YIELD_EVERY instants, and the simulated results are the same.
+   */
+  applicationDefers = true;
+  /** @internal Quiet timers running (their kicks are the participant's own, not activity). */
+  quietDepth = 0;
+  /** A quiet timer reached the application (`noteApplicationCall`) in the current instant. */
+  private appCalled = false;
   private readonly root: Prng;
   private readonly idleParkPs: number;
   private readonly participants = new Set<SimParticipant>();
+  private participantList: SimParticipant[] = [];
+  // Participants queued for a poll at this instant: dirty[dirtyHead..dirtyTail) (the array is
+  // reused, never truncated).
   private readonly dirty: SimParticipant[] = [];
   private dirtyHead = 0;
+  private dirtyTail = 0;
   private closed = false;
   /** A step of the loop is queued (microtask, immediate or timer) or running. */
   private scheduled = false;
@@ -142,7 +180,8 @@ export class SimEngine implements Clock, Timers {
     this.idleParkPs = (options.idleParkNs ?? DEFAULT_IDLE_PARK_NS) * 1000;
     this.nowPs = this.mode === 'virtual' ? VIRTUAL_EPOCH_PS : this.wallPs();
     this.lastActivityPs = this.nowPs;
-    this.timers = new TimerTable(this);
+    this.timers = new TimerTable(this, 1, false);
+    this.quietTimers = new TimerTable(this, 2, true);
   }
 
   // ---------------------------------------------------------------- Clock and Timers (ns)
@@ -158,11 +197,35 @@ export class SimEngine implements Clock, Timers {
   }
 
   cancel(handle: TimerHandle): void {
-    this.timers.cancel(handle);
+    if ((handle & 1) === 1) this.timers.cancel(handle);
+    else this.quietTimers.cancel(handle);
   }
 
   get pendingTimers(): number {
-    return this.timers.pending;
+    return this.timers.pending + this.quietTimers.pending;
+  }
+
+  /**
+   * A timer of a participant's own machinery (a stack's control-plane timers: the periodic
+   * control loop, RTO, TIME-WAIT). It runs at its instant like any other, and the kick it ends
+   * with polls the participant; but it is no activity (an idle stack's periodic ticks do not
+   * keep virtual time from parking) and in virtual time it gets no event-loop turn of its own,
+   * unless the participant reports that it reached the application (`noteApplicationCall`).
+   */
+  scheduleQuiet(delayNs: number, fn: () => void): TimerHandle {
+    const h = this.quietTimers.schedule(delayNs, fn);
+    this.wake();
+    return h;
+  }
+
+  /**
+   * A quiet timer called the application (e.g. closed a connection: onClose ran): like any
+   * delivery, the application gets its event-loop turn before the clock moves on, and it is
+   * activity.
+   */
+  noteApplicationCall(): void {
+    this.appCalled = true;
+    this.lastActivityPs = this.nowPs;
   }
 
   // ---------------------------------------------------------------- model-side API
@@ -185,11 +248,13 @@ export class SimEngine implements Clock, Timers {
   attach(p: SimParticipant): void {
     if (this.closed) throw new Error('SimEngine: closed');
     this.participants.add(p);
+    this.participantList = [...this.participants];
     this.markDirty(p);
   }
 
   detach(p: SimParticipant): void {
     this.participants.delete(p);
+    this.participantList = [...this.participants];
   }
 
   get participantCount(): number {
@@ -200,20 +265,26 @@ export class SimEngine implements Clock, Timers {
   markDirty(p: SimParticipant): void {
     if (!p.simDirty) {
       p.simDirty = true;
-      this.dirty.push(p);
+      this.dirty[this.dirtyTail++] = p;
     }
-    this.wake();
+    if (!this.inStep) this.wake();
   }
 
   /** Every participant may have work (a frame reached the shared wire). */
   markAllDirty(): void {
-    for (const p of this.participants) this.markDirty(p);
+    const list = this.participantList;
+    for (let i = 0; i < list.length; i++) this.markDirty(list[i]!);
   }
 
-  /** The application did something (a kick): poll, and in virtual mode let it finish first. */
+  /**
+   * The application did something (a kick): poll, and in virtual mode let it finish first. A
+   * kick from a quiet timer (the stack's own, after its control-plane timers) only polls.
+   */
   noteKick(p: SimParticipant): void {
-    this.kicks++;
-    this.lastActivityPs = this.nowPs;
+    if (this.quietDepth === 0) {
+      this.kicks++;
+      this.lastActivityPs = this.nowPs;
+    }
     this.markDirty(p);
   }
 
@@ -297,13 +368,13 @@ export class SimEngine implements Clock, Timers {
   };
 
   private virtualRun(): void {
+    const turns = this.applicationDefers;
     // The application acted during the last turn: settle its requests, then wait again.
-    if (this.kicks !== this.kicksAtYield) this.yieldsOwed = APP_YIELDS;
+    if (turns && this.kicks !== this.kicksAtYield) this.yieldsOwed = APP_YIELDS;
     for (;;) {
       if (this.closed) return;
-      const firedBefore = this.timers.fired;
       const kicksBefore = this.kicks;
-      if (this.settle() || this.kicks !== kicksBefore) {
+      if ((this.settle() || this.kicks !== kicksBefore) && turns) {
         // Something reached the application (or it acted): before the clock moves on, let it
         // run what it deferred (nextTick and promise work, and the immediates those queue).
         this.yieldsOwed = APP_YIELDS;
@@ -317,10 +388,12 @@ export class SimEngine implements Clock, Timers {
       }
       const t = this.queue.peekTime();
       if (t === Infinity || t > this.lastActivityPs + this.idleParkPs) return; // park until wake()
+      const firedBefore = this.timers.fired;
       this.runEventsAt(t);
-      if (this.timers.fired !== firedBefore)
-        this.yieldsOwed = APP_YIELDS; // a timer may have called the app
-      else this.sinceYield++;
+      this.sinceYield++;
+      // A timer may have called the application (quiet ones say so).
+      if (turns && (this.timers.fired !== firedBefore || this.appCalled)) this.yieldsOwed = APP_YIELDS;
+      this.appCalled = false;
     }
   }
 
@@ -346,7 +419,7 @@ export class SimEngine implements Clock, Timers {
       }
       // Nothing due: the clock catches up with the wall clock (never passes it).
       if (wall > this.nowPs) this.nowPs = wall;
-      if (this.dirtyHead < this.dirty.length) {
+      if (this.dirtyHead < this.dirtyTail) {
         this.settle();
         continue;
       }
@@ -378,10 +451,12 @@ export class SimEngine implements Clock, Timers {
 
   /** Polls dirty participants until all are idle; true if anything reached the application. */
   private settle(): boolean {
+    if (this.dirtyTail === 0) return false;
     let app = false;
     let polls = 0;
-    while (this.dirtyHead < this.dirty.length) {
-      const p = this.dirty[this.dirtyHead++]!;
+    const dirty = this.dirty;
+    while (this.dirtyHead < this.dirtyTail) {
+      const p = dirty[this.dirtyHead++]!;
       p.simDirty = false;
       if (!this.participants.has(p)) continue;
       const r = p.simPoll();
@@ -390,7 +465,7 @@ export class SimEngine implements Clock, Timers {
         this.lastActivityPs = this.nowPs;
         if (!p.simDirty) {
           p.simDirty = true;
-          this.dirty.push(p);
+          dirty[this.dirtyTail++] = p;
         }
       }
       if (++polls > MAX_POLLS_PER_INSTANT)
@@ -398,8 +473,8 @@ export class SimEngine implements Clock, Timers {
           `SimEngine: a participant did work ${polls} times at one instant without time moving`,
         );
     }
-    this.dirty.length = 0;
     this.dirtyHead = 0;
+    this.dirtyTail = 0;
     return app;
   }
 

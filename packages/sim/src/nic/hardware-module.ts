@@ -30,6 +30,8 @@ export interface SimHardwareParts {
   readonly tiers: SimMemoryTiers;
   readonly cores: SimCores;
   readonly timing: NicTiming;
+  /** The stack's timers (default: the engine's). */
+  readonly timers?: Timers;
 }
 
 export function simHardwareModule(parts: SimHardwareParts): ContainerModule {
@@ -40,7 +42,7 @@ export function simHardwareModule(parts: SimHardwareParts): ContainerModule {
     bind(ExecutionUnits).toConstantValue(parts.cores);
     bind(StageProbe).toConstantValue(parts.timing);
     bind(Clock).toConstantValue(parts.engine);
-    bind(Timers).toConstantValue(parts.engine);
+    bind(Timers).toConstantValue(parts.timers ?? parts.engine);
     bind(ContainerHardware).toSelf().inSingletonScope();
   });
 }

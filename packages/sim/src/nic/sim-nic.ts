@@ -14,6 +14,7 @@ import {
   type NicPort,
   type StackHardware,
   type TcpStackOptions,
+  type Timers,
 } from '@flextoe/core';
 import type { SimEventTarget } from '../engine/event-queue.js';
 import { SimPoll, type SimEngine, type SimParticipant } from '../engine/sim-engine.js';
@@ -165,6 +166,7 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
       tiers: this.tiers,
       cores: this.cores,
       timing: this.timing,
+      timers: this.stackTimers(),
     });
     this.stack = new SimTcpStack(this, hw, opts.stack);
     const dp = this.stack.dataPath;
@@ -181,6 +183,25 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     this.statsSincePs = engine.nowPs;
     opts.wire.setRxWakeup(() => this.engine.markDirty(this));
     engine.attach(this);
+  }
+
+  /**
+   * The stack's control-plane timers are the engine's quiet timers: an idle stack's periodic
+   * control loop is no activity (virtual time parks) and needs no event-loop turn. A timer
+   * reaches the application only by closing a connection (onClose: a timeout, TIME-WAIT never
+   * calls it); the engine is told, so the application gets its turn then.
+   */
+  private stackTimers(): Timers {
+    const engine = this.engine;
+    return {
+      schedule: (delayNs, fn) =>
+        engine.scheduleQuiet(delayNs, () => {
+          const closed = this.stack.control.counters.connectionsClosed;
+          fn();
+          if (this.stack.control.counters.connectionsClosed !== closed) engine.noteApplicationCall();
+        }),
+      cancel: (handle) => engine.cancel(handle),
+    };
   }
 
   // ---------------------------------------------------------------- the engine's view
