@@ -3,7 +3,9 @@
  * network namespaces the tests create and remove: our stack built by `backend.createStack` as an
  * application gets it, with the data path on NIC core worker threads (run to completion on one
  * core; and two cores each fed by a pre-processing replica thread), the control plane and the
- * application on this thread, the device bridged by it. 32 MiB each way on one connection at
+ * application on this thread, the device bridged by it; and, for DPDK, the device handed to the
+ * one NIC core, which runs its bursts itself as a registered DPDK lcore (`x86.portThread`
+ * nic-core: no frame crosses threads). 32 MiB each way on one connection at
  * once, every byte checked (SHA-256 both ways), clean and with 1% loss (nftables, both
  * directions: this kernel has no `tc netem`).
  *
@@ -12,7 +14,7 @@
  */
 import { expect } from 'chai';
 import { resolveConfig, type BackendStack, type PortConfig } from '@flextoe/core';
-import { backend, liveNicWorkers } from '@flextoe/backend-x86';
+import { backend, liveNicWorkers, loadDpdkAddon } from '@flextoe/backend-x86';
 import { DPDK_AF_PACKET, PEER_IP, TAP, type InteropDriver } from './harness/drivers.js';
 import { skipOrRequire } from './harness/require.js';
 import { interopUnavailable, Sandbox, sweepDeadRuns } from './harness/sandbox.js';
@@ -27,6 +29,13 @@ const LIMIT_MS = 200_000;
 const PLACEMENTS: readonly [string, Record<string, unknown>][] = [
   ['run-to-completion (1 NIC core)', { placement: 'run-to-completion' }],
   ['parallel (2 NIC cores, 1 pre replica each)', { placement: 'parallel', cores: 2, graph: { pre: 1 } }],
+];
+/** Only a DPDK port can be handed to a NIC core (its bursts are callable from any thread). */
+const DPDK_PLACEMENTS: readonly [string, Record<string, unknown>][] = [
+  [
+    'run-to-completion, the port on the NIC core (a DPDK lcore)',
+    { placement: 'run-to-completion', portThread: 'nic-core' },
+  ],
 ];
 
 function within<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
@@ -67,7 +76,8 @@ describe('interop: the x86 threaded data path with the Linux kernel TCP in netwo
         if (why) skipOrRequire(this, why, '      ');
       });
 
-      for (const [p, [name, x86]] of PLACEMENTS.entries())
+      const placements = driver === DPDK_AF_PACKET ? [...PLACEMENTS, ...DPDK_PLACEMENTS] : PLACEMENTS;
+      for (const [p, [name, x86]] of placements.entries())
         for (const loss of [0, 1]) {
           it(`${name}${loss ? ', 1% loss' : ''}: 32 MiB each way at once, byte-exact`, async () => {
             sandbox = Sandbox.create(`x${d}${p}${loss}`);
@@ -93,13 +103,31 @@ describe('interop: the x86 threaded data path with the Linux kernel TCP in netwo
             expect(mine.received, 'bytes we received').to.equal(BYTES);
             expect(mine.receivedSha256, 'what we received').to.equal(patternSha256(PEER_SEED, BYTES));
             const s = stack.stats() as ReturnType<BackendStack['stats']> & {
-              x86?: { cores: unknown[]; pre: { validated: number }[] };
+              x86?: {
+                cores: { lcore: number; port: { rxPackets: number; txPackets: number } }[];
+                pre: { validated: number }[];
+                bridge: { rxFrames: number; txFrames: number };
+              };
             };
             // The data path really ran on the NIC threads the placement asks for.
             expect(s.x86?.cores).to.have.length(x86.placement === 'parallel' ? 2 : 1);
             // One connection: its flow group's core and that core's replica carried it.
             if (x86.placement === 'parallel')
               expect(s.x86!.pre.some((r) => r.validated > 20_000)).to.equal(true);
+            if (x86.portThread === 'nic-core') {
+              // The NIC core ran the device's bursts itself, as a DPDK lcore other than the main
+              // one (this thread, which initialised EAL); this thread moved no frame.
+              const core = s.x86!.cores[0]!;
+              const lcores = loadDpdkAddon().lcoreInfo();
+              expect(core.lcore, 'the NIC core is a registered DPDK lcore').to.be.at.least(0);
+              expect(core.lcore).to.not.equal(lcores.main);
+              expect(lcores.id, 'this thread is the main lcore').to.equal(lcores.main);
+              expect(core.port.rxPackets, 'frames the core received from the device').to.be.greaterThan(
+                BYTES / 1448,
+              );
+              expect(core.port.txPackets).to.be.greaterThan(BYTES / 1448);
+              expect(s.x86!.bridge).to.deep.include({ rxFrames: 0, txFrames: 0 });
+            }
             if (loss) expect(sandbox.lossCount(), 'frames nftables dropped').to.be.greaterThan(0);
             const pr = s.dataPath.protocol;
             console.log(

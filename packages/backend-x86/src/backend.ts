@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import {
+  ConfigError,
   hardwareFrom,
   InlineStack,
   stackOptionsFromConfig,
@@ -14,6 +15,7 @@ import {
   type FlexToeConfig,
 } from '@flextoe/core';
 import { descriptor } from './descriptor.js';
+import type { DpdkPort } from './drivers/dpdk/dpdk-port.js';
 import { openPort } from './drivers/open-port.js';
 import { x86Module } from './module.js';
 import { pinThread, type PinResult } from './threads/affinity.js';
@@ -25,6 +27,17 @@ import type { X86Cores } from './threads/x86-cores.js';
 async function createStack(config: FlexToeConfig): Promise<BackendStack> {
   const options = stackOptionsFromConfig(config); // validates port.ip before opening anything
   const x86 = x86Options(config.x86, availableParallelism());
+  if (x86.portThread === 'nic-core' && config.port.driver !== 'dpdk')
+    throw new ConfigError([
+      {
+        field: '/x86/portThread',
+        value: x86.portThread,
+        detail:
+          `/x86/portThread nic-core needs a dpdk port; this port's driver is ${config.port.driver} ` +
+          '(the virtual wire lives on the main thread; the TAP driver loads ffi-rs, which crashes a worker at exit)',
+        allowed: ['host'],
+      },
+    ]);
   const opened = await openPort(config.port);
   try {
     const hw = hardwareFrom(x86Module({ port: opened.port, x86 }));
@@ -38,6 +51,11 @@ async function createStack(config: FlexToeConfig): Promise<BackendStack> {
       time: { clock: hw.clock, timers: hw.timers },
       spinRounds: x86.spinRounds,
       hostSpinUs: x86.hostSpinUs,
+      // DPDK's control/data split across threads: this thread opened and set up the device and
+      // keeps its control operations; the NIC core runs its bursts as a registered lcore.
+      ...(x86.portThread === 'nic-core'
+        ? { ownPort: { driver: 'dpdk' as const, dpdk: (opened.port as DpdkPort).handoff() } }
+        : {}),
       release: () => opened.close(),
     });
     if (x86.pin !== null) stack.pinned = pinCores(stack.threadIds, x86.pin);

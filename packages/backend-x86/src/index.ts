@@ -7,3 +7,4 @@ export * from './threads/placement.js';
 export { liveNicWorkers } from './threads/core-link.js';
 export { pinThread, type PinResult } from './threads/affinity.js';
 export { threadCpuMs, threadCpus, processThreadIds } from './threads/proc.js';
+export { loadDpdkAddon, DpdkUnavailableError, type LcoreInfo } from './drivers/dpdk/dpdk-addon.js';

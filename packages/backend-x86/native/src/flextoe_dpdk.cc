@@ -18,6 +18,11 @@
 //    The vdevs we target (af_packet, tap, ring) have no RX interrupt to sleep on instead.
 //    RX-queue access is serialised by a per-port mutex: the stack's thread and the helper
 //    never poll the same queue at once.
+//  - Threads as lcores: the thread that initialises EAL is its main lcore; registerThread()
+//    makes any other thread that will call the burst functions (a NIC-core worker that was
+//    handed a port, and the wakeup helper) an EAL lcore with rte_thread_register, so it has an
+//    lcore id and its own mempool cache instead of every mbuf alloc/free going to the shared
+//    ring; unregisterThread() gives the id back before the thread ends.
 #include <napi.h>
 
 #include <pthread.h>
@@ -126,7 +131,13 @@ void Disarm(Port* p) {
   if (p->armed.exchange(0) == 1) G().armedPorts.fetch_sub(1);
 }
 
+// Set on a thread that registerThread() registered (and must unregister before it ends).
+thread_local bool registeredHere = false;
+
 void PollerMain() {
+  // The helper calls rte_eth_rx_burst, whose PMD allocates mbufs: as a registered lcore it uses a
+  // per-lcore mempool cache. Best effort: without a free lcore id it polls as a non-EAL thread.
+  if (rte_thread_register() == 0) registeredHere = true;
   auto delay = kMinBackoff;
   for (;;) {
     {
@@ -553,6 +564,54 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// registerThread(): this thread's lcore id, registering it (rte_thread_register) unless it is
+// already an EAL thread (the main lcore, or registered before).
+Napi::Value RegisterThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  {
+    std::lock_guard<std::mutex> lk(G().ealLock);
+    if (!G().ealReady) Throw(env, "registerThread: EAL is not initialised in this process");
+  }
+  unsigned id = rte_lcore_id();
+  if (id == LCORE_ID_ANY) {
+    if (rte_thread_register() != 0)
+      Throw(env, "rte_thread_register: " + ErrText(rte_errno) +
+                     (rte_errno == ENOMEM ? " (all " + std::to_string(RTE_MAX_LCORE) + " lcore ids are taken)" : ""));
+    registeredHere = true;
+    id = rte_lcore_id();
+  }
+  return Napi::Number::New(env, id);
+}
+
+// unregisterThread(): gives back the lcore id registerThread() took on this thread; true if it did.
+Napi::Value UnregisterThread(const Napi::CallbackInfo& info) {
+  bool was = registeredHere;
+  if (was) {
+    rte_thread_unregister();
+    registeredHere = false;
+  }
+  return Napi::Boolean::New(info.Env(), was);
+}
+
+// lcoreInfo(): { id: this thread's lcore id or -1, main: the main lcore, count: lcores in use
+// (EAL's and registered ones), registered: whether registerThread() registered this thread }.
+Napi::Value LcoreInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  unsigned id = rte_lcore_id();
+  out.Set("id", id == LCORE_ID_ANY ? -1.0 : static_cast<double>(id));
+  bool ready;
+  {
+    std::lock_guard<std::mutex> lk(G().ealLock);
+    ready = G().ealReady;
+  }
+  out.Set("main", ready ? static_cast<double>(rte_get_main_lcore()) : -1.0);
+  out.Set("count", ready ? static_cast<double>(rte_lcore_count()) : 0.0);
+  out.Set("registered", registeredHere);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ealInit", Napi::Function::New(env, EalInit));
   exports.Set("ealState", Napi::Function::New(env, EalState));
@@ -567,6 +626,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("refWakeup", Napi::Function::New(env, RefWakeup));
   exports.Set("arm", Napi::Function::New(env, Arm));
   exports.Set("stats", Napi::Function::New(env, Stats));
+  exports.Set("registerThread", Napi::Function::New(env, RegisterThread));
+  exports.Set("unregisterThread", Napi::Function::New(env, UnregisterThread));
+  exports.Set("lcoreInfo", Napi::Function::New(env, LcoreInfo));
   exports.Set("maxBurst", Napi::Number::New(env, kMaxBurst));
   exports.Set("mbufDataRoom", Napi::Number::New(env, RTE_MBUF_DEFAULT_DATAROOM));
   return exports;

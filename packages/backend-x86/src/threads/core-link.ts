@@ -301,6 +301,7 @@ export class CoreLink extends WorkerLink {
     firstPre = 0,
   ) {
     super(`NIC core ${index}`, new SharedArrayBuffer(Ctl.words * 4));
+    Atomics.store(this.ctl, Ctl.lcore, -1);
     this.qmNextDue = new Float64Array(this.ctlBuffer, Ctl.qmNextDue * 4, 1);
     this.commandBuffer = new SharedArrayBuffer(SpscRing.bytesFor(COMMAND_WORDS, sizes.commandEntries));
     this.commands = new SpscRing(this.commandBuffer, 0, COMMAND_WORDS, sizes.commandEntries);
@@ -469,6 +470,11 @@ export class CoreLink extends WorkerLink {
     if (this.dirty || this.bridge?.dirty === true) return true;
     // Pacing: only once the queue manager's next flow is due (the core published when).
     return timeMoved && this.qmWaiting > 0 && nowNs >= this.qmNextDue[0]!;
+  }
+
+  /** The DPDK lcore id the core registered as (it runs a DPDK port of its own), or -1. */
+  get lcore(): number {
+    return Atomics.load(this.ctl, Ctl.lcore);
   }
 
   /** Flows waiting in the core's queue manager. */

@@ -40,8 +40,14 @@ import { StagedRing } from './staged-ring.js';
 /** How long an idle core sleeps before looking again, by what it waits for (ms). */
 const SLEEP_IDLE_MS = 200;
 const SLEEP_PACING_MS = 0.05;
-/** A port opened on this thread cannot ring the doorbell: poll it at this period when idle. */
-const SLEEP_OWN_PORT_MS = 0.2;
+/**
+ * A port of this core's own (a handed-off DPDK port) cannot ring the doorbell (a native thread
+ * cannot end an Atomics.wait), so an idle core polls it: after 20 us, doubling to 1 ms while
+ * nothing comes, as the DPDK driver's wakeup helper does (drivers/README.md). The host still
+ * rings the doorbell for its commands at once.
+ */
+const OWN_PORT_POLL_MIN_MS = 0.02;
+const OWN_PORT_POLL_MAX_MS = 1;
 /** Notifications one received segment can cause (data, freed, FIN) plus one of slack. */
 const NOTIFICATIONS_PER_BURST = 4;
 /** Commands taken per round, so a flood of requests cannot starve receive and transmit. */
@@ -104,7 +110,7 @@ export class NicCore {
 
   constructor(
     readonly init: NicCoreInit,
-    /** The port when this core owns the device (TAP, DPDK); null with a bridge. */
+    /** The port when the host handed this core a device of its own (DPDK); null with a bridge. */
     ownPort: NicPort | null,
     private readonly regionPort: MessagePort | null,
   ) {
@@ -157,6 +163,7 @@ export class NicCore {
     const dp = this.dp;
     const ringPort = this.ringPort;
     let idle = 0;
+    let ownPortPollMs = OWN_PORT_POLL_MIN_MS;
     for (;;) {
       this.counters.rounds++;
       const sync = Atomics.load(ctl, Ctl.syncReq);
@@ -180,6 +187,7 @@ export class NicCore {
       if (work > 0) {
         this.hostBell.ring();
         idle = 0;
+        ownPortPollMs = OWN_PORT_POLL_MIN_MS;
         continue;
       }
       // An idle round that began after the host's lockstep request: everything the host
@@ -200,12 +208,12 @@ export class NicCore {
         continue;
       }
       this.counters.sleeps++;
-      const timeout =
-        dp.qm.waiting > 0 && this.init.clock.manual === null
-          ? SLEEP_PACING_MS
-          : ringPort === null
-            ? SLEEP_OWN_PORT_MS
-            : SLEEP_IDLE_MS;
+      let timeout = SLEEP_IDLE_MS;
+      if (ringPort === null) {
+        timeout = ownPortPollMs;
+        ownPortPollMs = Math.min(2 * ownPortPollMs, OWN_PORT_POLL_MAX_MS);
+      }
+      if (dp.qm.waiting > 0 && this.init.clock.manual === null) timeout = Math.min(timeout, SLEEP_PACING_MS);
       this.bell.sleep(seq, timeout);
       idle = 0;
     }

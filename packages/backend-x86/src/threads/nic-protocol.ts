@@ -13,7 +13,8 @@
  * (`FlowEvent`), an exception frame ring (frames for the control plane, with their reason), and
  * the transmit frame ring of the port bridge.
  */
-import type { DataPathOptions, PortCapabilities, PortConfig } from '@flextoe/core';
+import type { DataPathOptions, PortCapabilities } from '@flextoe/core';
+import type { DpdkHandoff } from '../drivers/dpdk/dpdk-port.js';
 import type { FrameRingShape } from './frame-ring.js';
 import type { RegionMessage } from './shared-memory.js';
 
@@ -66,6 +67,8 @@ export const Ctl = {
   tid: 19,
   /** Core: 1 once its ready message is posted, -1 when it failed to start. */
   ready: 20,
+  /** Core: the DPDK lcore id it registered as (a port of its own), -1 when none. */
+  lcore: 21,
   /** Core: when its queue manager next hands out a flow (ns; a float64 over words 24-25). */
   qmNextDue: 24,
   /** Host: stats request counter. Core: last request served, and the JSON length. */
@@ -104,7 +107,7 @@ export interface NicCoreInit {
   /** Shape of the host frame ring and the exception ring. */
   readonly slowFrameShape: FrameRingShape;
   /**
-   * The port bridge's rings, or null when the core opens `portConfig` itself. Received frames
+   * The port bridge's rings, or null when the core runs a port of its own (`ownPort`). Received frames
    * come in `rx`, or, with pre-processing replicas, in their staged rings `pre` (round robin).
    */
   readonly bridge: {
@@ -112,13 +115,23 @@ export interface NicCoreInit {
     readonly pre: readonly SharedArrayBuffer[];
     readonly tx: SharedArrayBuffer;
   } | null;
-  readonly portConfig: PortConfig | null;
+  /**
+   * A device the host opened and handed to this core: the core runs its bursts on its own
+   * thread (no bridge, no frame crosses threads) and registers as a DPDK lcore.
+   */
+  readonly ownPort: OwnPort | null;
   readonly stats: SharedArrayBuffer;
   /** The host clock: a shared process.hrtime() origin, or a mirrored manual clock. */
   readonly clock: { readonly origin: readonly [number, number]; readonly manual: SharedArrayBuffer | null };
   readonly contextEntries: number;
   /** Idle policy: spin this many empty rounds before sleeping on the doorbell. */
   readonly spinRounds: number;
+}
+
+/** A port whose bursts run on the NIC core (only DPDK: its bursts are callable from any thread). */
+export interface OwnPort {
+  readonly driver: 'dpdk';
+  readonly dpdk: DpdkHandoff;
 }
 
 /** What a core posts once its data path is built. */

@@ -4,11 +4,14 @@
  * notification ring and thread id), runs its loop until told to stop, and returns, so the thread
  * ends on its own.
  *
- * No native module is loaded on this thread (ffi-rs crashes the process when a worker that
- * loaded it exits): pinning is done by the host on this thread's id.
+ * ffi-rs is never loaded on this thread (it crashes the process when a worker that loaded it
+ * exits): pinning is done by the host on this thread's id. The DPDK addon (node-addon-api) is,
+ * when the host handed this core a DPDK port.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { SpscRing, type NicPort } from '@flextoe/core/nic';
+import { SpscRing } from '@flextoe/core/nic';
+import type { DpdkPort } from '../drivers/dpdk/dpdk-port.js';
+import { CoreClock } from './shared-clock.js';
 import { NicCore } from './nic-core.js';
 import { threadId } from './proc.js';
 import { Ctl, type NicCoreInit, type NicCoreReady } from './nic-protocol.js';
@@ -37,19 +40,22 @@ async function main(): Promise<void> {
   const init = data.init;
   const regionPort = data.regionPort!;
   const ctl = new Int32Array(init.ctl, 0, Ctl.words);
-  // Hook: a TAP or DPDK port opened on this thread, so frames never cross threads. (The DPDK
-  // addon registers this thread as an lcore when it opens the port: rte_thread_register.)
-  let own: { port: NicPort; close(): Promise<void> } | null = null;
+  // A DPDK port the host opened and handed to this core: its bursts run on this thread, which
+  // becomes a DPDK lcore (rte_thread_register) so DPDK knows it (per-lcore mempool caches).
+  let own: DpdkPort | null = null;
   let core: NicCore;
   try {
-    if (init.portConfig !== null)
-      own = await (await import('../drivers/open-port.js')).openPort(init.portConfig);
-    core = new NicCore(init, own?.port ?? null, regionPort);
+    if (init.ownPort !== null) {
+      const { DpdkPort } = await import('../drivers/dpdk/dpdk-port.js');
+      own = DpdkPort.attach(init.ownPort.dpdk, new CoreClock(init.clock.origin, init.clock.manual));
+      Atomics.store(ctl, Ctl.lcore, own.registerThread());
+    }
+    core = new NicCore(init, own, regionPort);
   } catch (err) {
     // The host may be blocked waiting for the ready word: tell it, then fail.
     Atomics.store(ctl, Ctl.ready, -1);
     Atomics.notify(ctl, Ctl.ready);
-    await own?.close();
+    own?.unregisterThread();
     throw err;
   }
   try {
@@ -69,6 +75,8 @@ async function main(): Promise<void> {
     Atomics.notify(ctl, Ctl.ready);
     core.run();
   } finally {
+    // The lcore id goes back before the thread ends (the host closes the device itself).
+    own?.unregisterThread();
     await own?.close();
     regionPort.close();
   }

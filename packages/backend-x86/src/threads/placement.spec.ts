@@ -22,6 +22,7 @@ describe('config.x86 (placement of the data path on host threads)', () => {
       pin: null,
       spinRounds: 64,
       hostSpinUs: DEFAULT_HOST_SPIN_US,
+      portThread: 'host',
     });
     expect(DEFAULT_PLACEMENT).to.equal('run-to-completion');
   });
@@ -50,6 +51,14 @@ describe('config.x86 (placement of the data path on host threads)', () => {
     expect(problems({ pin: [9] })).to.deep.equal(['/x86/pin']);
     expect(problems({ pin: 'yes' })).to.deep.equal(['/x86/pin']);
     expect(problems({ cpus: 2 })).to.deep.equal(['/x86/cpus']);
+    expect(x86Options({ portThread: 'nic-core' }, 4).portThread).to.equal('nic-core');
+    expect(problems({ portThread: 'worker' })).to.deep.equal(['/x86/portThread']);
+    // One NIC core, no replicas: a handed-off port has one receive queue and no RSS.
+    expect(problems({ portThread: 'nic-core', placement: 'parallel', cores: 2 })).to.deep.equal([
+      '/x86/portThread',
+    ]);
+    expect(problems({ portThread: 'nic-core', graph: { pre: 1 } })).to.deep.equal(['/x86/portThread']);
+    expect(problems({ portThread: 'nic-core', placement: 'inline' })).to.deep.equal(['/x86/portThread']);
     expect(problems({ hostSpinUs: -1 })).to.deep.equal(['/x86/hostSpinUs']);
     expect(problems({ hostSpinUs: '250' })).to.deep.equal(['/x86/hostSpinUs']);
     expect(x86Options({ hostSpinUs: 0 }, 4).hostSpinUs).to.equal(0);

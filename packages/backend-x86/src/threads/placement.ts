@@ -33,12 +33,21 @@ export interface X86Options {
    * NIC core is awake, before it sleeps on its doorbell (threads/README.md, "Idle back-off").
    */
   readonly hostSpinUs: number;
+  /**
+   * Which thread runs the port's bursts: `host` (the main thread, bridging frames to the cores
+   * through rings) or `nic-core` (the port is handed to the one NIC core, which runs its bursts
+   * itself as a registered DPDK lcore; dpdk ports only, run-to-completion).
+   */
+  readonly portThread: PortThread;
 }
+
+export const PORT_THREADS = ['host', 'nic-core'] as const;
+export type PortThread = (typeof PORT_THREADS)[number];
 
 /** The placement used when the configuration names none (see the README for the figures). */
 export const DEFAULT_PLACEMENT: Placement = 'run-to-completion';
 const DEFAULT_PARALLEL_CORES = 2;
-const KNOWN_KEYS = ['placement', 'cores', 'graph', 'pin', 'spinRounds', 'hostSpinUs'];
+const KNOWN_KEYS = ['placement', 'cores', 'graph', 'pin', 'spinRounds', 'hostSpinUs', 'portThread'];
 /** See `X86Options.hostSpinUs`: about two hand-offs to a core and back on a quiet machine. */
 export const DEFAULT_HOST_SPIN_US = 250;
 
@@ -108,6 +117,26 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
       bad('hostSpinUs', h, `/x86/hostSpinUs is ${JSON.stringify(h)} but must be a number from 0 to 100000`);
     else hostSpinUs = h;
   }
+  let portThread: PortThread = 'host';
+  if (raw.portThread !== undefined) {
+    const t = raw.portThread as PortThread;
+    if (!PORT_THREADS.includes(t))
+      bad(
+        'portThread',
+        raw.portThread,
+        `/x86/portThread is ${JSON.stringify(raw.portThread)} but must be one of ${PORT_THREADS.join(', ')}`,
+        PORT_THREADS,
+      );
+    else if (t === 'nic-core' && (cores !== 1 || preReplicas !== 0))
+      bad(
+        'portThread',
+        t,
+        `/x86/portThread nic-core hands the port to one NIC core (one receive queue, no RSS): it needs ` +
+          `placement run-to-completion (or parallel with cores 1) and no graph.pre; this is ${placement} ` +
+          `with ${cores} core(s) and ${preReplicas} pre replica(s)`,
+      );
+    else portThread = t;
+  }
   let pin: number[] | null = null;
   const p = raw.pin;
   // One CPU per NIC thread: the cores first, then their pre-processing replicas.
@@ -125,5 +154,5 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
   } else if (p !== undefined && p !== false)
     bad('pin', p, `/x86/pin is ${JSON.stringify(p)} but must be true, false or a list of CPUs`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { placement, cores, preReplicas, pin, spinRounds, hostSpinUs };
+  return { placement, cores, preReplicas, pin, spinRounds, hostSpinUs, portThread };
 }

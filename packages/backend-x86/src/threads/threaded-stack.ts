@@ -43,7 +43,7 @@ import {
 import type { PinResult } from './affinity.js';
 import { CoreLink, type CoreQueueSizes, type WorkerLink } from './core-link.js';
 import { Doorbell } from './doorbell.js';
-import { HostCtl, TX_ROOM_BURSTS, type NicCoreInit } from './nic-protocol.js';
+import { HostCtl, TX_ROOM_BURSTS, type NicCoreInit, type OwnPort } from './nic-protocol.js';
 import { DEFAULT_HOST_SPIN_US } from './placement.js';
 import { PortBridge } from './port-bridge.js';
 import { RemoteDataPath } from './remote-data-path.js';
@@ -54,8 +54,16 @@ import { X86Cores } from './x86-cores.js';
 
 export interface ThreadedStackParams {
   readonly options: TcpStackOptions;
-  /** The device, owned by this thread and bridged to the cores. */
+  /**
+   * The device, opened by this thread: bridged to the cores (this thread moves its frames), or,
+   * with `ownPort`, handed to the one NIC core, which runs its bursts itself.
+   */
   readonly port: NicPort;
+  /**
+   * `port`'s bursts handed to the NIC core (a DPDK port: `DpdkPort.handoff()`); the core then
+   * registers as a DPDK lcore. Needs exactly one core and no pre-processing replicas.
+   */
+  readonly ownPort?: OwnPort;
   /** The NIC cores (or how many): flow groups are placed on them (group g -> core g mod N). */
   readonly units: X86Cores | number;
   /** Shared memory tiers (the container's); default: new ones. */
@@ -84,9 +92,18 @@ export interface ThreadedStackParams {
 /** What `stats()` adds for x86: the NIC cores, the bridge. */
 export interface ThreadedStackStats extends StackStats {
   x86: {
-    cores: { index: number; tid: number; counters: unknown; tiers: unknown; port: unknown }[];
+    cores: {
+      index: number;
+      tid: number;
+      /** The DPDK lcore id the core registered as (a DPDK port of its own), or -1. */
+      lcore: number;
+      counters: unknown;
+      tiers: unknown;
+      port: unknown;
+    }[];
     /** Pre-processing replicas: frames validated and dropped, CPU ms when last idle. */
     pre: { index: number; core: number; tid: number; validated: number; dropped: number; cpuMs: number }[];
+    /** Frames this thread moved between the port and the cores (zeroes with `ownPort`). */
     bridge: PortBridge['counters'];
     /** The host loop: rounds run, rounds that only polled for a core's answer, sleeps. */
     host: HostLoopCounters;
@@ -102,6 +119,8 @@ export interface HostLoopCounters {
   /** Times the host loop slept on its doorbell (each costs a wakeup to end). */
   sleeps: number;
 }
+
+const NO_BRIDGE: PortBridge['counters'] = { rxFrames: 0, txFrames: 0, txRetries: 0, rxRingFull: 0 };
 
 const QUEUES: Omit<CoreQueueSizes, 'frameShape'> = {
   commandEntries: 16384,
@@ -122,7 +141,8 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   readonly cores: readonly CoreLink[];
   /** Every NIC thread: the cores, then their pre-processing replicas. */
   readonly threads: readonly WorkerLink[];
-  readonly bridge: PortBridge;
+  /** Moves frames between the port and the cores; null when the core runs the port (`ownPort`). */
+  readonly bridge: PortBridge | null;
   readonly clock: Clock;
   private readonly hostBell: Doorbell;
   private readonly manualTime: Float64Array | null;
@@ -210,7 +230,12 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       frameShape: { capacity: BRIDGE_FRAMES, maxFrameBytes: port.capabilities.maxFrameBytes },
     };
     const k = units.preReplicas;
-    this.cores = Array.from({ length: n }, (_, i) => new CoreLink(i, sizes, true, k, i * k));
+    if (params.ownPort !== undefined && (n !== 1 || k !== 0))
+      throw new RangeError(
+        `a port handed to a NIC core needs exactly one core and no pre-processing replicas (${n} cores, ${k} replicas each): one receive queue, no RSS`,
+      );
+    const bridged = params.ownPort === undefined;
+    this.cores = Array.from({ length: n }, (_, i) => new CoreLink(i, sizes, bridged, k, i * k));
     this.threads = [...this.cores, ...this.cores.flatMap((c) => c.pre)];
     const tiers = params.tiers ?? new SharedMemoryTiers(1);
     for (let i = 0; i < n; i++) this.regionPorts.push(new MessageChannel());
@@ -231,12 +256,14 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         for (const ch of this.regionPorts) ch.port1.postMessage(region);
       },
     );
-    this.bridge = new PortBridge(
-      port,
-      this.cores.map((c) => c.bridge!),
-      (f) => this.steer(f),
-      TX_ROOM_BURSTS * resolved.dataPath.burst,
-    );
+    this.bridge = bridged
+      ? new PortBridge(
+          port,
+          this.cores.map((c) => c.bridge!),
+          (f) => this.steer(f),
+          TX_ROOM_BURSTS * resolved.dataPath.burst,
+        )
+      : null;
     this.control = new ControlPlane(
       resolved.control,
       this.dataPath,
@@ -273,7 +300,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         capabilities: port.capabilities,
         regions,
         hostCtl: this.hostCtlBuffer,
-        portConfig: null,
+        ownPort: params.ownPort ?? null,
         clock: { origin: this.origin, manual: this.manualBuffer },
         contextEntries: this.resolvedContextEntries,
         spinRounds,
@@ -358,7 +385,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       const moved = now !== this.lastPollNs;
       this.lastPollNs = now;
       if (this.manualTime !== null) this.manualTime[0] = now;
-      work += this.bridge.pump();
+      if (this.bridge !== null) work += this.bridge.pump();
       for (const c of this.cores) {
         // Replicas first: what they finish is the core's new input.
         let fed = false;
@@ -370,7 +397,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         if (fed || c.needsSync(now, moved)) c.sync();
       }
     }
-    work += this.bridge.pump();
+    if (this.bridge !== null) work += this.bridge.pump();
     // Notifications first: a flow event is applied only after the notifications published before
     // it (gather's gate), so the application has its last bytes before a FIN closes it.
     work += this.dispatchNotifications();
@@ -451,6 +478,11 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     return n;
   }
 
+  /** Frames the cores queued for the bridge to transmit. */
+  private get txPending(): number {
+    return this.bridge === null ? 0 : this.bridge.txPending;
+  }
+
   /** True when the queue managers hold flows waiting for their rate. */
   get pacing(): boolean {
     for (const c of this.cores) if (c.qmWaiting > 0) return true;
@@ -462,13 +494,14 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     if (this.running) return;
     if (this.manualTime !== null) throw new Error('a lockstep (manual clock) stack is driven by poll()');
     this.running = true;
-    this.params.port.setRxWakeup(() => this.kick());
+    // A port the core runs is polled there; a bridged one wakes this loop when frames arrive.
+    if (this.bridge !== null) this.params.port.setRxWakeup(() => this.kick());
     this.kick();
   }
 
   stop(): void {
     this.running = false;
-    this.params.port.setRxWakeup(null);
+    if (this.bridge !== null) this.params.port.setRxWakeup(null);
   }
 
   kick(): void {
@@ -489,7 +522,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       return;
     }
     const now = performance.now();
-    if (work > 0 || this.bridge.txPending > 0) {
+    if (work > 0 || this.txPending > 0) {
       this.lastWorkMs = now;
       this.kick();
     } else if ((now - this.lastWorkMs) * 1000 < this.hostSpinUs && this.coreAwake()) {
@@ -546,7 +579,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
 
   /** Something a core published that the host has not taken. */
   private hasOutput(): boolean {
-    if (this.dataPath.pending || this.bridge.txPending > 0) return true;
+    if (this.dataPath.pending || this.txPending > 0) return true;
     for (const c of this.cores) {
       if (c.notifications !== null && c.notifications.size > 0) return true;
       if (c.overflowed > 0) return true;
@@ -584,6 +617,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         cores: per.map((p) => ({
           index: p.index,
           tid: p.tid,
+          lcore: this.cores[p.index]!.lcore,
           counters: p.s.core,
           tiers: p.s.tiers,
           port: p.s.port,
@@ -591,7 +625,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         pre: this.cores.flatMap((c) =>
           c.pre.map((p) => ({ index: p.index, core: c.index, tid: p.tid, ...p.counters })),
         ),
-        bridge: { ...this.bridge.counters },
+        bridge: this.bridge === null ? { ...NO_BRIDGE } : { ...this.bridge.counters },
         host: { ...this.hostCounters },
         overflowedCommands: this.cores.reduce((n, c) => n + c.overflowed, 0),
         pinned: this.pinned,
@@ -617,7 +651,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         this.control.close();
         // Let the cores send the RSTs, then stop them; pump what they transmitted.
         await this.stopCores();
-        this.bridge.pump();
+        this.bridge?.pump();
         this.dataPath.gather();
         this.control.poll();
       }
@@ -631,7 +665,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
 
   private async stopCores(): Promise<void> {
     // Cores first (they flush their last frames, which the bridge keeps pumping), then replicas.
-    const pump = setInterval(() => this.bridge.pump(), 1);
+    const pump = setInterval(() => this.bridge?.pump(), 1);
     try {
       await Promise.all(this.cores.map((c) => c.stop()));
       await Promise.all(this.cores.flatMap((c) => c.pre.map((p) => p.stop())));

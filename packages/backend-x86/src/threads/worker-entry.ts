@@ -67,7 +67,7 @@ function compiledWorkerIfFresh(): URL | null {
   try {
     statSync(worker);
     for (const [root, dir] of [
-      [x86Root, threadsSrc],
+      [x86Root, dirname(threadsSrc)], // the worker imports the DPDK driver too
       [coreRoot, join(coreRoot, 'src')],
     ] as const) {
       const built = statSync(join(root, 'tsconfig.tsbuildinfo')).mtimeMs;

@@ -49,6 +49,18 @@ export interface DeviceStats {
   readonly txNoMbuf: number;
 }
 
+/** A thread as DPDK sees it (`lcoreInfo()`). */
+export interface LcoreInfo {
+  /** This thread's lcore id; -1 when it is not an EAL thread (rte_lcore_id() is LCORE_ID_ANY). */
+  readonly id: number;
+  /** The main lcore (the thread that initialised EAL); -1 before EAL is up. */
+  readonly main: number;
+  /** Lcores in use: EAL's own and registered threads. */
+  readonly count: number;
+  /** Whether `registerThread()` registered this thread (and `unregisterThread()` will release it). */
+  readonly registered: boolean;
+}
+
 export interface DpdkAddon {
   ealInit(args: readonly string[]): EalInitResult;
   /** Process-wide: every copy of this module sees the same EAL (`args` as ealInit was given them). */
@@ -73,6 +85,14 @@ export interface DpdkAddon {
   refWakeup(port: number, ref: boolean): void;
   arm(port: number): void;
   stats(port: number): DeviceStats;
+  /**
+   * Makes the calling thread an EAL lcore (rte_thread_register) unless it already is one;
+   * returns its lcore id. Throws when EAL is not up or no lcore id is free.
+   */
+  registerThread(): number;
+  /** Releases the lcore id `registerThread` took on this thread; false if it took none. */
+  unregisterThread(): boolean;
+  lcoreInfo(): LcoreInfo;
   readonly maxBurst: number;
   readonly mbufDataRoom: number;
 }

@@ -7,6 +7,7 @@
  * EAL can be initialised once per process, so the one test that makes it fail runs in a child.
  */
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { skipOrRequire } from '../privileged-tests.js';
 import { allocatedBy, ManualClock, PacketBuffer } from '@flextoe/core';
-import { DPDK_ADDON_PATH, DpdkUnavailableError, loadDpdkAddon, missingAddonReason } from './dpdk-addon.js';
+import {
+  DPDK_ADDON_PATH,
+  DpdkUnavailableError,
+  loadDpdkAddon,
+  missingAddonReason,
+  type LcoreInfo,
+} from './dpdk-addon.js';
 import { DpdkPort } from './dpdk-port.js';
 import { ealArguments } from './eal.js';
 
@@ -185,6 +192,39 @@ describe('DPDK port driver', function () {
       console.log(`        allocated: ${perFrame.toFixed(2)} B per frame (tx + rx)`);
       expect(perFrame).to.be.below(1);
       expect(p.stats().rxPackets).to.equal(2 * ROUNDS * 32);
+    });
+
+    it('hands its bursts to a worker thread, which runs them as a registered DPDK lcore and gives the id back', async () => {
+      const p = await ring();
+      const addon = loadDpdkAddon();
+      const host = addon.lcoreInfo();
+      expect(host.id, 'the thread that initialised EAL is its main lcore').to.equal(host.main);
+      const handoff = p.handoff();
+      const rx = [new PacketBuffer(1536)];
+      expect(() => p.rxBurst(rx, 1), 'the opener no longer runs the bursts').to.throw(
+        /handed to another thread/,
+      );
+      const fixture = new URL('./handoff-worker.fixture.ts', import.meta.url).href;
+      const boot =
+        `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(fixture)}); })` +
+        `.catch((err) => { process.nextTick(() => { throw err; }); });`;
+      const w = new Worker(boot, { eval: true, workerData: { handoff, frames: 24 } });
+      const [report, code] = await Promise.all([
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+        new Promise<number>((resolve) => w.once('exit', resolve)),
+      ]);
+      expect(code, 'the worker that loaded the addon exits cleanly').to.equal(0);
+      const lcore = report.lcore as number;
+      expect((report.before as LcoreInfo).id, 'a new worker is not an EAL thread').to.equal(-1);
+      expect(lcore).to.be.at.least(0).and.not.equal(host.main);
+      expect(report.during).to.deep.include({ id: lcore, registered: true, count: host.count + 1 });
+      expect(report).to.include({ sent: 24, received: 24, exact: true, unregistered: true });
+      expect(report.after).to.deep.include({ id: -1, registered: false, count: host.count });
+      // The device is still the opener's: it stayed up while the worker ran and closed its side.
+      expect(p.stats().drops['tx-error']).to.equal(0);
     });
 
     it('refuses a vdev no driver accepts, naming the rule', async () => {

@@ -7,6 +7,11 @@
  * once: `rxBurst` is one native call that fills up to `max` RX slots and returns the count, then
  * each frame is copied into the caller's packet buffer; `txBurst` copies the caller's frames into
  * TX slots and makes one native call. Nothing is allocated per packet or per burst.
+ *
+ * DPDK's split between control and data path holds across threads: the thread that opens a port
+ * (probe, queue setup, start, stats, close) can hand its bursts to another with `handoff()`, and
+ * that thread (a NIC core) attaches with `DpdkPort.attach` and registers itself as an EAL lcore
+ * (`registerThread`). The slots are SharedArrayBuffers, so both threads see the same memory.
  */
 import type {
   Clock,
@@ -31,6 +36,21 @@ export interface DpdkPortOptions {
   /** Descriptors per queue (adjusted to what the device supports); default 1024. */
   readonly ringSize?: number;
   /** Addon path; tests point it elsewhere to check the error. */
+  readonly addonPath?: string;
+}
+
+/**
+ * What another thread needs to run the bursts of a port this thread opened: plain data and
+ * SharedArrayBuffers, so it crosses to a worker in its `workerData`.
+ */
+export interface DpdkHandoff {
+  readonly device: OpenedDevice;
+  readonly mac: number;
+  readonly maxTxFrame: number;
+  readonly rxArea: SharedArrayBuffer;
+  readonly txArea: SharedArrayBuffer;
+  readonly rxLens: SharedArrayBuffer;
+  readonly txLens: SharedArrayBuffer;
   readonly addonPath?: string;
 }
 
@@ -85,35 +105,55 @@ export class DpdkPort implements NicPort {
     }
   }
 
+  /**
+   * The bursts of a port another thread opened and handed off (`handoff()`). Control stays with
+   * the opener: stopping or closing this object releases nothing but itself.
+   */
+  static attach(h: DpdkHandoff, clock: Clock): DpdkPort {
+    const addon = loadDpdkAddon(h.addonPath);
+    return new DpdkPort(addon, h.device, { vdev: h.device.name, clock, mac: h.mac }, h);
+  }
+
   private constructor(
     private readonly addon: DpdkAddon,
     readonly device: OpenedDevice,
     private readonly opts: DpdkPortOptions,
+    /** The opener's slots when this object only runs the bursts of a handed-off port. */
+    private readonly attachedTo: DpdkHandoff | null = null,
   ) {
     this.id = device.port;
     this.macAddr = opts.mac ?? device.mac;
     this.burst = addon.maxBurst;
-    const rxArea = new Uint8Array(new SharedArrayBuffer(SLOT_BYTES * this.burst));
-    const txArea = new Uint8Array(new SharedArrayBuffer(SLOT_BYTES * this.burst));
-    this.rxLens = new Uint32Array(new SharedArrayBuffer(4 * this.burst));
-    this.txLens = new Uint32Array(new SharedArrayBuffer(4 * this.burst));
+    const shared = attachedTo ?? {
+      rxArea: new SharedArrayBuffer(SLOT_BYTES * this.burst),
+      txArea: new SharedArrayBuffer(SLOT_BYTES * this.burst),
+      rxLens: new SharedArrayBuffer(4 * this.burst),
+      txLens: new SharedArrayBuffer(4 * this.burst),
+    };
+    this.areas = shared;
+    const rxArea = new Uint8Array(shared.rxArea);
+    const txArea = new Uint8Array(shared.txArea);
+    this.rxLens = new Uint32Array(shared.rxLens);
+    this.txLens = new Uint32Array(shared.txLens);
     const slot = (area: Uint8Array, i: number) =>
       Buffer.from(area.buffer as ArrayBuffer, i * SLOT_BYTES, SLOT_BYTES);
     this.rxSlots = Array.from({ length: this.burst }, (_, i) => slot(rxArea, i));
     this.txSlots = Array.from({ length: this.burst }, (_, i) => slot(txArea, i));
     const maxFrame = Math.min(SLOT_BYTES, 1500 + ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES);
-    this.maxTxFrame = maxFrame;
-    const ring = opts.ringSize ?? 1024;
-    addon.setup(
-      this.id,
-      { rxDesc: ring, txDesc: ring, mbufs: MBUFS, mtu: 1500 },
-      rxArea,
-      this.rxLens,
-      txArea,
-      this.txLens,
-      SLOT_BYTES,
-      this.burst,
-    );
+    this.maxTxFrame = attachedTo?.maxTxFrame ?? maxFrame;
+    if (attachedTo === null) {
+      const ring = opts.ringSize ?? 1024;
+      addon.setup(
+        this.id,
+        { rxDesc: ring, txDesc: ring, mbufs: MBUFS, mtu: 1500 },
+        rxArea,
+        this.rxLens,
+        txArea,
+        this.txLens,
+        SLOT_BYTES,
+        this.burst,
+      );
+    }
     this.started = true;
     this.capabilities = Object.freeze({
       driver: `dpdk:${device.driver}`,
@@ -123,6 +163,44 @@ export class DpdkPort implements NicPort {
       txChecksumOffload: false,
       linkGbps: device.linkGbps > 0 ? device.linkGbps : Infinity,
     });
+  }
+
+  private readonly areas: Pick<DpdkHandoff, 'rxArea' | 'txArea' | 'rxLens' | 'txLens'>;
+  /** Set once the bursts were handed to another thread: this one must not call them any more. */
+  private handedOff = false;
+
+  /**
+   * Hands this port's bursts to another thread (`DpdkPort.attach` there). From now on only that
+   * thread receives and transmits; this one keeps the control operations (stats, stop, close).
+   */
+  handoff(): DpdkHandoff {
+    this.assertOpen();
+    if (this.attachedTo !== null)
+      throw new Error(`dpdk ${this.device.name}: an attached port cannot be handed off`);
+    if (this.wakeup !== null)
+      throw new Error(`dpdk ${this.device.name}: clear the rx wakeup before a handoff`);
+    this.handedOff = true;
+    return {
+      device: this.device,
+      mac: this.macAddr,
+      maxTxFrame: this.maxTxFrame,
+      ...this.areas,
+      ...(this.opts.addonPath === undefined ? {} : { addonPath: this.opts.addonPath }),
+    };
+  }
+
+  /**
+   * Makes the calling thread an EAL lcore (rte_thread_register) unless it is one already (the
+   * thread that initialised EAL is the main lcore); returns its lcore id. A NIC core that runs
+   * this port's bursts calls it, so DPDK knows the thread (per-lcore mempool caches).
+   */
+  registerThread(): number {
+    return this.addon.registerThread();
+  }
+
+  /** Gives back what `registerThread` took on this thread (before the thread ends). */
+  unregisterThread(): boolean {
+    return this.addon.unregisterThread();
   }
 
   get mac(): number {
@@ -146,6 +224,10 @@ export class DpdkPort implements NicPort {
 
   async start(): Promise<void> {
     this.assertOpen();
+    if (this.attachedTo !== null) {
+      this.started = true; // the device is the opener's: it started it
+      return;
+    }
     this.addon.start(this.id);
     this.started = true;
     if (this.wakeup) {
@@ -157,6 +239,7 @@ export class DpdkPort implements NicPort {
   async stop(): Promise<void> {
     if (this.closed) return;
     this.started = false;
+    if (this.attachedTo !== null) return;
     this.addon.stop(this.id);
     this.addon.refWakeup(this.id, false);
   }
@@ -166,7 +249,7 @@ export class DpdkPort implements NicPort {
     if (this.closed) return;
     this.started = false;
     this.closed = true;
-    this.addon.close(this.id);
+    if (this.attachedTo === null) this.addon.close(this.id);
   }
 
   stats(): PortStats {
@@ -193,6 +276,12 @@ export class DpdkPort implements NicPort {
 
   setRxWakeup(wakeup: (() => void) | null): void {
     if (this.closed) return;
+    // The addon's wakeup calls back into the opener's event loop; a thread running the bursts
+    // of a handed-off port polls (a NIC core sleeping on its doorbell, with a timeout).
+    if (this.attachedTo !== null || this.handedOff) {
+      if (wakeup === null) return;
+      throw new Error(`dpdk ${this.device.name}: no rx wakeup on a handed-off port; poll it`);
+    }
     this.wakeup = wakeup;
     this.addon.setWakeup(this.id, wakeup === null ? null : this.onWake);
     if (wakeup === null) return;
@@ -202,6 +291,7 @@ export class DpdkPort implements NicPort {
 
   rxBurst(bufs: PacketBuffer[], max: number): number {
     if (!this.started) return 0;
+    if (this.handedOff) throw this.handedOffError();
     const n = Math.min(max, bufs.length, this.burst);
     const got = this.addon.rxBurst(this.id, n);
     if (got < n && this.wakeup !== null) this.addon.arm(this.id);
@@ -227,6 +317,7 @@ export class DpdkPort implements NicPort {
 
   txBurst(bufs: PacketBuffer[], count: number): number {
     if (!this.started) return 0;
+    if (this.handedOff) throw this.handedOffError();
     const n = Math.min(count, bufs.length);
     let i = 0;
     while (i < n) {
@@ -257,6 +348,10 @@ export class DpdkPort implements NicPort {
       if (sent < staged) return i - staged + sent;
     }
     return n;
+  }
+
+  private handedOffError(): Error {
+    return new Error(`dpdk ${this.device.name}: its bursts were handed to another thread`);
   }
 
   private assertOpen(): void {
