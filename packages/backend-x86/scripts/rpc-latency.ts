@@ -5,6 +5,11 @@
  *   TSX_TSCONFIG_PATH=tsconfig.base.json node --conditions=source --import tsx \
  *     packages/backend-x86/scripts/rpc-latency.ts [placement=run-to-completion] [seconds=2] [bytes=64]
  *
+ * HOSTSPIN=<us> sets x86.hostSpinUs (0: the host sleeps as soon as it is idle). Prefix the
+ * command with `chrt -f 1` (root) to keep other processes from delaying the threads' wakeups:
+ * on a shared machine that separates what the code costs from what the scheduler adds
+ * (threads/README.md, "Idle back-off").
+ *
  * Prints requests per second and the p50/p99 round trip. Indicative only: `npm run bench` is
  * where speed is measured; this is for finding where a round trip's time goes.
  */
