@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { HeapMemoryTiers } from '../runtime/heap-memory.js';
 import { FlowStateTables } from '../state/flow-records.js';
 import { wordsOf } from '../wire/bytes.js';
+import { foldSum, pseudoHeaderSum } from '../wire/checksum.js';
 import { emitTcpFrame, ParsedFrame, parseFrame, TcpFrameTemplate } from '../wire/frame.js';
 import { Ecn } from '../wire/ipv4.js';
 import { seq } from '../wire/seq.js';
@@ -38,6 +39,7 @@ describe('pipeline/postprocess buildSegment', () => {
           ecn: fc.boolean(),
           payload: fc.uint8Array({ maxLength: 1448 }),
           words: fc.boolean(),
+          offload: fc.boolean(),
         }),
         (x) => {
           const id = tables.identity.at(2);
@@ -49,6 +51,7 @@ describe('pipeline/postprocess buildSegment', () => {
           res.tsEcr = x.tsEcr;
           const ctx = new PostprocessContext();
           ctx.tsNow = x.tsVal;
+          ctx.txChecksumOffload = x.offload;
           const frame = Buffer.alloc(1536, 0xee);
           ctx.frameWords = x.words ? wordsOf(frame) : null;
           ctx.frameBase = frame.byteOffset;
@@ -86,6 +89,14 @@ describe('pipeline/postprocess buildSegment', () => {
           ref.set(x.payload, off);
           const refLen = emitTcpFrame(ref, 0, h, o, x.payload.length);
           expect(len).to.equal(refLen);
+          if (x.offload) {
+            // The port fills the TCP checksum: the field holds the pseudo-header sum (DPDK's
+            // PKT_TX_TCP_CKSUM convention); every other byte is the reference's.
+            const tcpLength = len - 34;
+            const pseudo = foldSum(pseudoHeaderSum({ src: x.localIp, dst: x.remoteIp }, 6, tcpLength));
+            expect(frame.readUInt16BE(50)).to.equal(pseudo);
+            frame.writeUInt16BE(ref.readUInt16BE(50), 50);
+          }
           expect(frame.subarray(0, len).toString('hex')).to.equal(ref.subarray(0, refLen).toString('hex'));
           expect(parseFrame(frame, 0, len, new ParsedFrame())).to.equal(WireError.None);
         },

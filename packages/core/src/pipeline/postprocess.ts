@@ -3,7 +3,7 @@
  * stage's result (seq, ack, window, timestamps, ECN), and update the congestion-control
  * counters. Replicated: reads the flow's identity, writes only CC counters and the frame.
  */
-import { finishChecksum, sumWords, sumWordsVia } from '../wire/checksum.js';
+import { finishChecksum, foldSum, sumWords, sumWordsVia } from '../wire/checksum.js';
 import { EtherType } from '../wire/ethernet.js';
 import { Ecn } from '../wire/ipv4.js';
 import { TcpFlag } from '../wire/tcp.js';
@@ -41,6 +41,13 @@ export class PostprocessContext {
    */
   frameWords: Int32Array | null = null;
   frameBase = 0;
+  /**
+   * The port fills TCP checksums on transmit (`PortCapabilities.txChecksumOffload`): the TCP
+   * checksum field then carries the pseudo-header sum, as DPDK's PKT_TX_TCP_CKSUM expects
+   * (`rte_ipv4_phdr_cksum`), and the payload is not read at all. The IPv4 header checksum is
+   * still ours (five header words).
+   */
+  txChecksumOffload = false;
   private ipId = 0;
 
   nextIpId(): number {
@@ -120,6 +127,13 @@ export function buildSegment(
   frame[TCP + 15] = window;
   frame[TCP + 18] = 0; // urgent pointer
   frame[TCP + 19] = 0;
+  if (ctx.txChecksumOffload) {
+    const pseudo = foldSum(addressSum + 6 + tcpLength);
+    frame[TCP + 16] = pseudo >>> 8;
+    frame[TCP + 17] = pseudo;
+    if (timestamps) writeTimestamps(frame, ctx, res);
+    return IP + totalLength;
+  }
   // Pseudo-header (addresses, protocol, TCP length) and the header words (RFC 9293 3.1).
   let sum = addressSum + 6 + tcpLength + id.portSum + seqHi + seqLo + ackHi + ackLo + offsetFlags + window;
   if (timestamps) {
@@ -156,6 +170,25 @@ export function buildSegment(
   frame[TCP + 16] = tcpChecksum >>> 8;
   frame[TCP + 17] = tcpChecksum;
   return IP + totalLength;
+}
+
+/** The NOP NOP Timestamps block (RFC 7323 Appendix A) at TCP_OPTIONS, for offloaded checksums. */
+function writeTimestamps(frame: Uint8Array, ctx: PostprocessContext, res: ProtocolResult): void {
+  // Read here, not passed: a 32-bit value crossing a call V8 did not inline is boxed (bytes.ts).
+  const tsVal = ctx.tsNow;
+  const tsEcr = res.tsEcr;
+  frame[TCP_OPTIONS] = TcpOptionKind.Nop;
+  frame[TCP_OPTIONS + 1] = TcpOptionKind.Nop;
+  frame[TCP_OPTIONS + 2] = TcpOptionKind.Timestamps;
+  frame[TCP_OPTIONS + 3] = 10;
+  frame[TCP_OPTIONS + 4] = tsVal >>> 24;
+  frame[TCP_OPTIONS + 5] = tsVal >>> 16;
+  frame[TCP_OPTIONS + 6] = tsVal >>> 8;
+  frame[TCP_OPTIONS + 7] = tsVal;
+  frame[TCP_OPTIONS + 8] = tsEcr >>> 24;
+  frame[TCP_OPTIONS + 9] = tsEcr >>> 16;
+  frame[TCP_OPTIONS + 10] = tsEcr >>> 8;
+  frame[TCP_OPTIONS + 11] = tsEcr;
 }
 
 /** Accumulates the congestion-control counters the control plane reads (FlexTOE). */

@@ -49,6 +49,7 @@ import { SlowPathReason } from '../pipeline/slow-path.js';
 import { DataPathDrop, ProtocolAction as A, ProtocolResult, RxSummary } from '../pipeline/work-items.js';
 import { copyFrame } from '../util/copy-frame.js';
 import { WIRE_ERROR_COUNT } from '../wire/drop-reason.js';
+import { ParseFlag } from '../wire/frame.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { DataPathCounters, type DataPathStats } from './counters.js';
 import type { DataPathApi } from './data-path-api.js';
@@ -168,13 +169,18 @@ export class DataPath implements DataPathApi {
     this.ooo = new OooIntervals(opts.maxFlows, opts.oooIntervals);
     this.protoCfg = { mss: opts.mss, delayedAck: opts.delayedAck, ooo: this.ooo, nowTs: 0 };
     this.qm = new QueueManager(opts.maxFlows, { credits: opts.txCredits, mss: opts.mss });
+    // Checksum offload (the port's capabilities record, DPDK style): a device that verifies
+    // checksums on receive spares pre-processing the payload pass; one that fills them on
+    // transmit spares post-processing. Software ports (virtual wire, TAP) offer neither.
+    const caps = port.capabilities;
     this.pre = new PreprocessContext(
       opts.localIp,
       port.mac,
       this.flowTable,
       opts.flowGroups,
-      opts.parseFlags,
+      opts.parseFlags | (caps.rxChecksumOffload ? ParseFlag.SkipIpv4Checksum | ParseFlag.SkipTcpChecksum : 0),
     );
+    this.post.txChecksumOffload = caps.txChecksumOffload;
     this.counters = new DataPathCounters(WIRE_ERROR_COUNT);
     // One thread runs every stage instance of this data path: sequencers and reorder buffers
     // without Atomics (a backend that spreads the stages over threads shares its own).
