@@ -121,13 +121,14 @@ export const X86_VARIANTS: readonly { id: string; x86: Record<string, unknown> }
   { id: 'parallel-1+pre-1', x86: { placement: 'parallel', cores: 1, graph: { pre: 1 } } },
 ];
 
-/** Where the x86 variants run: single-connection RPC and bulk (quick and smoke: one RPC case). */
+/**
+ * Where the x86 variants run: single-connection RPC and bulk in `full`; `quick` and `smoke` keep
+ * to the first single-connection RPC case (64 B), to stay within their time.
+ */
 export function variantCase(preset: Preset, workload: WorkloadName, p: Params): boolean {
   const single = p.connections === 1;
   if (preset === 'full') return single && (workload === 'rpc-echo' || workload === 'bulk');
-  if (preset === 'quick')
-    return single && ((workload === 'rpc-echo' && p.messageBytes === 64) || workload === 'bulk');
-  return single && workload === 'rpc-echo';
+  return single && workload === 'rpc-echo' && p.messageBytes === 64;
 }
 
 /** A short label for a parameter set, as the table and chart print it. */

@@ -143,7 +143,8 @@ export function flextoeTarget(o: FlexToeTargetOptions): Target {
     },
     async run(workload: WorkloadName, params: Params, budget: Budget): Promise<Metrics> {
       if (workload === 'pipeline-micro') return pipelineMicro(params);
-      if (SIM_WORKLOADS.includes(workload)) return runSimWorkload(o.backend, workload, params);
+      if (SIM_WORKLOADS.includes(workload))
+        return within(runSimWorkload(o.backend, workload, params), budget.wallCapMs, workload);
       try {
         return await runInProcess(() => shared(params, budget.seed), workload, params, budget);
       } catch (e) {
