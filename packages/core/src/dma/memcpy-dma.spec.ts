@@ -4,7 +4,7 @@ import { DmaDirection } from '../hw/dma-engine.js';
 import { MemcpyDma } from './memcpy-dma.js';
 
 describe('dma/MemcpyDma', () => {
-  it('copies exactly the range on every path (whole source, words, bytes) and reports completions in order', () => {
+  it('copies exactly the range on every path (whole source, prefix of a view, words, bytes) and reports completions in order', () => {
     const dma = new MemcpyDma(64);
     // A few memories, reused, as the data path's packet regions and rings are (the view cache).
     const memories = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => new Uint8Array(4096 + i));
@@ -17,14 +17,17 @@ describe('dma/MemcpyDma', () => {
         fc.nat(4095),
         fc.nat(2000),
         fc.boolean(),
-        (si, di, so, doff, n, whole) => {
+        fc.boolean(),
+        (si, di, so, doff, n, whole, prefix) => {
           let src = memories[si]!;
           const dst = memories[di === si ? (di + 1) % 10 : di]!;
           let srcOffset = so % src.length;
           const len = Math.min(n, src.length - srcOffset, dst.length - doff);
           if (len < 0) return;
           if (whole) {
-            src = src.subarray(srcOffset, srcOffset + len); // a view that is exactly the range
+            // A view that is exactly the range, or that starts at it and runs on (the data path's
+            // payload views: the native prefix copy must take only `len` bytes of it).
+            src = prefix ? src.subarray(srcOffset) : src.subarray(srcOffset, srcOffset + len);
             srcOffset = 0;
           }
           for (let i = 0; i < src.length; i++) src[i] = (i * 7 + si) & 0xff;

@@ -38,6 +38,12 @@ export class RxSummary {
    */
   frameMemory: Uint8Array | null = null;
   frameOffset = 0;
+  /**
+   * A view that starts at the payload (the runner keeps one per receive slot and header
+   * shape), or null: a DMA copy from the start of a view is one native prefix copy without
+   * allocating (`MemcpyDma`), where one from the middle of a memory is a word loop.
+   */
+  payloadView: Uint8Array | null = null;
 }
 
 /** What the protocol stage decided; applied by post-processing, DMA and the runner. */

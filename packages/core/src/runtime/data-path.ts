@@ -88,6 +88,9 @@ export enum FlowEvent {
 const WORK_POOL = 256;
 /** Bytes before each frame in its packet buffer: puts the IPv4 header on a word boundary. */
 const FRAME_ALIGN = 2;
+/** Where an established segment's payload starts (Ethernet + IPv4 + TCP, with or without timestamps). */
+const PAYLOAD_AT_NO_TS = 54;
+const PAYLOAD_AT_TS = 66;
 /** Bytes-ready we report to the queue manager: the protocol stage decides the real amount. */
 const QM_READY = 0x3fffffff;
 
@@ -124,6 +127,8 @@ export class DataPath implements DataPathApi {
   private readonly rxMemory: Uint8Array;
   private readonly txMemory: Uint8Array;
   private readonly rxWords: Int32Array;
+  /** Per receive slot, views from the payload to the slot's end: [no timestamps, timestamps]. */
+  private readonly rxPayloadViews: Uint8Array[] = [];
   private readonly txWords: Int32Array;
   /** Transmit slots filled in this batch (frames waiting in the egress reorder buffers). */
   private txCount = 0;
@@ -205,6 +210,8 @@ export class DataPath implements DataPathApi {
     this.txBufs = [];
     for (let i = 0; i < opts.burst; i++) {
       const at = i * this.stride + FRAME_ALIGN;
+      for (const p of [PAYLOAD_AT_NO_TS, PAYLOAD_AT_TS])
+        this.rxPayloadViews.push(new Uint8Array(rx, at + p, Math.max(0, this.stride - FRAME_ALIGN - p)));
       this.rxBufs.push(new PacketBuffer(frameBytes, { buffer: rx, byteOffset: at }));
       this.txBufs.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at }));
     }
@@ -274,6 +281,12 @@ export class DataPath implements DataPathApi {
       if (v === PreVerdict.DataPath) {
         s.frameMemory = this.rxMemory;
         s.frameOffset = i * this.stride + FRAME_ALIGN;
+        s.payloadView =
+          s.payloadOffset === PAYLOAD_AT_TS
+            ? this.rxPayloadViews[2 * i + 1]!
+            : s.payloadOffset === PAYLOAD_AT_NO_TS
+              ? this.rxPayloadViews[2 * i]!
+              : null;
         s.ingressSeq = this.ingressSeq.next(s.group);
         if (!this.reorder[s.group]!.insert(s.ingressSeq, item)) {
           c.reorderFull++;
@@ -315,11 +328,12 @@ export class DataPath implements DataPathApi {
     if ((res.actions & A.DmaPayload) !== 0) {
       if (probe !== null) probe.enter('dma', s.flowId);
       const ring = this.rxRings[s.flowId]!;
+      const view = s.payloadView;
       if (
         dmaToRing(
           this.dma,
-          s.frameMemory!,
-          s.frameOffset + s.payloadOffset + res.payloadSkip,
+          view ?? s.frameMemory!,
+          view !== null ? res.payloadSkip : s.frameOffset + s.payloadOffset + res.payloadSkip,
           ring,
           res.rxPos,
           res.payloadCopy,
@@ -509,6 +523,7 @@ export class DataPath implements DataPathApi {
     if (preprocess(frame, this.pre, s) === PreVerdict.DataPath) {
       s.frameMemory = frame.data;
       s.frameOffset = 0;
+      s.payloadView = null;
       this.startBurst();
       this.processRxItem(s);
       this.flushTx();
