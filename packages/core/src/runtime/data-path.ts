@@ -91,6 +91,8 @@ const FRAME_ALIGN = 2;
 /** Where an established segment's payload starts (Ethernet + IPv4 + TCP, with or without timestamps). */
 const PAYLOAD_AT_NO_TS = 54;
 const PAYLOAD_AT_TS = 66;
+/** Payloads from this long are DMA'd from a view that starts at them (`RxSummary.payloadView`). */
+const DMA_VIEW_MIN_BYTES = 256;
 /** Bytes-ready we report to the queue manager: the protocol stage decides the real amount. */
 const QM_READY = 0x3fffffff;
 
@@ -281,12 +283,16 @@ export class DataPath implements DataPathApi {
       if (v === PreVerdict.DataPath) {
         s.frameMemory = this.rxMemory;
         s.frameOffset = i * this.stride + FRAME_ALIGN;
+        // Short payloads copy from the shared region: the engine's cached word loop beats a
+        // native call for them, and 2 x burst views would thrash its view cache.
         s.payloadView =
-          s.payloadOffset === PAYLOAD_AT_TS
-            ? this.rxPayloadViews[2 * i + 1]!
-            : s.payloadOffset === PAYLOAD_AT_NO_TS
-              ? this.rxPayloadViews[2 * i]!
-              : null;
+          s.payloadLength < DMA_VIEW_MIN_BYTES
+            ? null
+            : s.payloadOffset === PAYLOAD_AT_TS
+              ? this.rxPayloadViews[2 * i + 1]!
+              : s.payloadOffset === PAYLOAD_AT_NO_TS
+                ? this.rxPayloadViews[2 * i]!
+                : null;
         s.ingressSeq = this.ingressSeq.next(s.group);
         if (!this.reorder[s.group]!.insert(s.ingressSeq, item)) {
           c.reorderFull++;
