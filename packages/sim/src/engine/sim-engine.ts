@@ -27,6 +27,11 @@ export const SimPoll = {
   Work: 1,
   /** Something reached the application (callbacks ran): let it react before time moves. */
   App: 2,
+  /**
+   * With Work: the round did work (activity) but left nothing for this instant, so no second
+   * poll is needed (an empty poll costs as much as the data path's poll round).
+   */
+  Settled: 4,
 } as const;
 
 /** Something the engine polls at the current instant when it is marked dirty (a simulated NIC). */
@@ -35,6 +40,11 @@ export interface SimParticipant {
   simDirty: boolean;
   /** One round at `engine.nowPs`; returns `SimPoll` flags. */
   simPoll(): number;
+  /**
+   * After a frame reached the shared wire (`markReceivers`): false when this participant
+   * certainly received nothing, so it need not be polled for it. Absent: always polled.
+   */
+  simMayReceive?(): boolean;
 }
 
 export interface SimEngineOptions {
@@ -276,6 +286,26 @@ export class SimEngine implements Clock, Timers {
     for (let i = 0; i < list.length; i++) this.markDirty(list[i]!);
   }
 
+  /** Frames reached the shared wire: polls the participants that may have received one. */
+  markReceivers(): void {
+    const list = this.participantList;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      if (p.simMayReceive === undefined || p.simMayReceive()) this.markDirty(p);
+    }
+  }
+
+  /**
+   * A kick from the application while its participant is being polled, before the poll round
+   * that will see it: it is activity (and the application's), but needs no poll of its own.
+   */
+  noteApplicationKick(): void {
+    if (this.quietDepth === 0) {
+      this.kicks++;
+      this.lastActivityPs = this.nowPs;
+    }
+  }
+
   /**
    * The application did something (a kick): poll, and in virtual mode let it finish first. A
    * kick from a quiet timer (the stack's own, after its control-plane timers) only polls.
@@ -463,7 +493,7 @@ export class SimEngine implements Clock, Timers {
       if ((r & SimPoll.App) !== 0) app = true;
       if ((r & SimPoll.Work) !== 0) {
         this.lastActivityPs = this.nowPs;
-        if (!p.simDirty) {
+        if ((r & SimPoll.Settled) === 0 && !p.simDirty) {
           p.simDirty = true;
           dirty[this.dirtyTail++] = p;
         }

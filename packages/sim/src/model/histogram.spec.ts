@@ -27,4 +27,20 @@ describe('LatencyHistogram', () => {
     expect(p.maxNs).to.equal(values.at(-1));
     expect(p.p50Ns).to.be.at.most(p.p99Ns);
   });
+
+  it('puts every value, fractional or at a power of two, in a bucket whose upper edge is within 1.6% above it', () => {
+    const values: number[] = [];
+    for (let e = 6; e <= 42; e++)
+      for (const d of [-1e-6, -0.5, 0, 1e-6, 0.5, 1.25]) values.push(2 ** e + d * (e > 40 ? 2 ** 20 : 1));
+    values.push(64.7, 1000.001, 6784.9, 2 ** 31 - 0.25, 2 ** 31 + 0.25, 1.5e12);
+    // Below 64 ns buckets are whole nanoseconds; the top bucket ends at 2^43 ns.
+    for (const v of values.filter((x) => x >= 64 && x < 2 ** 43)) {
+      const h = new LatencyHistogram();
+      h.record(v);
+      h.record(v * 4); // the maximum must not be what bounds the quantile
+      const edge = h.quantile(0.5);
+      expect(edge, `${v}`).to.be.at.least(v);
+      expect(edge / v, `${v}`).to.be.at.most(1.016);
+    }
+  });
 });

@@ -69,13 +69,23 @@ export class LatencyHistogram {
   }
 }
 
+/** 2^e for the exponents a bucket can have (a table: `2 ** e` is a call per sample). */
+const POW2 = Float64Array.from({ length: MAX_EXP + 1 }, (_, e) => 2 ** e);
+
 function bucketOf(v: number): number {
   if (v < SUB) return Math.floor(v);
-  let e = Math.floor(Math.log2(v));
-  if (e > MAX_EXP) e = MAX_EXP;
-  // Guard log2 rounding at exact powers of two.
-  if (2 ** e > v) e--;
-  const sub = Math.min(SUB - 1, Math.floor((v / 2 ** e - 1) * SUB));
+  let e: number;
+  if (v < 2147483648) {
+    // floor(log2 v) from the integer part's leading zeros: exact, and no log2 call.
+    e = 31 - Math.clz32(v);
+  } else {
+    e = Math.floor(Math.log2(v));
+    if (e > MAX_EXP) e = MAX_EXP;
+    // Guard log2 rounding at exact powers of two.
+    if (POW2[e]! > v) e--;
+  }
+  // Dividing by a power of two is exact: the same sub-bucket as v / 2 ** e.
+  const sub = Math.min(SUB - 1, Math.floor((v / POW2[e]! - 1) * SUB));
   return SUB + (e - SUB_BITS) * SUB + sub;
 }
 

@@ -32,6 +32,8 @@ interface CompiledLevel {
   readonly spec: CacheSpec;
   readonly tier: number;
   readonly instances: SimCache[];
+  /** The instance each core uses (its own, its cluster's or the NIC's): no scope test per access. */
+  readonly byCore: SimCache[];
   readonly scope: 'core' | 'cluster' | 'nic';
   readonly lineBytes: number;
 }
@@ -49,6 +51,8 @@ interface RegionInfo {
   readonly tier: number;
   readonly base: number;
   readonly path: CompiledPath | null;
+  /** Bytes between records (RECORD_STRIDE of the purpose). */
+  readonly stride: number;
 }
 
 /** Where the cost of the last access went (read by the timing model; avoids returning objects). */
@@ -76,6 +80,8 @@ export class MemoryModel {
   readonly tierAccesses: Float64Array;
   readonly tierBytes: Float64Array;
   private readonly regions: RegionInfo[] = [];
+  /** Region id -> 1 when it is the flow table (the timing model reads the flow id from it). */
+  private flowTable = new Uint8Array(16);
   private readonly paths = new Map<RegionPurpose, CompiledPath>();
   private readonly caches: { name: string; cache: SimCache }[] = [];
   private readonly clusters: number;
@@ -145,12 +151,24 @@ export class MemoryModel {
       tier: this.tierIndex(tierName),
       base,
       path: this.paths.get(purpose) ?? null,
+      stride: RECORD_STRIDE[purpose],
     };
+    if (region.id >= this.flowTable.length) {
+      const grown = new Uint8Array(Math.max(region.id + 1, this.flowTable.length * 2));
+      grown.set(this.flowTable);
+      this.flowTable = grown;
+    }
+    this.flowTable[region.id] = purpose === 'flow-table' ? 1 : 0;
   }
 
   /** Purpose of a region this model allocated. */
   purposeOf(region: MemoryRegion): RegionPurpose {
     return this.regions[region.id]!.purpose;
+  }
+
+  /** True for the flow table's region (a table lookup, no string compare per access). */
+  isFlowTable(region: MemoryRegion): boolean {
+    return this.flowTable[region.id] === 1;
   }
 
   /**
@@ -169,12 +187,13 @@ export class MemoryModel {
       if (write && out.flowLocked) out.writeCycles = this.latency(info.tier);
       return out;
     }
+    const levels = path.levels;
     if (!path.byLine) {
       const tag = region.id * 4294967296 + key;
-      for (let l = 0; l < path.levels.length; l++) {
-        const level = path.levels[l]!;
+      for (let l = 0; l < levels.length; l++) {
+        const level = levels[l]!;
         // A miss installs the record (the levels above a hit were filled as they were walked).
-        if (level.instances[this.instanceOf(level.scope, core)]!.lookup(tag)) {
+        if (level.byCore[core]!.lookup(tag)) {
           out.tier = level.tier;
           out.cycles = this.serve(level.tier, bytes);
           return out;
@@ -186,17 +205,17 @@ export class MemoryModel {
       return out;
     }
     // Hardware caches: every line of the access walks the hierarchy.
-    const stride = RECORD_STRIDE[info.purpose];
-    const lineBytes = path.levels[0]!.lineBytes;
+    const stride = info.stride;
+    const lineBytes = levels[0]!.lineBytes;
     const first = Math.floor((info.base + key * stride) / lineBytes);
     const last = Math.floor((info.base + key * stride + Math.max(1, bytes) - 1) / lineBytes);
     let cycles = 0;
     let served = path.backing;
     for (let line = first; line <= last; line++) {
       let hit = -1;
-      for (let l = 0; l < path.levels.length; l++) {
-        const level = path.levels[l]!;
-        if (level.instances[this.instanceOf(level.scope, core)]!.lookup(line)) {
+      for (let l = 0; l < levels.length; l++) {
+        const level = levels[l]!;
+        if (level.byCore[core]!.lookup(line)) {
           hit = level.tier;
           break;
         }
@@ -254,10 +273,14 @@ export class MemoryModel {
         instances.push(cache);
         this.caches.push({ name: c.name, cache });
       }
+      const byCore: SimCache[] = [];
+      for (let core = 0; core < this.spec.cores.count; core++)
+        byCore.push(instances[this.instanceOf(c.scope, core)]!);
       return {
         spec: c,
         tier: this.tierIndex(c.tier),
         instances,
+        byCore,
         scope: c.scope,
         lineBytes: c.lineBytes ?? 64,
       };

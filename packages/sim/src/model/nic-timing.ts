@@ -85,6 +85,26 @@ const EV_DONE = 2;
 /** Bytes of one context-queue notification the NIC writes to host memory. */
 const NOTIFICATION_BYTES = 16;
 
+/** The stage index of a probe report (a switch on interned strings: no property lookup). */
+function stageOf(stage: StageKind): number {
+  switch (stage) {
+    case 'pre':
+      return PRE;
+    case 'protocol':
+      return PROTOCOL;
+    case 'post':
+      return POST;
+    case 'dma':
+      return DMA;
+    case 'ctxq':
+      return CTXQ;
+    case 'qm':
+      return QM;
+    default:
+      return stageIndex(stage);
+  }
+}
+
 /** Growable structure-of-arrays pool with a free list. */
 class Pool {
   size: number;
@@ -137,6 +157,8 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   private readonly handoff: Int32Array;
   private readonly syncCycles: number;
   private readonly switchCycles: number;
+  /** Cluster of each core (the hand-off tier). */
+  private readonly clusterOf: Int32Array;
   private flowFree = new Float64Array(1024);
 
   // Items.
@@ -230,6 +252,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
       mem.tierIndex(spec.handoff.sameCluster),
       mem.tierIndex(spec.handoff.otherCluster),
     );
+    this.clusterOf = Int32Array.from(cores.cores, (c) => c.cluster);
     this.syncCycles = spec.cores.syncAccessCycles;
     this.switchCycles = spec.cores.switchCycles;
     this.items = new Pool(256, (n) => this.growItems(n));
@@ -244,7 +267,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   // ---------------------------------------------------------------- StageProbe (functional)
 
   enter(stage: StageKind, flowId: number): void {
-    const s = stageIndex(stage);
+    const s = stageOf(stage);
     this.closeSegment();
     if (s === PRE) {
       if (this.cur >= 0) this.park();
@@ -300,7 +323,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     }
     const r = this.mem.access(region, bytes, write, key, this.sCore[sg]!);
     const stage = this.sStage[sg]!;
-    if (stage === PRE && this.mem.purposeOf(region) === 'flow-table') this.iFlow[this.cur] = key;
+    if (stage === PRE && this.mem.isFlowTable(region)) this.iFlow[this.cur] = key;
     if (r.flowLocked && stage === PROTOCOL) {
       this.sCritRead[sg]! += r.cycles * this.psc;
       this.sCritWrite[sg]! += r.writeCycles * this.psc;
@@ -453,8 +476,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
       for (let k = 0; k < intr[i + 1]!; k++) this.charge(sg, this.mem.intrinsic(intr[i]!, 64));
     const prev = this.iLastCore[it]!;
     if (prev >= 0) {
-      const cs = this.cores.cores;
-      const where = prev === core ? 0 : cs[prev]!.cluster === cs[core]!.cluster ? 1 : 2;
+      const where = prev === core ? 0 : this.clusterOf[prev] === this.clusterOf[core] ? 1 : 2;
       this.charge(sg, this.mem.intrinsic(this.handoff[where]!, 64));
     }
     this.iLastCore[it] = core;

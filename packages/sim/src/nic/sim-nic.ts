@@ -44,6 +44,13 @@ const NOTIFY_INITIAL = 4096;
 export class SimTcpStack extends TcpStack {
   /** Control-plane items handled in the last round (callbacks may have reached the app). */
   controlWork = 0;
+  /**
+   * The last round may have left work for this instant: a receive or transmit burst was full
+   * (or stopped short with flows still ready), or the control plane ran (it may queue requests
+   * and flow events behind the stages that already ran). Otherwise a second round would find
+   * nothing.
+   */
+  leftWork = false;
 
   constructor(
     private readonly nic: SimNic,
@@ -60,7 +67,9 @@ export class SimTcpStack extends TcpStack {
   override poll(): number {
     const dp = this.dataPath;
     const nic = this.nic;
-    let work = dp.pollRx();
+    const burst = dp.opts.burst;
+    const rx = dp.pollRx();
+    let work = rx;
     nic.afterRx();
     if (nic.requestsDue()) {
       nic.fetching = true;
@@ -73,7 +82,15 @@ export class SimTcpStack extends TcpStack {
     nic.flowEventsReleased = 0; // the control plane took every released event
     this.controlWork += c;
     work += c;
-    if (nic.txAllowed()) work += dp.pollTx();
+    let txMore = false;
+    if (nic.txAllowed()) {
+      const tx = dp.pollTx();
+      work += tx;
+      // Stopped by the burst, or short (egress slots, DMA queue) with flows still ready.
+      const qm = dp.qm;
+      txMore = tx === burst || (qm.waiting > 0 && qm.credits > 0);
+    }
+    this.leftWork = txMore || c > 0 || nic.port.rxMayHaveMore || dp.flowEvents.length > 0;
     return work;
   }
 
@@ -124,6 +141,8 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
   heldCount = 0;
   /** True while the context-queue stage's poll runs (its entries already crossed PCIe). */
   fetching = false;
+  /** True while notifications are delivered, before this NIC's poll round runs. */
+  private delivering = false;
   /** When requests the application queued become visible to the NIC (Infinity: none pending). */
   private requestsAtPs = Infinity;
   private rxBlocked = false;
@@ -210,15 +229,28 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     if (this.closed) return 0;
     let flags = 0;
     const now = this.engine.nowPs;
-    if (this.noteCount > 0 && this.noteAt[this.noteHead]! <= now && this.deliverNotifications(now) > 0)
-      flags |= SimPoll.App; // NaN (not yet written) compares false
+    if (this.noteCount > 0 && this.noteAt[this.noteHead]! <= now) {
+      // The application's reactions (kicks) are seen by the poll round below: they need no
+      // round of their own.
+      this.delivering = true;
+      const delivered = this.deliverNotifications(now);
+      this.delivering = false;
+      if (delivered > 0) flags |= SimPoll.App; // NaN (not yet written) compares false
+    }
     const s = this.stack;
     s.controlWork = 0;
     const work = s.poll();
-    if (work > 0) flags |= SimPoll.Work;
+    if (work > 0) flags |= s.leftWork ? SimPoll.Work : SimPoll.Work | SimPoll.Settled;
     if (s.controlWork > 0) flags |= SimPoll.App;
+    // Requests queued without a kick during the round (after its fetch ran) are fetched later.
+    this.noticeRequests();
     this.scheduleWakes(now);
     return flags;
+  }
+
+  /** After a frame reached the wire: only a NIC whose wire port holds frames is polled for it. */
+  simMayReceive(): boolean {
+    return this.port.wireMayHold();
   }
 
   onSimEvent(kind: number): void {
@@ -237,7 +269,8 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
       this.requestsAtPs = this.engine.nowPs + this.hostToNicPs;
       this.wakeAt(this.requestsAtPs);
     }
-    this.engine.noteKick(this);
+    if (this.delivering) this.engine.noteApplicationKick();
+    else this.engine.noteKick(this);
   }
 
   /** True when the context-queue stage should poll the request queues now. */
@@ -252,6 +285,14 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     }
     this.requestsAtPs = Infinity;
     return true;
+  }
+
+  /** Requests queued without a kick cross PCIe from now on. */
+  private noticeRequests(): void {
+    if (this.requestsAtPs === Infinity && this.requestsQueued()) {
+      this.requestsAtPs = this.engine.nowPs + this.hostToNicPs;
+      this.wakeAt(this.requestsAtPs);
+    }
   }
 
   private requestsQueued(): boolean {

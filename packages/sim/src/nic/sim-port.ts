@@ -47,6 +47,10 @@ export class SimPort implements NicPort, SimEventTarget {
   private readonly arrivals: Float64Array;
   private arrivalCount = 0;
   private arrivalNext = 0;
+  /** The last receive burst took all it asked for: the wire may hold more (or room ran out). */
+  rxMayHaveMore = false;
+  /** Frames waiting in the wire port, when it says (an in-process virtual port does). */
+  private readonly wireQueued: (() => number) | null;
   // Frames built by post-processing and not yet handed over (their numbers, FIFO).
   private readonly pendingSeq = new Float64Array(SEQ_RING);
   private pendingHead = 0;
@@ -91,6 +95,13 @@ export class SimPort implements NicPort, SimEventTarget {
     this.psPerByte = 8000 / lineRateGbps;
     this.arrivals = new Float64Array(Math.max(64, c.maxBurst));
     for (let i = 0; i < EGRESS_FRAMES; i++) this.slots.push(new PacketBuffer(c.maxFrameBytes));
+    const q = inner as NicPort & { readonly rxQueued?: number };
+    this.wireQueued = typeof q.rxQueued === 'number' ? () => q.rxQueued! : null;
+  }
+
+  /** False when the wire port certainly holds no frame (only an in-process port can say). */
+  wireMayHold(): boolean {
+    return this.wireQueued === null || this.wireQueued() > 0;
   }
 
   get mac(): number {
@@ -160,13 +171,16 @@ export class SimPort implements NicPort, SimEventTarget {
   rxBurst(bufs: PacketBuffer[], max: number): number {
     this.arrivalCount = 0;
     this.arrivalNext = 0;
+    this.rxMayHaveMore = false;
     const room = this.host.rxRoom();
     if (room <= 0) {
       this.admissionWaits++;
       return 0;
     }
     const now = this.engine.nowPs;
-    const n = this.inner.rxBurst(bufs, Math.min(max, room, this.arrivals.length));
+    const ask = Math.min(max, room, this.arrivals.length);
+    const n = this.inner.rxBurst(bufs, ask);
+    this.rxMayHaveMore = n === ask;
     for (let i = 0; i < n; i++) {
       // The wire port stamps frames with the clock it runs on: the engine's in virtual time,
       // the wall clock (the paced engine's base) in paced time.
@@ -270,14 +284,13 @@ export class SimPort implements NicPort, SimEventTarget {
     this.eventAtPs = Infinity;
     if (this.closed) return;
     const now = this.engine.nowPs;
+    // The batch array is reused: its first k entries are this burst (no truncation per event).
     const batch = this.batch;
-    batch.length = 0;
     let h = this.head;
     let k = 0;
     while (k < this.timed && this.sentAt[h]! <= now) {
-      batch.push(this.slots[h]!);
+      batch[k++] = this.slots[h]!;
       h = h + 1 === EGRESS_FRAMES ? 0 : h + 1;
-      k++;
     }
     if (k > 0) {
       let sent = this.inner.txBurst(batch, k);
@@ -294,8 +307,8 @@ export class SimPort implements NicPort, SimEventTarget {
       this.head = (this.head + sent) % EGRESS_FRAMES;
       this.count -= sent;
       this.timed -= sent;
-      // Every stack on the wire may have something to receive now.
-      if (sent > 0) this.engine.markAllDirty();
+      // Every stack on the wire that received a frame has something to do now.
+      if (sent > 0) this.engine.markReceivers();
       if (sent < k) {
         // The wire's transmit queue is full: retry after about one frame time on the wire.
         const gbps = this.inner.capabilities.linkGbps;

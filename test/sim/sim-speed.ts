@@ -1,0 +1,64 @@
+/**
+ * The simulator's own speed, for packages/sim/README.md ("Simulation speed"): runs
+ * `runSimBenchmark` (virtual time) for the bulk and RPC workloads on both models and prints
+ * segments per CPU second (CPU seconds of this process over the measured window).
+ *
+ *   TSX_TSCONFIG_PATH=tsconfig.base.json node --conditions=source --import tsx \
+ *     test/sim/sim-speed.ts [--runs 3] [--only agilio-bulk,...] [--golden out.json]
+ *
+ * `--golden` writes every modelled figure (all but the speed) as JSON, so two builds of the
+ * simulator can be compared for identical model output.
+ */
+import { writeFileSync } from 'node:fs';
+import { agilioParams, agilioSpec } from '@flextoe/backend-agilio-sim';
+import { bluefieldParams, bluefieldSpec } from '@flextoe/backend-bluefield-sim';
+import { runSimBenchmark, type SimBenchmarkOptions, type SimBenchmarkResult } from '@flextoe/sim';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** `--scale k` multiplies the measured work (a longer steady state for a profile). */
+const scale = Number(arg('--scale') ?? 1);
+const CASES: Record<string, SimBenchmarkOptions> = {
+  'agilio-bulk': { spec: agilioSpec(agilioParams({})), workload: 'bulk', bulkBytes: scale * (16 << 20) },
+  'agilio-rpc': { spec: agilioSpec(agilioParams({})), workload: 'rpc', rpcs: scale * 20_000 },
+  'bluefield-bulk': {
+    spec: bluefieldSpec(bluefieldParams({})),
+    workload: 'bulk',
+    bulkBytes: scale * (16 << 20),
+  },
+  'bluefield-rpc': { spec: bluefieldSpec(bluefieldParams({})), workload: 'rpc', rpcs: scale * 20_000 },
+};
+
+function modelled(r: SimBenchmarkResult) {
+  const { speed, server, client, ...rest } = r;
+  const { wire: _s, ...srv } = server;
+  const { wire: _c, ...cli } = client;
+  return { ...rest, server: srv, client: cli, events: speed.events };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const runs = Number(arg('--runs') ?? 3);
+const only = arg('--only')?.split(',');
+const golden: Record<string, unknown> = {};
+for (const [name, opts] of Object.entries(CASES)) {
+  if (only && !only.includes(name)) continue;
+  const perCpu: number[] = [];
+  let last: SimBenchmarkResult | null = null;
+  for (let i = 0; i < runs; i++) {
+    last = await runSimBenchmark({ ...opts, eventLoopTurns: process.argv.includes('--turns') });
+    perCpu.push(last.speed.segmentsPerCpuSecond);
+  }
+  const s = last!.speed;
+  console.log(
+    `${name.padEnd(15)} segments ${s.segments}  events ${s.events}  cpu ${s.cpuSeconds.toFixed(2)} s  ` +
+      `wall ${s.wallSeconds.toFixed(2)} s  median ${Math.round(median(perCpu))} seg/CPU-s  (runs: ${perCpu.map((x) => Math.round(x)).join(', ')})  ` +
+      `simulated ${(last!.simulatedNs / 1e6).toFixed(2)} ms`,
+  );
+  golden[name] = modelled(last!);
+}
+const out = arg('--golden');
+if (out) writeFileSync(out, JSON.stringify(golden, null, 1));
