@@ -225,7 +225,7 @@ export class ControlPlane {
 
   private handleFrame(frame: PacketBuffer): void {
     const p = this.parsed;
-    if (parseFrame(frame.data, 0, frame.length, p) !== WireError.None) {
+    if (parseFrame(frame.data, 0, frame.length, p, this.dp.exceptionParseFlags ?? 0) !== WireError.None) {
       this.counters.malformedExceptions++;
       return;
     }

@@ -26,6 +26,11 @@ export interface DataPathApi {
   readonly tables: FlowStateTables;
   /** The port's MAC: the control plane's source address for ARP and handshake frames. */
   readonly port: { readonly mac: number };
+  /**
+   * ParseFlag bits for the control plane's own parse of exception frames: checks a device
+   * already did (checksum offload on receive), absent = 0 (verify everything).
+   */
+  readonly exceptionParseFlags?: number;
   /** Where the host allocates the per-connection rings the DMA stage reaches ('host-buffers'). */
   readonly tiers: MemoryTiers;
   /** Frames handed to the control plane, oldest first; return each with `releaseException`. */

@@ -102,6 +102,8 @@ export class DataPath implements DataPathApi {
   readonly ooo: OooIntervals;
   readonly qm: QueueManager;
   readonly counters: DataPathCounters;
+  /** Checksums the port verifies on receive (its capabilities): nobody verifies them again. */
+  readonly exceptionParseFlags: number;
   readonly contexts: ContextQueue[] = [];
   /** Host RX/TX rings per flow (host memory the DMA stage reaches). */
   readonly rxRings: (Uint8Array | null)[];
@@ -180,12 +182,15 @@ export class DataPath implements DataPathApi {
     // checksums on receive spares pre-processing the payload pass; one that fills them on
     // transmit spares post-processing. Software ports (virtual wire, TAP) offer neither.
     const caps = port.capabilities;
+    this.exceptionParseFlags = caps.rxChecksumOffload
+      ? ParseFlag.SkipIpv4Checksum | ParseFlag.SkipTcpChecksum
+      : 0;
     this.pre = new PreprocessContext(
       opts.localIp,
       port.mac,
       this.flowTable,
       opts.flowGroups,
-      opts.parseFlags | (caps.rxChecksumOffload ? ParseFlag.SkipIpv4Checksum | ParseFlag.SkipTcpChecksum : 0),
+      opts.parseFlags | this.exceptionParseFlags,
     );
     this.post.txChecksumOffload = caps.txChecksumOffload;
     this.counters = new DataPathCounters(WIRE_ERROR_COUNT);
