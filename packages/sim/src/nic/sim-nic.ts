@@ -242,8 +242,9 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     const work = s.poll();
     if (work > 0) flags |= s.leftWork ? SimPoll.Work : SimPoll.Work | SimPoll.Settled;
     if (s.controlWork > 0) flags |= SimPoll.App;
-    // Requests queued without a kick during the round (after its fetch ran) are fetched later.
-    this.noticeRequests();
+    // Requests the round queued without a kick (after its fetch ran) are fetched later. (A
+    // round that did nothing queued nothing; the rings' sizes are atomic loads, not free.)
+    if (work > 0) this.noticeRequests();
     this.scheduleWakes(now);
     return flags;
   }
