@@ -63,6 +63,8 @@ export interface SimSpeed {
   readonly segmentsPerWallSecond: number;
   readonly segmentsPerCpuSecond: number;
   readonly events: number;
+  /** Whether the engine gave Node's event loop a turn after every delivery (`eventLoopTurns`). */
+  readonly eventLoopTurns: boolean;
 }
 
 export interface SimBenchmarkResult {
@@ -171,6 +173,7 @@ class Window {
         segmentsPerWallSecond: segments / wallSeconds,
         segmentsPerCpuSecond: segments / cpuSeconds,
         events: this.server.engine.eventsRun - this.events0,
+        eventLoopTurns: this.server.engine.applicationDefers,
       },
     };
   }
