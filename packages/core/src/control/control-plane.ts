@@ -128,7 +128,6 @@ export class ControlPlane {
   ) {
     for (let f = dp.opts.maxFlows - 1; f >= 0; f--) this.freeFlows.push(f);
     this.arp = new ArpCache({ maxEntries: 4096 });
-    this.scheduleTick();
   }
 
   // ------------------------------------------------------------------ public operations
@@ -564,6 +563,7 @@ export class ControlPlane {
       return false;
     }
     c.flowId = flowId;
+    this.scheduleTick(); // the control loop runs while some flow is installed
     c.rxRing = rxRing;
     c.txRing = txRing;
     this.applyCc(c);
@@ -858,13 +858,24 @@ export class ControlPlane {
 
   // ------------------------------------------------------------------ control loop
 
+  /**
+   * Arms the control loop unless it is armed. It runs only while a flow is installed: an idle
+   * stack (listeners only, or nothing) takes no timer wakeups, so a host thread or a simulated
+   * NIC with no connections sleeps (and in virtual time parks) instead of ticking every
+   * `controlTickNs`.
+   */
   private scheduleTick(): void {
-    if (this.closed) return;
+    if (this.closed || this.tickTimer >= 0) return;
     this.tickTimer = this.timers.schedule(this.opts.controlTickNs, () => {
       this.tickTimer = -1;
       this.tick();
-      this.scheduleTick();
+      if (this.hasInstalledFlow()) this.scheduleTick();
     });
+  }
+
+  private hasInstalledFlow(): boolean {
+    for (const c of this.connections.values()) if (c.flowId >= 0) return true;
+    return false;
   }
 
   /**
