@@ -43,6 +43,9 @@ export const X86_CPU_SCOPE =
 const MANY = 256;
 const SMALL_BUFFER = 16384;
 
+const manyConnections = (params: Params): boolean =>
+  typeof params.connections === 'number' && params.connections > MANY;
+
 export interface FlexToeTargetOptions {
   readonly backend: BackendName;
   readonly port: 'virtual' | 'tap' | 'dpdk';
@@ -75,7 +78,7 @@ export function flextoeTarget(o: FlexToeTargetOptions): Target {
   let setup: Record<string, unknown> | null = null;
   const keyOf = (params: Params, seed: number): string => {
     const loss = o.port === 'virtual' ? lossOf(params) : 0; // a bridge's loss is set per run
-    const c = typeof params.connections === 'number' && params.connections > MANY ? params.connections : 0;
+    const c = manyConnections(params) ? (params.connections as number) : 0;
     return JSON.stringify([loss, loss > 0 ? seed : 0, c]);
   };
   const drop = async (): Promise<void> => {
@@ -145,12 +148,18 @@ export function flextoeTarget(o: FlexToeTargetOptions): Target {
       if (workload === 'pipeline-micro') return pipelineMicro(params);
       if (SIM_WORKLOADS.includes(workload))
         return within(runSimWorkload(o.backend, workload, params), budget.wallCapMs, workload);
+      let metrics: Metrics;
       try {
-        return await runInProcess(() => shared(params, budget.seed), workload, params, budget);
+        metrics = await runInProcess(() => shared(params, budget.seed), workload, params, budget);
       } catch (e) {
         await drop().catch(() => {}); // a pair in an unknown state is not reused
         throw e;
       }
+      // A pair sized for thousands of connections serves no other case, and kept open it slows
+      // the runs after it in this process (the simulators' 10 000-connection rows took 22-60 s
+      // behind x86's cached 10 000-connection pair, 12-16 s once it was closed here).
+      if (manyConnections(params)) await drop();
+      return metrics;
     },
     close: async () => {
       await drop().catch(() => {});
@@ -226,10 +235,9 @@ async function openPair(
   ports: PairPorts,
 ): Promise<InProcessEnv> {
   const connections = typeof params.connections === 'number' ? params.connections : 1;
-  const stack =
-    connections > MANY
-      ? { rxBufferBytes: SMALL_BUFFER, txBufferBytes: SMALL_BUFFER, maxFlows: 2 * connections }
-      : {};
+  const stack = manyConnections(params)
+    ? { rxBufferBytes: SMALL_BUFFER, txBufferBytes: SMALL_BUFFER, maxFlows: 2 * connections }
+    : {};
   const stacks: Stack[] = [];
   const close = async (): Promise<void> => {
     for (const st of stacks) await st.close();
