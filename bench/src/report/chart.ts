@@ -300,7 +300,13 @@ function workloadSection(w: WorkloadName, runs: BenchRun[]): string {
           const t = thpt(r);
           return { bar: t.v, text: `${fmt(t.v)} ${t.unit}` };
         },
-        { scale: 'linear', title: 'Throughput' },
+        {
+          scale: 'linear',
+          title:
+            w === 'sim-speed'
+              ? `The simulator's speed: simulated segments per wall-clock second (the target: ${fmt(runs.find((r) => r.metrics.extra.targetSegmentsPerSecond)?.metrics.extra.targetSegmentsPerSecond)} on one core)`
+              : 'Throughput',
+        },
       ),
     );
   }
