@@ -236,6 +236,19 @@ export function emptyMetrics(): Metrics {
   };
 }
 
+/**
+ * The metrics of a benchmark that times itself rather than a socket window (pipeline
+ * micro-benchmark, simulation speed): `seconds` measured, `bytes` moved, its figures in `extra`.
+ */
+export function timedMetrics(
+  seconds: number,
+  bytes: number,
+  cpuScope: string,
+  extra: Record<string, number>,
+): Metrics {
+  return { ...emptyMetrics(), durationS: seconds, wallS: seconds, bytes, cpuScope, extra };
+}
+
 /** The identity of a row across reports: backend (and its variant), port, workload and params. */
 export function runKey(
   r: Pick<BenchRun, 'backend' | 'port' | 'workload' | 'params'> & { variant?: string | null },

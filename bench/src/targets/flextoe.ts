@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendName, FlexToeConfigInput, PortConfig } from '@flextoe/core';
 import { createStack, createVirtualNetwork, type Stack } from '@flextoe/sockets';
 import { runPipelineMicro } from '../pipeline-micro.js';
-import { emptyMetrics, type Metrics, type Params, type WorkloadName } from '../report/format.js';
+import { timedMetrics, type Metrics, type Params, type WorkloadName } from '../report/format.js';
 import { isSocketWorkload, lossOf } from '../workloads/index.js';
 import { Namespace, run as spawnIpCommand } from './netns.js';
 import type { NetLike } from '../workloads/net-like.js';
@@ -350,18 +350,13 @@ function modelledEnv(stacks: readonly Stack[]): WorkloadEnv {
 function pipelineMicro(params: Params): Metrics {
   const payload = Number(params.payloadBytes);
   const r = runPipelineMicro(payload, Number(params.totalBytes));
-  const m = emptyMetrics();
-  m.durationS = r.cpuMs / 1000;
-  m.wallS = r.cpuMs / 1000;
-  m.bytes = r.dataSegments * payload;
-  m.cpuScope = "CPU time of the benchmark thread: both stacks' data paths, no application";
-  m.extra = {
+  const scope = "CPU time of the benchmark thread: both stacks' data paths, no application";
+  return timedMetrics(r.cpuMs / 1000, r.dataSegments * payload, scope, {
     segmentsPerSecPerCore: r.segmentsPerSecPerCore,
     bytesAllocatedPerSegment: r.bytesAllocatedPerSegment,
     segments: r.segments,
     dataSegments: r.dataSegments,
     cpuMs: r.cpuMs,
     goodputGbpsPerCore: (r.dataSegments * payload * 8) / (r.cpuMs / 1000) / 1e9,
-  };
-  return m;
+  });
 }

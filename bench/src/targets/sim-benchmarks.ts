@@ -22,6 +22,7 @@ import {
 } from '@flextoe/sim';
 import {
   emptyMetrics,
+  timedMetrics,
   type BackendId,
   type Metrics,
   type Params,
@@ -113,23 +114,22 @@ async function speed(backend: BackendId, p: Params): Promise<Metrics> {
     warmup: num(p, 'warmup'),
   });
   const s = r.speed;
-  const m = emptyMetrics();
-  m.bytes = bulkBytes;
-  m.durationS = s.wallSeconds;
-  m.wallS = s.wallSeconds;
-  m.cpuScope = 'CPU time of this process while the model ran (the simulator itself)';
-  m.extra = {
-    segmentsPerWallSecond: s.segmentsPerWallSecond,
-    segmentsPerCpuSecond: s.segmentsPerCpuSecond,
-    segments: s.segments,
-    events: s.events,
-    cpuS: s.cpuSeconds,
-    simulatedS: r.simulatedNs / 1e9,
-    wallSecondsPerSimulatedSecond: s.wallSeconds / (r.simulatedNs / 1e9),
-    modelledGoodputGbps: r.goodputGbps,
-    targetSegmentsPerSecond: SIM_SPEED_TARGET,
-  };
-  return m;
+  return timedMetrics(
+    s.wallSeconds,
+    bulkBytes,
+    'CPU time of this process while the model ran (the simulator)',
+    {
+      segmentsPerWallSecond: s.segmentsPerWallSecond,
+      segmentsPerCpuSecond: s.segmentsPerCpuSecond,
+      segments: s.segments,
+      events: s.events,
+      cpuS: s.cpuSeconds,
+      simulatedS: r.simulatedNs / 1e9,
+      wallSecondsPerSimulatedSecond: s.wallSeconds / (r.simulatedNs / 1e9),
+      modelledGoodputGbps: r.goodputGbps,
+      targetSegmentsPerSecond: SIM_SPEED_TARGET,
+    },
+  );
 }
 
 function latencyOf(l: Percentiles | null): Partial<Metrics> {
