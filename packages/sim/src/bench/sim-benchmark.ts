@@ -19,6 +19,7 @@ import {
   type BackendName,
   type CcAlgorithm,
   type Connection,
+  type FlexToeConfig,
   type VirtualWireOptions,
 } from '@flextoe/core';
 import { LatencyHistogram, type Percentiles } from '../model/histogram.js';
@@ -99,6 +100,22 @@ export async function runSimBenchmark(opts: SimBenchmarkOptions): Promise<SimBen
       },
       { env: {} },
     ).config;
+  // The engine's own handles do not hold the process (a NIC alone must not); the benchmark does,
+  // until its promise settles, so a script awaiting it is not cut short.
+  const hold = setInterval(() => {}, 1 << 30);
+  try {
+    return await runOnWire(opts, backend, wire, config);
+  } finally {
+    clearInterval(hold);
+  }
+}
+
+async function runOnWire(
+  opts: SimBenchmarkOptions,
+  backend: BackendName,
+  wire: string,
+  config: (ip: string) => FlexToeConfig,
+): Promise<SimBenchmarkResult> {
   const server = await createSimStack(backend, config('10.77.0.1/24'), opts.spec);
   const client = await createSimStack(backend, config('10.77.0.2/24'), opts.spec);
   // One engine per wire: both stacks run on it.

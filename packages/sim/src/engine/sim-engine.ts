@@ -61,6 +61,8 @@ export interface SimEngineOptions {
 
 /** Simulated start of virtual time: 1 s, so no timestamp or timer ever sits at zero. */
 const VIRTUAL_EPOCH_PS = 1e12;
+/** Paced mode: a wait for the next event longer than this (50 us) sleeps on a timer instead of spinning. */
+const SPIN_GAP_PS = 50e6;
 /** Instants run between two yields to Node's event loop at most (I/O, test timers stay live). */
 const YIELD_EVERY = 512;
 /** Event-loop turns given to the application after it was called, before time moves on. */
@@ -455,16 +457,25 @@ export class SimEngine implements Clock, Timers {
       }
       this.sinceYield = 0;
       if (t === Infinity) return; // park until wake()
-      // Node timers have millisecond granularity: a gap of a millisecond or more sleeps on a
-      // timer (an idle paced stack wakes at its control-loop tick, it does not spin); shorter
-      // gaps let the event loop turn (I/O keeps flowing) until the event is due.
-      const gapMs = (t - wall) / 1e9;
-      if (gapMs >= 1) {
+      // Node timers have millisecond granularity. A gap of more than SPIN_GAP_PS sleeps on a
+      // timer (at least 1 ms: an idle paced stack wakes at its control-loop tick a little late,
+      // it does not spin a CPU between ticks); a shorter gap (the model's own back-to-back
+      // work) lets the event loop turn (I/O keeps flowing) until the event is due.
+      const gapPs = t - wall;
+      if (gapPs > SPIN_GAP_PS) {
         this.scheduled = true;
-        this.sleepTimer = setTimeout(() => {
-          this.sleepTimer = null;
-          this.step();
-        }, Math.floor(gapMs));
+        this.sleepTimer = setTimeout(
+          () => {
+            this.sleepTimer = null;
+            this.step();
+          },
+          Math.max(1, Math.floor(gapPs / 1e9)),
+        );
+        // Unref'd: a simulated NIC waiting for its next event must not keep the process alive
+        // (Node semantics: the application's ref'd sockets and servers do, through
+        // @flextoe/sockets' liveness hold). Not the immediates: an unref'd immediate does not
+        // stop the event loop from blocking, so the engine would stall.
+        this.sleepTimer.unref();
       } else this.yieldTurn();
       return;
     }
