@@ -163,6 +163,12 @@ function checkOkRun(r: BenchRun): void {
   if (r.workload === 'pipeline-micro') {
     expect(m.extra.segments, what).to.be.greaterThan(0);
     expect(m.extra.segmentsPerSecPerCore, what).to.be.greaterThan(0);
+    // Every path is reported, and the headline is the slower of RX and TX (software checksums).
+    for (const path of ['rx', 'tx', 'rxOffload', 'txOffload', 'bothEnds'])
+      expect(m.extra[`${path}SegmentsPerSecPerCore`], `${what} ${path}`).to.be.greaterThan(0);
+    expect(m.extra.segmentsPerSecPerCore, what).to.equal(
+      Math.min(m.extra.rxSegmentsPerSecPerCore!, m.extra.txSegmentsPerSecPerCore!),
+    );
     return;
   }
   if (r.workload === 'sim-speed') {

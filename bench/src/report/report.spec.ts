@@ -32,7 +32,16 @@ function sample() {
       'pipeline-micro',
       { payloadBytes: 64, totalBytes: 1 },
       {
-        extra: { segmentsPerSecPerCore: 500_000, bytesAllocatedPerSegment: 0.5 },
+        extra: {
+          segmentsPerSecPerCore: 500_000,
+          bytesAllocatedPerSegment: 0.5,
+          rxSegmentsPerSecPerCore: 700_000,
+          txSegmentsPerSecPerCore: 500_000,
+          rxOffloadSegmentsPerSecPerCore: 900_000,
+          txOffloadSegmentsPerSecPerCore: 600_000,
+          bothEndsSegmentsPerSecPerCore: 400_000,
+          targetSegmentsPerSecPerCore: 2_000_000,
+        },
       },
     ),
   ]);
@@ -169,7 +178,8 @@ describe('comparison table', () => {
     expect(t).to.match(/agilio-sim\/virtual +model +40\.0k/);
     expect(t).to.include('bluefield-sim/virtual: not available: no BlueField model yet');
     expect(t).to.not.match(/bluefield-sim\/virtual +model/);
-    expect(t).to.include('500k segments/s/core');
+    expect(t).to.include('RX 700k, TX 500k segments/s/core');
+    expect(t).to.include('target 2.00M');
     expect(t).to.not.include('xRTC:'); // no variant rows, no legend for them
     expect(t).to.match(/x86 +1 rows +0\.50x +2\.00x +2\.00x/);
   });

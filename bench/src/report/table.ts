@@ -81,7 +81,10 @@ function cells(run: BenchRun, first: boolean): string[] {
       label,
       where,
       time,
-      `${fmt(e.segmentsPerSecPerCore)} segments/s/core, ${fmt(e.bytesAllocatedPerSegment)} B allocated/segment`,
+      `RX ${fmt(e.rxSegmentsPerSecPerCore)}, TX ${fmt(e.txSegmentsPerSecPerCore)} segments/s/core ` +
+        `(checksum offload: RX ${fmt(e.rxOffloadSegmentsPerSecPerCore)}, TX ${fmt(e.txOffloadSegmentsPerSecPerCore)}; ` +
+        `both ends on one thread ${fmt(e.bothEndsSegmentsPerSecPerCore)}; target ${fmt(e.targetSegmentsPerSecPerCore)}), ` +
+        `${fmt(e.bytesAllocatedPerSegment)} B allocated/segment`,
     ];
   }
   if (run.workload === 'sim-speed') {

@@ -347,10 +347,24 @@ function modelledEnv(stacks: readonly Stack[]): WorkloadEnv {
   };
 }
 
+/** The core issue's target for one data path on one core. */
+const PIPELINE_TARGET_SEGMENTS_PER_SEC = 2_000_000;
+
 function pipelineMicro(params: Params): Metrics {
   const payload = Number(params.payloadBytes);
   const r = runPipelineMicro(payload, Number(params.totalBytes));
-  const scope = "CPU time of the benchmark thread: both stacks' data paths, no application";
+  const scope =
+    'CPU time of the benchmark thread: ONE data path (one core) against a traffic generator; the headline is the slower of its RX and TX paths with software checksums; bothEnds* is both stacks and the wire on one thread';
+  // Every path's figures, flattened (extra holds numbers): <path>SegmentsPerSecPerCore,
+  // <path>NsPerSegment, <path>HarnessNsPerSegment, <path>BytesAllocatedPerSegment.
+  const paths = { rx: r.rx, tx: r.tx, rxOffload: r.rxOffload, txOffload: r.txOffload, bothEnds: r.bothEnds };
+  const perPath: Record<string, number> = {};
+  for (const [name, f] of Object.entries(paths)) {
+    perPath[`${name}SegmentsPerSecPerCore`] = f.segmentsPerSecPerCore;
+    perPath[`${name}NsPerSegment`] = f.nsPerSegment;
+    if (f.harnessNsPerSegment !== null) perPath[`${name}HarnessNsPerSegment`] = f.harnessNsPerSegment;
+    perPath[`${name}BytesAllocatedPerSegment`] = f.bytesAllocatedPerSegment;
+  }
   return timedMetrics(r.cpuMs / 1000, r.dataSegments * payload, scope, {
     segmentsPerSecPerCore: r.segmentsPerSecPerCore,
     bytesAllocatedPerSegment: r.bytesAllocatedPerSegment,
@@ -358,5 +372,7 @@ function pipelineMicro(params: Params): Metrics {
     dataSegments: r.dataSegments,
     cpuMs: r.cpuMs,
     goodputGbpsPerCore: (r.dataSegments * payload * 8) / (r.cpuMs / 1000) / 1e9,
+    targetSegmentsPerSecPerCore: PIPELINE_TARGET_SEGMENTS_PER_SEC,
+    ...perPath,
   });
 }
