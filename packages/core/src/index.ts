@@ -7,6 +7,7 @@ export * from './queues/spsc-ring.js';
 export * from './pipeline/stage-graph.js';
 export * from './pipeline/work-items.js';
 export * from './pipeline/slow-path.js';
+export * from './pipeline/hooks.js';
 export * from './pipeline/preprocess.js';
 export * from './pipeline/protocol.js';
 export * from './pipeline/postprocess.js';

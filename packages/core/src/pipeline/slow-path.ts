@@ -7,6 +7,8 @@ export enum SlowPathReason {
   NoFlow,
   /** ARP request or reply: address resolution is the host's (DESIGN.md 1). */
   Arp,
+  /** A user module's ingress hook sent the frame to the host (pipeline/hooks.ts). */
+  Module,
 }
 
 export const SLOW_PATH_REASON_NAMES: Record<SlowPathReason, string> = {
@@ -14,4 +16,5 @@ export const SLOW_PATH_REASON_NAMES: Record<SlowPathReason, string> = {
   [SlowPathReason.ControlFlags]: 'control-flags',
   [SlowPathReason.NoFlow]: 'no-flow',
   [SlowPathReason.Arp]: 'arp',
+  [SlowPathReason.Module]: 'module',
 };

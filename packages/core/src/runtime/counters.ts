@@ -30,12 +30,41 @@ export class DataPathCounters {
   dmaRefused = 0;
   notificationsDropped = 0;
   badRequests = 0;
+  /**
+   * User modules (pipeline/hooks.ts), by their slot in the data path's module list: the names,
+   * and frames each dropped at ingress, sent to the control plane, dropped at egress. Grown when
+   * a module is installed, never on the packet path.
+   */
+  hookNames: string[] = [];
+  hookIngressDrops = new Float64Array(0);
+  hookToControlPlane = new Float64Array(0);
+  hookEgressDrops = new Float64Array(0);
 
   constructor(wireErrorCount: number) {
     this.wireErrors = new Float64Array(wireErrorCount);
   }
 
+  /** Makes room for module slot `slot` named `name` (installation time). */
+  addHook(slot: number, name: string): void {
+    this.hookNames[slot] = name;
+    const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      if (a.length > slot) return a;
+      const b = new Float64Array(slot + 1);
+      b.set(a);
+      return b;
+    };
+    this.hookIngressDrops = grow(this.hookIngressDrops);
+    this.hookToControlPlane = grow(this.hookToControlPlane);
+    this.hookEgressDrops = grow(this.hookEgressDrops);
+  }
+
   snapshot(): DataPathStats {
+    const byHook = (arr: Float64Array): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (let i = 0; i < arr.length; i++)
+        if (arr[i]! > 0) out[this.hookNames[i]!] = (out[this.hookNames[i]!] ?? 0) + arr[i]!;
+      return out;
+    };
     const byName = <E extends number>(arr: Float64Array, name: (e: E) => string): Record<string, number> => {
       const out: Record<string, number> = {};
       for (let i = 1; i < arr.length; i++) if (arr[i]! > 0) out[name(i as E)] = arr[i]!;
@@ -64,6 +93,11 @@ export class DataPathCounters {
       },
       ctxq: { notificationsDropped: this.notificationsDropped, badRequests: this.badRequests },
       egress: { txFrames: this.txFrames, txDropped: this.txDropped, reorderRefused: this.egressRefused },
+      hooks: {
+        ingressDrop: byHook(this.hookIngressDrops),
+        toControlPlane: byHook(this.hookToControlPlane),
+        egressDrop: byHook(this.hookEgressDrops),
+      },
     };
   }
 }
@@ -87,4 +121,10 @@ export interface DataPathStats {
   dma: { toHostBytes: number; fromHostBytes: number; refused: number };
   ctxq: { notificationsDropped: number; badRequests: number };
   egress: { txFrames: number; txDropped: number; reorderRefused: number };
+  /** User modules' verdicts by module name (pipeline/hooks.ts); empty records without modules. */
+  hooks: {
+    ingressDrop: Record<string, number>;
+    toControlPlane: Record<string, number>;
+    egressDrop: Record<string, number>;
+  };
 }

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { MemcpyDma } from '../dma/memcpy-dma.js';
 import { DmaDirection, type DmaEngine } from '../hw/dma-engine.js';
 import type { PacketBuffer } from '../hw/packet-buffer.js';
+import { HookVerdict, type DataPathModule, type SegmentObservation } from '../pipeline/hooks.js';
 import { ParsedFrame, parseFrame } from '../wire/frame.js';
 import { VirtualNetwork } from '../port/virtual-network.js';
 import { allocatedBy } from '../util/allocation-meter.js';
@@ -26,7 +27,28 @@ interface Pair {
   transfer(bytes: number): number;
 }
 
-function pair(payloadBytes: number): Pair {
+/** A module on all three hook points that counts (allocation-free, as a module should be). */
+class CountingModule implements DataPathModule {
+  readonly name = 'counter';
+  ingressFrames = 0;
+  segments = 0;
+  acceptedBytes = 0;
+  egressFrames = 0;
+  ingress(frame: PacketBuffer): HookVerdict {
+    this.ingressFrames++;
+    return frame.length > 0 ? HookVerdict.Pass : HookVerdict.Drop;
+  }
+  afterProtocol(s: Readonly<SegmentObservation>): void {
+    this.segments++;
+    this.acceptedBytes += s.acceptedBytes;
+  }
+  egress(): HookVerdict.Pass {
+    this.egressFrames++;
+    return HookVerdict.Pass;
+  }
+}
+
+function pair(payloadBytes: number, modules: (() => DataPathModule[]) | null = null): Pair {
   // Start the clock at 50 minutes: nanoseconds, and microsecond timestamps, beyond 2^31, the
   // values V8 would box if the data path passed them across calls.
   const clock = new ManualClock(3e12);
@@ -35,7 +57,7 @@ function pair(payloadBytes: number): Pair {
   const mk = (ip: string): TcpStack =>
     new TcpStack(
       { port: net.attach(), dma: new MemcpyDma(), clock, timers: clock, tiers: new HeapMemoryTiers() },
-      { ip, ...options },
+      { ip, ...options, ...(modules ? { modules: modules() } : {}) },
     );
   const a = mk('10.0.0.1/24');
   const b = mk('10.0.0.2/24');
@@ -78,9 +100,25 @@ function pair(payloadBytes: number): Pair {
 describe('runtime/data-path allocation', function () {
   this.timeout(120_000);
 
-  for (const payload of [64, 1448]) {
-    it(`allocates nothing per segment in steady state, RX and TX paths (${payload} B segments)`, () => {
-      const p = pair(payload);
+  const variants = [
+    { payload: 64, counting: false },
+    { payload: 1448, counting: false },
+    { payload: 64, counting: true },
+  ];
+  for (const { payload, counting } of variants) {
+    const label = counting ? ', a counting module on all three hook points' : '';
+    it(`allocates nothing per segment in steady state, RX and TX paths (${payload} B segments${label})`, () => {
+      const installed: CountingModule[] = [];
+      const p = pair(
+        payload,
+        counting
+          ? () => {
+              const m = new CountingModule();
+              installed.push(m);
+              return [m];
+            }
+          : null,
+      );
       const bytes = payload * 20_000;
       p.transfer(bytes); // warm-up: JIT, rings, pools
       p.transfer(bytes);
@@ -99,6 +137,13 @@ describe('runtime/data-path allocation', function () {
       expect(segments).to.be.above(35_000);
       expect(p.a.dataPath.counters.dataSegments + p.b.dataPath.counters.dataSegments).to.be.above(60_000);
       expect(best, 'bytes allocated per segment').to.be.below(0.5);
+      for (const [m, s] of installed.map((m, i) => [m, i === 0 ? p.a : p.b] as const)) {
+        // The modules ran on every frame: their counts are the data path's.
+        expect(m.ingressFrames).to.equal(s.dataPath.counters.rxFrames);
+        expect(m.segments).to.equal(s.dataPath.counters.protocolRx);
+        expect(m.egressFrames).to.equal(s.dataPath.counters.txFrames);
+      }
+      expect(installed.length).to.equal(counting ? 2 : 0);
       p.a.close();
       p.b.close();
     });

@@ -13,6 +13,10 @@
  * buffer; a segment dropped on the way (no transmit slot, DMA refused) still consumes its number
  * with `skip` (FlexTOE: "a dropped packet still consumes its slot"). `flushTx` releases frames
  * in protocol order to the port.
+ *
+ * User modules (`installModule`, pipeline/hooks.ts) run at three points: ingress before
+ * pre-processing, after the protocol stage, and egress before the port. With none installed the
+ * cost is one null check per frame at ingress and after protocol, and one per batch at egress.
  */
 import type { Clock } from '../hw/clock.js';
 import type { StageProbe } from '../hw/execution-units.js';
@@ -45,6 +49,13 @@ import {
 } from '../pipeline/protocol.js';
 import { QueueManager } from '../pipeline/queue-manager.js';
 import { ReorderBuffer, Sequencer } from '../pipeline/reorder-buffer.js';
+import {
+  controlPlaneReasonOf,
+  HookChain,
+  HookVerdict,
+  SegmentObservation,
+  type DataPathModule,
+} from '../pipeline/hooks.js';
 import { SlowPathReason } from '../pipeline/slow-path.js';
 import { DataPathDrop, ProtocolAction as A, ProtocolResult, RxSummary } from '../pipeline/work-items.js';
 import { copyFrame } from '../util/copy-frame.js';
@@ -162,6 +173,14 @@ export class DataPath implements DataPathApi {
   private readonly dmaDone = new Uint32Array(256);
   /** Where a simulated backend hears which stage runs (null: nobody is charging time). */
   private probe: StageProbe | null = null;
+  /** Installed user modules in order; a module's index is its counter slot (never reused). */
+  private readonly moduleList: DataPathModule[] = [];
+  private readonly moduleSlots: number[] = [];
+  /** The chains per hook point; null when no installed module has that hook (the fast case). */
+  private ingressHooks: HookChain | null = null;
+  private postHooks: HookChain | null = null;
+  private egressHooks: HookChain | null = null;
+  private readonly observation = new SegmentObservation();
 
   constructor(
     readonly opts: DataPathOptions,
@@ -251,6 +270,54 @@ export class DataPath implements DataPathApi {
     this.probe = probe;
   }
 
+  // ---------------------------------------------------------------- user modules
+
+  /**
+   * Installs a user module at the hook points it implements, after those already installed
+   * (the first module whose verdict is not Pass decides). Configuration time, not per packet.
+   */
+  installModule(module: DataPathModule): void {
+    if (this.moduleList.includes(module)) throw new Error(`module '${module.name}' is already installed`);
+    if (!module.ingress && !module.afterProtocol && !module.egress)
+      throw new Error(`module '${module.name}' has no hook (ingress, afterProtocol or egress)`);
+    const slot = this.counters.hookNames.length;
+    this.counters.addHook(slot, module.name);
+    this.moduleList.push(module);
+    this.moduleSlots.push(slot);
+    this.rebuildHooks();
+  }
+
+  /** Removes an installed module (its counters stay). False if it was not installed. */
+  removeModule(module: DataPathModule): boolean {
+    const i = this.moduleList.indexOf(module);
+    if (i < 0) return false;
+    this.moduleList.splice(i, 1);
+    this.moduleSlots.splice(i, 1);
+    this.rebuildHooks();
+    return true;
+  }
+
+  /** The installed modules, in chain order. */
+  get modules(): readonly DataPathModule[] {
+    return this.moduleList.slice();
+  }
+
+  private rebuildHooks(): void {
+    const ingress = new HookChain();
+    const post = new HookChain();
+    const egress = new HookChain();
+    for (let i = 0; i < this.moduleList.length; i++) {
+      const m = this.moduleList[i]!;
+      const slot = this.moduleSlots[i]!;
+      if (m.ingress) ingress.add(m, slot);
+      if (m.afterProtocol) post.add(m, slot);
+      if (m.egress) egress.add(m, slot);
+    }
+    this.ingressHooks = ingress.length > 0 ? ingress : null;
+    this.postHooks = post.length > 0 ? post : null;
+    this.egressHooks = egress.length > 0 ? egress : null;
+  }
+
   addContext(entries: number): ContextQueue {
     const q = new ContextQueue(this.contexts.length, entries);
     this.contexts.push(q);
@@ -274,11 +341,14 @@ export class DataPath implements DataPathApi {
     this.startBurst();
     const c = this.counters;
     const probe = this.probe;
+    const hooks = this.ingressHooks;
     let item = 0;
     // Pre-processing (replicated stage): summaries get per-group ingress sequence numbers.
     for (let i = 0; i < n; i++) {
       const frame = this.rxBufs[i]!;
       c.rxFrames++;
+      // User modules' ingress hooks (the XDP point): before any header is looked at.
+      if (hooks !== null && this.ingressVerdict(hooks, frame) !== HookVerdict.Pass) continue;
       const s = this.summaries[item]!;
       if (probe !== null) probe.enter('pre', -1);
       this.pre.frameWords = this.rxWords;
@@ -322,6 +392,18 @@ export class DataPath implements DataPathApi {
     return n;
   }
 
+  /** Runs the ingress chain and applies a verdict other than Pass (counted). */
+  private ingressVerdict(hooks: HookChain, frame: PacketBuffer): HookVerdict {
+    const v = hooks.ingress(frame);
+    if (v === HookVerdict.Pass) return v;
+    const slot = hooks.decidedBy;
+    if (v === HookVerdict.ToControlPlane) {
+      this.counters.hookToControlPlane[slot]!++;
+      this.toException(frame, controlPlaneReasonOf(hooks.decider!));
+    } else this.counters.hookIngressDrops[slot]!++;
+    return v;
+  }
+
   private processRxItem(s: RxSummary): void {
     const c = this.counters;
     const tcp = this.tables.protocol.at(s.flowId);
@@ -335,6 +417,10 @@ export class DataPath implements DataPathApi {
     const cc = this.tables.cc.at(s.flowId);
     updateCcCounters(cc, res, this.post);
     if ((res.actions & A.Retransmitted) !== 0) c.fastRetransmits++;
+    if (this.postHooks !== null) {
+      this.observation.fill(s, res);
+      this.postHooks.afterProtocol(this.observation);
+    }
     // DMA: payload into the host RX ring (two copies when it wraps), before notifying.
     if ((res.actions & A.DmaPayload) !== 0) {
       if (probe !== null) probe.enter('dma', s.flowId);
@@ -497,6 +583,7 @@ export class DataPath implements DataPathApi {
     // Inline, every number is inserted or skipped before the flush, so the whole batch is out;
     // a frame still held would have its slot reused: counted (it is lost, TCP recovers).
     this.counters.egressRefused += this.txCount - n;
+    if (this.egressHooks !== null && n > 0) n = this.egressFilter(this.egressHooks, this.txOrder, n);
     if (n > 0) {
       const sent = this.port.txBurst(this.txOrder, n);
       this.counters.txFrames += sent;
@@ -506,6 +593,23 @@ export class DataPath implements DataPathApi {
     for (let i = 0; i < this.txQmFrames; i++) this.qm.returnCredit();
     this.txQmFrames = 0;
     this.txCount = 0;
+  }
+
+  /**
+   * Runs the egress chain over the batch; frames a module drops leave it (counted, lost on the
+   * wire as far as TCP knows: it recovers). Returns the frames left, in order.
+   */
+  private egressFilter(hooks: HookChain, frames: PacketBuffer[], n: number): number {
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const f = frames[i]!;
+      if (hooks.egress(f) !== HookVerdict.Pass) {
+        this.counters.hookEgressDrops[hooks.decidedBy]!++;
+        continue;
+      }
+      frames[kept++] = f;
+    }
+    return kept;
   }
 
   private toException(frame: PacketBuffer, reason: SlowPathReason): void {
@@ -713,6 +817,7 @@ export class DataPath implements DataPathApi {
     const frame = this.controlBuf[0]!;
     frame.length = build(frame.data);
     this.counters.controlFrames++;
+    if (this.egressHooks !== null && this.egressFilter(this.egressHooks, this.controlBuf, 1) === 0) return;
     const sent = this.port.txBurst(this.controlBuf, 1);
     this.counters.txFrames += sent;
     this.counters.txDropped += 1 - sent;

@@ -16,6 +16,7 @@ import { TcpState } from '../control/tcp-state.js';
 import { ipv4FromString } from '../wire/ipv4.js';
 import { Connection, type ConnectionHandlers, type ConnectionHost } from './connection.js';
 import { DataPath } from './data-path.js';
+import type { DataPathModule } from '../pipeline/hooks.js';
 import type { DataPathStats } from './counters.js';
 import type { ControlPlaneCounters } from '../control/control-plane.js';
 import type { StackApi } from './stack-api.js';
@@ -58,6 +59,8 @@ export interface TcpStackOptions {
   readonly controlTickUs?: number;
   readonly burst?: number;
   readonly maxHalfOpen?: number;
+  /** User modules for the data path's hook points, installed in this order (pipeline/hooks.ts). */
+  readonly modules?: readonly DataPathModule[];
 }
 
 export interface StackStats {
@@ -84,6 +87,7 @@ export class TcpStack implements ConnectionHost, StackApi {
     const resolved = resolveStackOptions(options, hw.port.capabilities.maxFrameBytes);
     this.localIp = resolved.localIp;
     this.dataPath = new DataPath(resolved.dataPath, hw.port, hw.dma, hw.clock, hw.tiers);
+    for (const m of options.modules ?? []) this.dataPath.installModule(m);
     this.context = this.dataPath.addContext(resolved.contextEntries);
     this.control = new ControlPlane(
       resolved.control,
