@@ -1,6 +1,7 @@
 /**
  * FlexTOE against the Linux kernel's TCP, over real devices, in network namespaces the tests
- * create and remove: {TAP, DPDK net_tap, DPDK net_af_packet} x {clean, 1% loss, reordering},
+ * create and remove: {TAP, DPDK net_tap, DPDK net_af_packet} x {clean, 1% loss, reordering} and
+ * DPDK net_af_xdp x {clean, 1% loss},
  * 32 MiB each way on one connection at once, every byte checked (SHA-256 both ways); and `nc`
  * talking to our stack in both roles.
  *
@@ -17,7 +18,14 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { FaultInjectingPort, type Connection, type NicPort } from '@flextoe/core';
-import { DRIVERS, OUR_IP, PEER_IP, type InteropDriver, type Wire } from './harness/drivers.js';
+import {
+  DRIVERS,
+  OUR_IP,
+  PEER_IP,
+  type FaultKind,
+  type InteropDriver,
+  type Wire,
+} from './harness/drivers.js';
 import { interopUnavailable, leftovers, Sandbox, sweepDeadRuns } from './harness/sandbox.js';
 import { skipOrRequire } from './harness/require.js';
 import { openStack, type InteropStack } from './harness/stacks.js';
@@ -37,6 +45,7 @@ const OUR_SEED = 'flextoe-stack';
 const TRANSFER_LIMIT_MS = 200_000;
 
 interface Fault {
+  readonly kind: FaultKind;
   readonly name: string;
   readonly wrap?: (p: NicPort) => NicPort;
   /** Applied once the wire is up; returns a check that the fault really happened. */
@@ -44,8 +53,9 @@ interface Fault {
 }
 
 const FAULTS: readonly Fault[] = [
-  { name: 'clean', apply: () => () => {} },
+  { kind: 'clean', name: 'clean', apply: () => () => {} },
   {
+    kind: 'loss',
     name: '1% loss (nftables, both directions)',
     apply(sandbox, wire) {
       sandbox.loss(wire.kernelIf, 1);
@@ -53,6 +63,7 @@ const FAULTS: readonly Fault[] = [
     },
   },
   {
+    kind: 'reorder',
     name: 'reordering (1% of received frames held behind 3)',
     wrap: (p) => new FaultInjectingPort(p, { reorder: 0.01, reorderDepth: 3, seed: 9293 }),
     apply(_sandbox, _wire, s) {
@@ -125,6 +136,7 @@ describe('interop with the Linux kernel TCP in network namespaces', function () 
       });
 
       for (const [f, fault] of FAULTS.entries()) {
+        if (driver.faults && !driver.faults.includes(fault.kind)) continue;
         it(`${fault.name}: 32 MiB each way at once, byte-exact`, async () => {
           const { check } = await setUp(driver, `m${d}${f}`, fault);
           const s = ours!;

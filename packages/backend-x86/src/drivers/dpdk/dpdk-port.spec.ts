@@ -237,6 +237,17 @@ describe('DPDK port driver', function () {
       expect((await rejection(ring(''))).message).to.match(/vdev must name a device/);
     });
 
+    it('refuses net_af_xdp on an interface without XDP (lo) with one error naming why, and keeps working', async () => {
+      const vdev = `net_af_xdp_fti${process.pid.toString(36)}x${counter++},iface=lo`;
+      const e = await rejection(ring(vdev));
+      expect(e.message).to.match(/^dpdk: rte_eth_rx_queue_setup\(net_af_xdp_fti.*\): /);
+      expect(e.message).to.match(/the AF_XDP PMD could not attach its XDP program to lo or create/);
+      // The half set-up device was unplugged: the same name probes again (and fails the same way)
+      // and other ports still open.
+      expect((await rejection(ring(vdev))).message).to.match(/AF_XDP PMD could not/);
+      expect((await ring()).capabilities.driver).to.equal('dpdk:net_ring');
+    });
+
     it('refuses to open one device twice', async () => {
       const p = await ring();
       const e = await rejection(ring(p.name));

@@ -65,6 +65,24 @@ const VLAN_TAG_BYTES = 4;
 /** Enough for RX ring + TX ring + per-lcore cache + bursts in flight (DPDK sizes pools 2^n - 1). */
 const MBUFS = 4095;
 
+/**
+ * The AF_XDP PMD probes without touching XDP; it loads its XDP program and creates its socket in
+ * RX queue setup, and says why that failed only in libxdp's and DPDK's log (EINVAL either way):
+ * name the reasons it can be.
+ */
+function explainSetupError(vdev: string, e: unknown): unknown {
+  if (!vdev.startsWith('net_af_xdp') || !(e instanceof Error) || !e.message.includes('rx_queue_setup'))
+    return e;
+  const iface = /(?:^|,)iface=([^,]+)/.exec(vdev)?.[1] ?? '?';
+  return new Error(
+    `${e.message}: the AF_XDP PMD could not attach its XDP program to ${iface} or create its AF_XDP ` +
+      `socket (libxdp's and DPDK's log above say which). The interface must take an XDP program ` +
+      `(a veth, or a NIC whose driver has XDP; not lo), the kernel needs CONFIG_XDP_SOCKETS and BPF, ` +
+      `and the process CAP_NET_ADMIN and CAP_BPF (root)`,
+    { cause: e },
+  );
+}
+
 export class DpdkPort implements NicPort {
   readonly capabilities: PortCapabilities;
   private macAddr: number;
@@ -101,7 +119,7 @@ export class DpdkPort implements NicPort {
       return new DpdkPort(addon, dev, opts);
     } catch (e) {
       addon.close(dev.port);
-      throw e;
+      throw explainSetupError(opts.vdev, e);
     }
   }
 
