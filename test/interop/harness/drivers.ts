@@ -83,26 +83,27 @@ export const DPDK_NET_TAP: InteropDriver = {
   },
 };
 
+/**
+ * A veth pair: the kernel's end addressed in the namespace, ours (unaddressed, in the root
+ * namespace) bound by a DPDK PMD that takes `iface=`.
+ */
+function vethWire(sandbox: Sandbox, pmd: 'net_af_packet' | 'net_af_xdp'): Wire {
+  const outside = interfaceName('o');
+  const inside = interfaceName('i');
+  sandbox.veth(outside, inside, PEER_CIDR);
+  return {
+    // Not the veth's MAC: frames for our stack must be "other host" to the root namespace's
+    // kernel, which then ignores them instead of routing them.
+    port: { driver: 'dpdk', vdev: `${pmd}_${outside},iface=${outside}`, ip: OUR_CIDR, mac: randomMac() },
+    kernelIf: inside,
+    attach: () => {},
+  };
+}
+
 export const DPDK_AF_PACKET: InteropDriver = {
   title: 'DPDK net_af_packet',
   unavailable: dpdkUnavailable,
-  wire(sandbox) {
-    const outside = interfaceName('o');
-    const inside = interfaceName('i');
-    sandbox.veth(outside, inside, PEER_CIDR);
-    return {
-      // Not the veth's MAC: frames for our stack must be "other host" to the root namespace's
-      // kernel, which then ignores them instead of routing them.
-      port: {
-        driver: 'dpdk',
-        vdev: `net_af_packet_${outside},iface=${outside}`,
-        ip: OUR_CIDR,
-        mac: randomMac(),
-      },
-      kernelIf: inside,
-      attach: () => {},
-    };
-  },
+  wire: (sandbox) => vethWire(sandbox, 'net_af_packet'),
 };
 
 /** Linux's address family number for XDP sockets (include/linux/socket.h). */
@@ -126,25 +127,11 @@ export const DPDK_AF_XDP: InteropDriver = {
   // no counter saying so (its tx count runs ahead of the veth's), and that loss on top of the
   // held-back frames made a run take 136 s once and end in ETIMEDOUT once (drivers/README.md).
   faults: ['clean', 'loss'],
-  wire(sandbox) {
-    const outside = interfaceName('o');
-    const inside = interfaceName('i');
-    // The same veth as net_af_packet's: one queue (the PMD binds queue 0 only), offloads off. The
-    // PMD attaches libxdp's redirect program to the outside end in the kernel's native veth XDP
-    // mode, sending every frame to its socket; it copies (veth has no zero-copy), which is what
-    // a veth can do.
-    sandbox.veth(outside, inside, PEER_CIDR);
-    return {
-      port: {
-        driver: 'dpdk',
-        vdev: `net_af_xdp_${outside},iface=${outside}`,
-        ip: OUR_CIDR,
-        mac: randomMac(),
-      },
-      kernelIf: inside,
-      attach: () => {},
-    };
-  },
+  // The same veth as net_af_packet's: one queue (the PMD binds queue 0 only), offloads off. The
+  // PMD attaches libxdp's redirect program to the outside end in the kernel's native veth XDP
+  // mode, sending every frame to its socket; it copies (veth has no zero-copy), which is what a
+  // veth can do.
+  wire: (sandbox) => vethWire(sandbox, 'net_af_xdp'),
 };
 
 export const DRIVERS: readonly InteropDriver[] = [TAP, DPDK_NET_TAP, DPDK_AF_PACKET, DPDK_AF_XDP];
