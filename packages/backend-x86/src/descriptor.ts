@@ -72,7 +72,7 @@ export const descriptor: BackendDescriptor = {
   title: 'Native x86',
   description:
     'The FlexTOE data path on host cores: NIC-core worker threads (run to completion, or flow ' +
-    'groups over several cores with pre-processing replicas) joined to the host control plane by ' +
+    'groups over several cores with pre- and post-processing replicas) joined to the host control plane by ' +
     'SharedArrayBuffer rings, or inline on the application thread; real packet I/O over DPDK, TAP ' +
     'or an in-process wire.',
   status: 'implemented',
@@ -84,7 +84,7 @@ export const descriptor: BackendDescriptor = {
   // What is not there says so (threads/README.md and drivers/README.md, "Not implemented").
   features: {
     'data path stages': 'yes (core stages on NIC-core threads, or inline)',
-    'parallel stages': 'partial (flow groups over N cores, pre replicas; no post/DMA replicas)',
+    'parallel stages': 'partial (flow groups over N cores, pre and post replicas; no DMA replicas)',
     'flow groups': 'yes (group g on NIC core g mod N; RSS-style steering)',
     'congestion control': 'yes (host control plane)',
     'window scaling': 'yes',
@@ -98,7 +98,8 @@ export const descriptor: BackendDescriptor = {
     'fault injection': 'yes (virtual wire; openPort wrap on TAP/DPDK)',
     'pcap capture': 'partial (openPort wrap in code; no config key)',
     'RX interrupts': 'not implemented (idle DPDK polled, 20 us..1 ms)',
-    'checksum/TSO offload': 'not implemented (software checksums)',
+    'checksum/TSO offload':
+      'not implemented (software checksums; x86.graph.post moves the TX checksum to replica threads)',
     'extension hooks': 'planned',
   },
 };

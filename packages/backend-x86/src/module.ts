@@ -26,7 +26,7 @@ import { X86Cores } from './threads/x86-cores.js';
 /** What the module binds: the opened device and the validated `config.x86`. */
 export interface X86Hardware {
   readonly port: NicPort;
-  readonly x86: Pick<X86Options, 'cores'> & Partial<Pick<X86Options, 'preReplicas'>>;
+  readonly x86: Pick<X86Options, 'cores'> & Partial<Pick<X86Options, 'preReplicas' | 'postReplicas'>>;
 }
 
 export function x86Module(hw: X86Hardware): ContainerModule {
@@ -40,7 +40,7 @@ export function x86Module(hw: X86Hardware): ContainerModule {
       .toDynamicValue(() => new SharedMemoryTiers(1))
       .inSingletonScope();
     bind(ExecutionUnits)
-      .toDynamicValue(() => new X86Cores(hw.x86.cores, hw.x86.preReplicas ?? 0))
+      .toDynamicValue(() => new X86Cores(hw.x86.cores, hw.x86.preReplicas ?? 0, hw.x86.postReplicas ?? 0))
       .inSingletonScope();
     bind(Clock).toConstantValue(clock);
     bind(Timers).toConstantValue(clock);

@@ -11,3 +11,4 @@ export * from './state/flow-records.js';
 export * from './util/real-time.js';
 export * from './wire/frame.js';
 export * from './wire/drop-reason.js';
+export * from './wire/checksum.js';

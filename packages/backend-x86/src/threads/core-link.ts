@@ -17,8 +17,9 @@ import {
   type NicCoreInit,
   type NicCoreReady,
 } from './nic-protocol.js';
+import { PostCtl, type PostCoreInit } from './post-core.js';
 import { PreCtl, type PreCoreInit } from './pre-core.js';
-import type { BridgedCore, PreTarget } from './port-bridge.js';
+import type { BridgedCore, PostSource, PreTarget } from './port-bridge.js';
 import { StagedRing } from './staged-ring.js';
 import type { WorkerEntry } from './worker-entry.js';
 
@@ -256,6 +257,56 @@ export class PreLink extends WorkerLink {
   }
 }
 
+/** The host's end of a post-processing replica: its thread and the staged ring it works on. */
+export class PostLink extends WorkerLink {
+  readonly ring: StagedRing;
+  /** What the bridge takes finished frames from. */
+  readonly source: PostSource;
+
+  constructor(
+    readonly index: number,
+    shape: FrameRingShape,
+  ) {
+    super(`post-processing replica ${index}`, new SharedArrayBuffer(PostCtl.words * 4));
+    this.ring = StagedRing.create(shape);
+    this.source = { ring: this.ring };
+  }
+
+  /** The replica's worker init; it rings the host's doorbell (`hostCtl`) when frames are ready. */
+  init(hostCtl: SharedArrayBuffer, spinRounds: number): PostCoreInit {
+    return {
+      role: 'post',
+      index: this.index,
+      ctl: this.ctlBuffer,
+      ring: this.ring.buffer,
+      shape: this.ring.shape,
+      hostCtl,
+      spinRounds,
+    };
+  }
+
+  protected onReady(): void {}
+
+  protected requestStop(): void {
+    Atomics.store(this.ctl, PostCtl.stop, 1);
+    this.bell.ring();
+  }
+
+  /** TCP frames checksummed, frames passed untouched, CPU ms when the thread last slept. */
+  get counters(): { finished: number; passed: number; cpuMs: number } {
+    return {
+      finished: Atomics.load(this.ctl, PostCtl.finished) >>> 0,
+      passed: Atomics.load(this.ctl, PostCtl.passed) >>> 0,
+      cpuMs: Atomics.load(this.ctl, PostCtl.cpuMs),
+    };
+  }
+
+  /** Lockstep: the core dealt it frames it has not finished. */
+  needsSync(): boolean {
+    return this.ring.stagePending > 0;
+  }
+}
+
 interface Pending {
   readonly kind: number;
   readonly flowId: number;
@@ -285,6 +336,8 @@ export class CoreLink extends WorkerLink {
   notificationsTaken = 0;
   /** The pre-processing replicas feeding this core (none: it pre-processes in full itself). */
   readonly pre: PreLink[];
+  /** The post-processing replicas finishing this core's transmitted frames (none: it does). */
+  readonly post: PostLink[];
   private readonly overflow: Pending[] = [];
   private readonly statsBytes: Uint8Array;
   private lastStats: unknown = null;
@@ -299,6 +352,9 @@ export class CoreLink extends WorkerLink {
     /** Pre-processing replicas, numbered from `firstPre`. */
     preReplicas = 0,
     firstPre = 0,
+    /** Post-processing replicas, numbered from `firstPost`. */
+    postReplicas = 0,
+    firstPost = 0,
   ) {
     super(`NIC core ${index}`, new SharedArrayBuffer(Ctl.words * 4));
     Atomics.store(this.ctl, Ctl.lcore, -1);
@@ -313,11 +369,13 @@ export class CoreLink extends WorkerLink {
     this.statsBuffer = new SharedArrayBuffer(STATS_BYTES);
     this.statsBytes = new Uint8Array(this.statsBuffer);
     this.pre = Array.from({ length: preReplicas }, (_, i) => new PreLink(firstPre + i, sizes.frameShape));
+    this.post = Array.from({ length: postReplicas }, (_, i) => new PostLink(firstPost + i, sizes.frameShape));
     this.bridge = bridged
       ? {
           rx: preReplicas === 0 ? FrameRing.create(sizes.frameShape) : null,
           pre: this.pre.map((p) => p.target),
           tx: FrameRing.create(sizes.frameShape),
+          post: this.post.map((p) => p.source),
           bell: this.bell,
           dirty: false,
         }
@@ -356,6 +414,7 @@ export class CoreLink extends WorkerLink {
             rx: this.bridge.rx?.buffer ?? null,
             pre: this.pre.map((p) => p.ring.buffer),
             tx: this.bridge.tx.buffer,
+            post: this.post.map((p) => ({ ring: p.ring.buffer, ctl: p.controlBuffer })),
           }
         : null,
       stats: this.statsBuffer,

@@ -31,6 +31,7 @@ import {
   TX_ROOM_BURSTS,
   type NicCoreInit,
 } from './nic-protocol.js';
+import { PostCtl } from './post-core.js';
 import { RingPort } from './ring-port.js';
 import { CoreClock } from './shared-clock.js';
 import { threadCpuMs, threadId } from './proc.js';
@@ -132,6 +133,10 @@ export class NicCore {
         FrameRing.attach(init.bridge.tx, init.frameShape),
         this.hostBell,
         init.bridge.pre.map((b) => StagedRing.attach(b, init.frameShape)),
+        init.bridge.post.map((p) => ({
+          ring: StagedRing.attach(p.ring, init.frameShape),
+          bell: new Doorbell(new Int32Array(p.ctl), PostCtl.bell),
+        })),
       );
       port = this.ringPort;
     } else {

@@ -109,11 +109,14 @@ export interface NicCoreInit {
   /**
    * The port bridge's rings, or null when the core runs a port of its own (`ownPort`). Received frames
    * come in `rx`, or, with pre-processing replicas, in their staged rings `pre` (round robin).
+   * Frames to transmit go to `tx`, or, with post-processing replicas, are dealt round robin to
+   * their staged rings `post` (each with the replica's control block, whose doorbell is rung).
    */
   readonly bridge: {
     readonly rx: SharedArrayBuffer | null;
     readonly pre: readonly SharedArrayBuffer[];
     readonly tx: SharedArrayBuffer;
+    readonly post: readonly { readonly ring: SharedArrayBuffer; readonly ctl: SharedArrayBuffer }[];
   } | null;
   /**
    * A device the host opened and handed to this core: the core runs its bursts on its own

@@ -1,6 +1,6 @@
 /**
- * Entry point of a NIC thread: a NIC core, or a pre-processing replica when `init.role` is
- * `pre`. Builds what it runs from `workerData`, tells the host it is ready (a core with its
+ * Entry point of a NIC thread: a NIC core, or a pre- or post-processing replica when `init.role`
+ * is `pre` or `post`. Builds what it runs from `workerData`, tells the host it is ready (a core with its
  * notification ring and thread id), runs its loop until told to stop, and returns, so the thread
  * ends on its own.
  *
@@ -15,10 +15,11 @@ import { CoreClock } from './shared-clock.js';
 import { NicCore } from './nic-core.js';
 import { threadId } from './proc.js';
 import { Ctl, type NicCoreInit, type NicCoreReady } from './nic-protocol.js';
+import { PostCore, PostCtl, type PostCoreInit } from './post-core.js';
 import { PreCore, PreCtl, type PreCoreInit } from './pre-core.js';
 
 interface WorkerData {
-  readonly init: NicCoreInit | PreCoreInit;
+  readonly init: NicCoreInit | PreCoreInit | PostCoreInit;
   readonly regionPort?: MessagePort;
   readonly readyPort: MessagePort;
 }
@@ -33,9 +34,20 @@ function pre(init: PreCoreInit, readyPort: MessagePort): void {
   replica.run();
 }
 
+/** A post-processing replica: finish transmitted frames until told to stop. */
+function post(init: PostCoreInit, readyPort: MessagePort): void {
+  const ctl = new Int32Array(init.ctl, 0, PostCtl.words);
+  const replica = new PostCore(init);
+  readyPort.postMessage({ type: 'ready', tid: threadId() });
+  Atomics.store(ctl, PostCtl.ready, 1);
+  Atomics.notify(ctl, PostCtl.ready);
+  replica.run();
+}
+
 async function main(): Promise<void> {
   const data = workerData as WorkerData;
   if (data.init.role === 'pre') return pre(data.init, data.readyPort);
+  if (data.init.role === 'post') return post(data.init, data.readyPort);
   const { readyPort } = data;
   const init = data.init;
   const regionPort = data.regionPort!;

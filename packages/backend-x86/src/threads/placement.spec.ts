@@ -19,6 +19,7 @@ describe('config.x86 (placement of the data path on host threads)', () => {
       placement: DEFAULT_PLACEMENT,
       cores: 1,
       preReplicas: 0,
+      postReplicas: 0,
       pin: null,
       spinRounds: 64,
       hostSpinUs: DEFAULT_HOST_SPIN_US,
@@ -37,6 +38,19 @@ describe('config.x86 (placement of the data path on host threads)', () => {
     expect(X86Cores.groupCores(placed, 4)).to.deep.equal([0, 1, 0, 1]);
   });
 
+  it('post-processing replicas: k per core, placed after the pre replicas; pinned after them too', () => {
+    const o = x86Options({ placement: 'parallel', cores: 2, graph: { pre: 1, post: 2 }, pin: true }, 8);
+    expect(o).to.include({ cores: 2, preReplicas: 1, postReplicas: 2 });
+    expect(o.pin).to.have.length(2 * (1 + 1 + 2));
+    const units = new X86Cores(o.cores, o.preReplicas, o.postReplicas);
+    expect(units.cores).to.have.length(8);
+    const placed = units.place(units.graphFor(4));
+    expect(placed.filter((p) => p.stage === 'pre').map((p) => p.core)).to.deep.equal([2, 3]);
+    expect(placed.filter((p) => p.stage === 'post').map((p) => p.core)).to.deep.equal([4, 5, 6, 7]);
+    // A graph asking for another post split than the threads that run is refused.
+    expect(() => units.place({ ...units.graphFor(4), post: 2 })).to.throw(/post is 2 .* 2 post-processing/);
+  });
+
   it('inline has no NIC cores', () => {
     expect(x86Options({ placement: 'inline' }, 4)).to.include({ cores: 0, preReplicas: 0 });
   });
@@ -45,7 +59,10 @@ describe('config.x86 (placement of the data path on host threads)', () => {
     expect(problems({ placement: 'fast' })).to.deep.equal(['/x86/placement']);
     expect(problems({ placement: 'run-to-completion', cores: 2 })).to.deep.equal(['/x86/cores']);
     expect(problems({ placement: 'parallel', cores: 0 })).to.deep.equal(['/x86/cores']);
-    expect(problems({ graph: { post: 2 } })).to.deep.equal(['/x86/graph/post']);
+    expect(problems({ graph: { dma: 2 } })).to.deep.equal(['/x86/graph/dma']);
+    expect(problems({ graph: { post: 17 } })).to.deep.equal(['/x86/graph/post']);
+    expect(problems({ placement: 'inline', graph: { post: 1 } })).to.deep.equal(['/x86/graph/post']);
+    expect(problems({ portThread: 'nic-core', graph: { post: 1 } })).to.deep.equal(['/x86/portThread']);
     expect(problems({ graph: { pre: -1 } })).to.deep.equal(['/x86/graph/pre']);
     expect(problems({ placement: 'inline', graph: { pre: 1 } })).to.deep.equal(['/x86/graph/pre']);
     expect(problems({ pin: [9] })).to.deep.equal(['/x86/pin']);

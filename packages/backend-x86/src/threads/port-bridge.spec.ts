@@ -16,6 +16,7 @@ function fixture(): { bridge: PortBridge; core: BridgedCore; port: NullPort } {
     rx: FrameRing.create(SHAPE),
     pre: [],
     tx: FrameRing.create(SHAPE),
+    post: [],
     bell: new Doorbell(new Int32Array(new SharedArrayBuffer(64)), 0),
     dirty: false,
   };

@@ -22,13 +22,20 @@ export interface PreTarget {
   readonly link: { dirty: boolean };
 }
 
+/** A post-processing replica's staged ring, as the bridge takes finished frames from it. */
+export interface PostSource {
+  readonly ring: StagedRing;
+}
+
 export interface BridgedCore {
   /** Bridge -> core (received frames), or null when replicas pre-process them (`pre`). */
   readonly rx: FrameRing | null;
   /** Bridge -> replicas -> core: frames dealt round robin, taken back in the same order. */
   readonly pre: readonly PreTarget[];
-  /** Core -> bridge (frames to transmit). */
+  /** Core -> bridge (frames to transmit), unless post replicas finish them (`post`). */
   readonly tx: FrameRing;
+  /** Core -> replicas -> bridge: frames dealt round robin, taken back in the same order. */
+  readonly post: readonly PostSource[];
   /** The core's doorbell, rung after frames arrive or transmit slots free up. */
   readonly bell: Doorbell;
   /** Set when the bridge gave the core something to do (lockstep hosts sync only then). */
@@ -53,6 +60,10 @@ export class PortBridge {
   private readonly staging: PacketBuffer[];
   /** Per core: the replica the next frame is dealt to. */
   private readonly nextPre: Int32Array;
+  /** Per core: the replica the next frame to transmit is taken from. */
+  private readonly nextPost: Int32Array;
+  /** Per post replica of the core being drained: frames looked at past its head. */
+  private readonly taken: Int32Array;
 
   constructor(
     readonly port: NicPort,
@@ -73,6 +84,8 @@ export class PortBridge {
     this.slots = new Int32Array(this.burst);
     this.staging = [];
     this.nextPre = new Int32Array(cores.length);
+    this.nextPost = new Int32Array(cores.length);
+    this.taken = new Int32Array(Math.max(0, ...cores.map((c) => c.post.length)));
     if (cores.length > 1 || cores.some((c) => c.rx === null))
       for (let i = 0; i < this.burst; i++)
         this.staging.push(new PacketBuffer(port.capabilities.maxFrameBytes));
@@ -86,7 +99,10 @@ export class PortBridge {
   /** Frames waiting in the cores' transmit rings. */
   get txPending(): number {
     let n = 0;
-    for (const c of this.cores) n += c.tx.size;
+    for (const c of this.cores) {
+      n += c.tx.size;
+      for (const p of c.post) n += p.ring.ready;
+    }
     return n;
   }
 
@@ -156,7 +172,12 @@ export class PortBridge {
 
   private transmit(): number {
     let moved = 0;
-    for (const core of this.cores) {
+    for (let c = 0; c < this.cores.length; c++) {
+      const core = this.cores[c]!;
+      if (core.post.length > 0) {
+        moved += this.transmitFromPost(c, core);
+        continue;
+      }
       const ring = core.tx;
       const head = ring.peek();
       if (head < 0) continue;
@@ -177,5 +198,44 @@ export class PortBridge {
       moved += sent;
     }
     return moved;
+  }
+
+  /**
+   * Frames the post replicas finished, taken round robin from where the last burst stopped (the
+   * order the core dealt them), up to the first replica that has not finished its next frame.
+   */
+  private transmitFromPost(k: number, core: BridgedCore): number {
+    const post = core.post;
+    const taken = this.taken;
+    taken.fill(0);
+    let r = this.nextPost[k]!;
+    let n = 0;
+    while (n < this.burst) {
+      const ring = post[r]!.ring;
+      const slot = ring.peekAt(taken[r]!);
+      if (slot < 0) break;
+      taken[r]!++;
+      this.txViews[n++] = ring.slot(slot, true);
+      r = r + 1 === post.length ? 0 : r + 1;
+    }
+    if (n === 0) return 0;
+    // The core's view of its room (ring-port.ts txFree): the emptiest ring's free slots x replicas.
+    let maxSize = 0;
+    for (const p of post) maxSize = Math.max(maxSize, p.ring.size);
+    const roomBefore = (post[0]!.ring.capacity - maxSize) * post.length;
+    const sent = this.port.txBurst(this.txViews, n);
+    if (sent < n) this.counters.txRetries++;
+    r = this.nextPost[k]!;
+    for (let s = 0; s < sent; s++) {
+      post[r]!.ring.consume();
+      r = r + 1 === post.length ? 0 : r + 1;
+    }
+    this.nextPost[k] = r;
+    if (sent > 0 && roomBefore < this.coreTxRoom) {
+      core.bell.ring(); // a core waiting for transmit room goes on
+      core.dirty = true;
+    }
+    this.counters.txFrames += sent;
+    return sent;
   }
 }

@@ -11,6 +11,10 @@
  * rxBurst copies out of the ring into the data path's own buffers (one native memcpy per frame);
  * txBurst copies into ring slots and publishes the batch with one atomic store, then rings the
  * bridge's thread if it sleeps. A full transmit ring gives a short count, like a full NIC ring.
+ *
+ * With post-processing replicas the transmit side is their staged rings: frames are dealt round
+ * robin (the bridge takes them back in the same order) and the replica is rung; dealing stops at
+ * the first replica whose ring is full, so none is ever skipped.
  */
 import type {
   NicPort,
@@ -33,6 +37,9 @@ export class RingPort implements NicPort {
   /** Frames pre-processing replicas refused, by WireError. */
   readonly preDropped = new Float64Array(WIRE_ERROR_COUNT);
   private nextPre = 0;
+  private nextPost = 0;
+  /** Per post replica: frames dealt to it in the current burst (its doorbell is rung once). */
+  private readonly dealt: Uint32Array;
 
   constructor(
     readonly mac: number,
@@ -45,7 +52,11 @@ export class RingPort implements NicPort {
     private readonly bridgeBell: Doorbell,
     /** Staged rings of the pre-processing replicas, in the bridge's dealing order. */
     private readonly pre: readonly StagedRing[] = [],
-  ) {}
+    /** Staged rings of the post-processing replicas and their doorbells, in dealing order. */
+    private readonly post: readonly { readonly ring: StagedRing; readonly bell: Doorbell }[] = [],
+  ) {
+    this.dealt = new Uint32Array(post.length);
+  }
 
   configure(_conf: PortConfiguration): void {}
   async start(): Promise<void> {}
@@ -100,6 +111,7 @@ export class RingPort implements NicPort {
   }
 
   txBurst(bufs: PacketBuffer[], count: number): number {
+    if (this.post.length > 0) return this.txToPost(bufs, count);
     const ring = this.tx;
     let n = 0;
     for (; n < count; n++) {
@@ -121,9 +133,39 @@ export class RingPort implements NicPort {
     return n;
   }
 
-  /** Transmit slots free: the NIC core stops taking new work when a burst would not fit. */
+  /** Round robin over the post replicas' rings; stops at the first full one. */
+  private txToPost(bufs: PacketBuffer[], count: number): number {
+    const post = this.post;
+    const dealt = this.dealt;
+    let n = 0;
+    for (; n < count; n++) {
+      const b = bufs[n]!;
+      if (!post[this.nextPost]!.ring.push(b.data, b.length)) {
+        this.txFull += count - n;
+        break;
+      }
+      dealt[this.nextPost]!++;
+      this.txBytes += b.length;
+      this.nextPost = this.nextPost + 1 === post.length ? 0 : this.nextPost + 1;
+    }
+    for (let r = 0; r < post.length; r++)
+      if (dealt[r] !== 0) {
+        dealt[r] = 0;
+        post[r]!.bell.ring();
+      }
+    this.txPackets += n;
+    return n;
+  }
+
+  /**
+   * Transmit slots free: the NIC core stops taking new work when a burst would not fit. With
+   * post replicas, the frames that can be dealt without meeting a full ring (at least).
+   */
   get txFree(): number {
-    return this.tx.free;
+    if (this.post.length === 0) return this.tx.free;
+    let min = Infinity;
+    for (const p of this.post) min = Math.min(min, p.ring.free);
+    return min * this.post.length;
   }
 
   /** Frames waiting in the receive ring (with replicas: ready at the next one to take). */

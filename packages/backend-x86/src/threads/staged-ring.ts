@@ -167,6 +167,19 @@ export class StagedRing {
     return h & this.mask;
   }
 
+  /**
+   * Slot of the k-th oldest finished frame (0: the one `peek` gives), or -1: a consumer that
+   * takes a batch out of several rings in turn looks past its head before consuming.
+   */
+  peekAt(k: number): number {
+    const h = (this.cHead + k) | 0;
+    if (((this.cMid - h) | 0) <= 0) {
+      this.cMid = Atomics.load(this.ctl, W_MID);
+      if (((this.cMid - h) | 0) <= 0) return -1;
+    }
+    return h & this.mask;
+  }
+
   consume(): void {
     if (this.cHead === this.cMid) return;
     this.cHead = (this.cHead + 1) | 0;
@@ -176,6 +189,11 @@ export class StagedRing {
   /** Finished frames not yet taken (a snapshot). */
   get ready(): number {
     return (Atomics.load(this.ctl, W_MID) - Atomics.load(this.ctl, W_HEAD)) | 0;
+  }
+
+  /** Frames published and not yet taken by the consumer (a snapshot, from any thread). */
+  get size(): number {
+    return (Atomics.load(this.ctl, W_TAIL) - Atomics.load(this.ctl, W_HEAD)) | 0;
   }
 
   // ---------------------------------------------------------------- slots

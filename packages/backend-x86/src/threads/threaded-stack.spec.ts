@@ -4,7 +4,19 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { FaultInjectingPort, Prng, VirtualNetwork, type Connection, type NicPort } from '@flextoe/core';
+import {
+  FaultInjectingPort,
+  L4Kind,
+  ParsedFrame,
+  parseFrame,
+  Prng,
+  TracingPort,
+  VirtualNetwork,
+  WireError,
+  wireErrorName,
+  type Connection,
+  type NicPort,
+} from '@flextoe/core';
 import { pinThread } from './affinity.js';
 import { liveNicWorkers } from './core-link.js';
 import { processThreadIds, threadCpuMs, threadCpus, threadId } from './proc.js';
@@ -364,6 +376,56 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
       // ...which the core counts where inline pre-processing would: malformed, by reason.
       const malformed = Object.values(s.dataPath.pre.malformed).reduce((x, y) => x + y, 0);
       expect(malformed).to.equal(s.x86.pre.reduce((n, p) => n + p.dropped, 0));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('post-processing replicas fill the TCP checksums the core left to them: data byte-exact', async () => {
+    // Stack a: one NIC core and two post replicas; its core's port view offers transmit checksum
+    // offload, so every checksum on the wire was computed by a replica. Stack b is plain and
+    // verifies every checksum it receives (a bad one would be dropped and the transfer stall).
+    const net = new VirtualNetwork({});
+    const parsed = new ParsedFrame();
+    const wire = { tcp: 0, bad: new Map<string, number>() };
+    const traced = new TracingPort(net.attach(), (dir, frame, length) => {
+      if (dir !== 'tx') return;
+      const e = parseFrame(frame, 0, length, parsed); // full checks: headers and both checksums
+      if (e === WireError.None) {
+        if (parsed.l4 === L4Kind.Tcp) wire.tcp++;
+      } else wire.bad.set(wireErrorName(e), (wire.bad.get(wireErrorName(e)) ?? 0) + 1);
+    });
+    const a = await ThreadedStack.create({
+      options: { ip: '10.0.0.1/24' },
+      port: traced,
+      units: new X86Cores(1, 0, 2),
+    });
+    const b = await ThreadedStack.create({ options: { ip: '10.0.0.2/24' }, port: net.attach(), units: 1 });
+    a.start();
+    b.start();
+    try {
+      expect(a.threadIds).to.have.length(3);
+      const up = pattern(1 << 20, 9);
+      const down = pattern(4 << 20, 10);
+      const { atServer, atClient } = await transfer(a, b, 84, up, down);
+      expect(sha(atServer)).to.equal(sha(up));
+      expect(sha(atClient)).to.equal(sha(down));
+      // Closed first: every frame a replica finished has been through the port.
+      await Promise.all([a.close(), b.close()]);
+      const s = a.stats();
+      expect(s.x86.post).to.have.length(2);
+      // Both replicas worked (frames dealt round robin)...
+      for (const p of s.x86.post) expect(p.finished).to.be.greaterThan(1000);
+      expect(new Set(s.x86.post.map((p) => p.tid)).size).to.equal(2);
+      // ...every frame a's port sent was a TCP frame a replica finished (or ARP, passed on), and
+      // the wire saw valid checksums on all of them.
+      expect(Object.fromEntries(wire.bad), 'frames with bad headers or checksums').to.deep.equal({});
+      const finished = s.x86.post.reduce((n, p) => n + p.finished, 0);
+      expect(wire.tcp).to.equal(finished);
+      expect(wire.tcp).to.be.greaterThan(down.length / 1500);
+      expect(s.x86.bridge.txFrames).to.equal(finished + s.x86.post.reduce((n, p) => n + p.passed, 0));
+      // b received them all as valid (its pre-processing verifies checksums).
+      expect(Object.values(b.stats().dataPath.pre.malformed).reduce((x, y) => x + y, 0)).to.equal(0);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -103,6 +103,11 @@ export interface ThreadedStackStats extends StackStats {
     }[];
     /** Pre-processing replicas: frames validated and dropped, CPU ms when last idle. */
     pre: { index: number; core: number; tid: number; validated: number; dropped: number; cpuMs: number }[];
+    /**
+     * Post-processing replicas: TCP frames whose checksum they filled, frames passed untouched
+     * (ARP), CPU ms when last idle.
+     */
+    post: { index: number; core: number; tid: number; finished: number; passed: number; cpuMs: number }[];
     /** Frames this thread moved between the port and the cores (zeroes with `ownPort`). */
     bridge: PortBridge['counters'];
     /** The host loop: rounds run, rounds that only polled for a core's answer, sleeps. */
@@ -139,7 +144,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   readonly control: ControlPlane;
   readonly dataPath: RemoteDataPath;
   readonly cores: readonly CoreLink[];
-  /** Every NIC thread: the cores, then their pre-processing replicas. */
+  /** Every NIC thread: the cores, then their pre-, then their post-processing replicas. */
   readonly threads: readonly WorkerLink[];
   /** Moves frames between the port and the cores; null when the core runs the port (`ownPort`). */
   readonly bridge: PortBridge | null;
@@ -230,13 +235,17 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       frameShape: { capacity: BRIDGE_FRAMES, maxFrameBytes: port.capabilities.maxFrameBytes },
     };
     const k = units.preReplicas;
-    if (params.ownPort !== undefined && (n !== 1 || k !== 0))
+    const kPost = units.postReplicas;
+    if (params.ownPort !== undefined && (n !== 1 || k !== 0 || kPost !== 0))
       throw new RangeError(
-        `a port handed to a NIC core needs exactly one core and no pre-processing replicas (${n} cores, ${k} replicas each): one receive queue, no RSS`,
+        `a port handed to a NIC core needs exactly one core and no pre- or post-processing replicas (${n} cores, ${k} pre and ${kPost} post replicas each): one receive queue, no RSS`,
       );
     const bridged = params.ownPort === undefined;
-    this.cores = Array.from({ length: n }, (_, i) => new CoreLink(i, sizes, bridged, k, i * k));
-    this.threads = [...this.cores, ...this.cores.flatMap((c) => c.pre)];
+    this.cores = Array.from(
+      { length: n },
+      (_, i) => new CoreLink(i, sizes, bridged, k, i * k, kPost, i * kPost),
+    );
+    this.threads = [...this.cores, ...this.cores.flatMap((c) => c.pre), ...this.cores.flatMap((c) => c.post)];
     const tiers = params.tiers ?? new SharedMemoryTiers(1);
     for (let i = 0; i < n; i++) this.regionPorts.push(new MessageChannel());
     this.dataPath = new RemoteDataPath(
@@ -297,7 +306,10 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         ...core.initFields(),
         dataPath: this.dataPath.opts,
         mac: port.mac,
-        capabilities: port.capabilities,
+        // With post replicas the core's port view fills TCP checksums on transmit (they do it):
+        // post-processing leaves the pseudo-header sum and never reads the payload.
+        capabilities:
+          core.post.length > 0 ? { ...port.capabilities, txChecksumOffload: true } : port.capabilities,
         regions,
         hostCtl: this.hostCtlBuffer,
         ownPort: params.ownPort ?? null,
@@ -309,6 +321,8 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
       core.spawn(entry, { init, regionPort }, [regionPort], `${name}-nic${i}`);
       for (const p of core.pre)
         p.spawn(entry, { init: p.init(core.controlBuffer, spinRounds) }, [], `${name}-pre${p.index}`);
+      for (const p of core.post)
+        p.spawn(entry, { init: p.init(this.hostCtlBuffer, spinRounds) }, [], `${name}-post${p.index}`);
     });
   }
 
@@ -395,6 +409,8 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
             fed = true;
           }
         if (fed || c.needsSync(now, moved)) c.sync();
+        // Then what the core transmitted: its post replicas finish it for the bridge.
+        for (const p of c.post) if (p.needsSync()) p.sync();
       }
     }
     if (this.bridge !== null) work += this.bridge.pump();
@@ -625,6 +641,9 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         pre: this.cores.flatMap((c) =>
           c.pre.map((p) => ({ index: p.index, core: c.index, tid: p.tid, ...p.counters })),
         ),
+        post: this.cores.flatMap((c) =>
+          c.post.map((p) => ({ index: p.index, core: c.index, tid: p.tid, ...p.counters })),
+        ),
         bridge: this.bridge === null ? { ...NO_BRIDGE } : { ...this.bridge.counters },
         host: { ...this.hostCounters },
         overflowedCommands: this.cores.reduce((n, c) => n + c.overflowed, 0),
@@ -638,7 +657,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     return this.cores.map((c) => c.tid);
   }
 
-  /** Linux thread ids of every NIC thread: the cores, then their pre-processing replicas. */
+  /** Linux thread ids of every NIC thread: the cores, then their pre-, then post-processing replicas. */
   get threadIds(): number[] {
     return this.threads.map((t) => t.tid);
   }
@@ -651,7 +670,8 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         this.control.close();
         // Let the cores send the RSTs, then stop them; pump what they transmitted.
         await this.stopCores();
-        this.bridge?.pump();
+        // Every frame the cores (and post replicas) finished goes out, as far as the port takes them.
+        for (let i = 0; i < 64 && this.bridge !== null && this.bridge.pump() > 0; i++);
         this.dataPath.gather();
         this.control.poll();
       }
@@ -664,11 +684,12 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   }
 
   private async stopCores(): Promise<void> {
-    // Cores first (they flush their last frames, which the bridge keeps pumping), then replicas.
+    // Cores first (they flush their last frames, which post replicas finish and the bridge keeps
+    // pumping), then replicas (a post replica finishes what it holds before it leaves).
     const pump = setInterval(() => this.bridge?.pump(), 1);
     try {
       await Promise.all(this.cores.map((c) => c.stop()));
-      await Promise.all(this.cores.flatMap((c) => c.pre.map((p) => p.stop())));
+      await Promise.all(this.cores.flatMap((c) => [...c.pre, ...c.post].map((p) => p.stop())));
     } finally {
       clearInterval(pump);
     }
