@@ -5,7 +5,8 @@
  * core; and two cores each fed by a pre-processing replica thread), the control plane and the
  * application on this thread, the device bridged by it; and, for DPDK, the device handed to the
  * one NIC core, which runs its bursts itself as a registered DPDK lcore (`x86.portThread`
- * nic-core: no frame crosses threads). 32 MiB each way on one connection at
+ * nic-core: no frame crosses threads); and, over TAP, one core whose transmitted frames get their
+ * TCP checksums from two post-processing replica threads (`x86.graph.post`). 32 MiB each way on one connection at
  * once, every byte checked (SHA-256 both ways), clean and with 1% loss (nftables, both
  * directions: this kernel has no `tc netem`).
  *
@@ -29,6 +30,16 @@ const LIMIT_MS = 200_000;
 const PLACEMENTS: readonly [string, Record<string, unknown>][] = [
   ['run-to-completion (1 NIC core)', { placement: 'run-to-completion' }],
   ['parallel (2 NIC cores, 1 pre replica each)', { placement: 'parallel', cores: 2, graph: { pre: 1 } }],
+];
+/**
+ * Post-processing replicas over TAP: the kernel verifies every TCP checksum our replicas
+ * computed (the NIC core leaves only the pseudo-header sum), so a wrong one fails the transfer.
+ */
+const TAP_PLACEMENTS: readonly [string, Record<string, unknown>][] = [
+  [
+    'run-to-completion, 2 post replicas filling the TCP checksums',
+    { placement: 'run-to-completion', graph: { post: 2 } },
+  ],
 ];
 /** Only a DPDK port can be handed to a NIC core (its bursts are callable from any thread). */
 const DPDK_PLACEMENTS: readonly [string, Record<string, unknown>][] = [
@@ -76,7 +87,8 @@ describe('interop: the x86 threaded data path with the Linux kernel TCP in netwo
         if (why) skipOrRequire(this, why, '      ');
       });
 
-      const placements = driver === DPDK_AF_PACKET ? [...PLACEMENTS, ...DPDK_PLACEMENTS] : PLACEMENTS;
+      const placements =
+        driver === DPDK_AF_PACKET ? [...PLACEMENTS, ...DPDK_PLACEMENTS] : [...PLACEMENTS, ...TAP_PLACEMENTS];
       for (const [p, [name, x86]] of placements.entries())
         for (const loss of [0, 1]) {
           it(`${name}${loss ? ', 1% loss' : ''}: 32 MiB each way at once, byte-exact`, async () => {
@@ -106,6 +118,7 @@ describe('interop: the x86 threaded data path with the Linux kernel TCP in netwo
               x86?: {
                 cores: { lcore: number; port: { rxPackets: number; txPackets: number } }[];
                 pre: { validated: number }[];
+                post: { finished: number }[];
                 bridge: { rxFrames: number; txFrames: number };
               };
             };
@@ -114,6 +127,13 @@ describe('interop: the x86 threaded data path with the Linux kernel TCP in netwo
             // One connection: its flow group's core and that core's replica carried it.
             if (x86.placement === 'parallel')
               expect(s.x86!.pre.some((r) => r.validated > 20_000)).to.equal(true);
+            if (x86.graph !== undefined && 'post' in (x86.graph as object)) {
+              // Every data segment we sent got its checksum from a replica, and both replicas
+              // worked (frames are dealt round robin); the kernel accepted all of them.
+              expect(s.x86!.post).to.have.length(2);
+              for (const r of s.x86!.post) expect(r.finished).to.be.greaterThan(BYTES / 1448 / 4);
+              expect(s.x86!.post.reduce((n, r) => n + r.finished, 0)).to.be.greaterThan(BYTES / 1448);
+            }
             if (x86.portThread === 'nic-core') {
               // The NIC core ran the device's bursts itself, as a DPDK lcore other than the main
               // one (this thread, which initialised EAL); this thread moved no frame.
