@@ -61,4 +61,20 @@ describe('StagedRing (producer -> stage -> consumer, frames stay in place)', () 
     expect(other.stagePeek()).to.be.at.least(0);
     expect(() => StagedRing.attach(r.buffer, { ...SHAPE, capacity: 8 })).to.throw(RangeError);
   });
+
+  it('peekAt looks past the head at finished frames only; size counts published, not taken', () => {
+    const r = StagedRing.create(SHAPE);
+    for (let i = 0; i < 3; i++) r.push(frame(i), 60);
+    expect(r.size).to.equal(3);
+    r.stagePeek();
+    r.stageDone(0);
+    r.stagePeek();
+    r.stageDone(0);
+    r.stageCommit();
+    expect(r.slot(r.peekAt(1), true).data[0]).to.equal(1);
+    expect(r.peekAt(2), 'published but not finished').to.equal(-1);
+    r.consume();
+    expect(r.size).to.equal(2);
+    expect(r.slot(r.peekAt(0), true).data[0]).to.equal(1);
+  });
 });
