@@ -19,25 +19,17 @@ import { finishChecksum, sumWordsVia } from '@flextoe/core/nic';
 import { Doorbell } from './doorbell.js';
 import { HostCtl } from './nic-protocol.js';
 import { StagedRing } from './staged-ring.js';
+import { ReplicaCtl, runReplica } from './replica-loop.js';
 import type { FrameRingShape } from './frame-ring.js';
-import { threadCpuMs, threadId } from './proc.js';
+import { threadId } from './proc.js';
 
-/** A post replica's control block (Int32 words; the shared words as in `PreCtl`). */
+/** A post replica's control block (Int32 words: ReplicaCtl's, then its counters). */
 export const PostCtl = {
-  bell: 0,
-  syncReq: 16,
-  syncAck: 17,
-  tid: 19,
-  ready: 20,
-  /** Host: set to 1 to make the replica finish what it has and leave its loop. */
-  stop: 21,
+  ...ReplicaCtl,
   /** Replica: TCP frames whose checksum it filled. */
   finished: 32,
   /** Replica: frames passed on untouched (not IPv4/TCP, or truncated). */
   passed: 33,
-  /** Replica: CPU ms used, written when it sleeps and when it stops. */
-  cpuMs: 34,
-  words: 48,
 } as const;
 
 export interface PostCoreInit {
@@ -53,7 +45,6 @@ export interface PostCoreInit {
 }
 
 const BATCH = 32;
-const SLEEP_MS = 200;
 const ETH = 14;
 const ETHERTYPE_IPV4 = 0x0800;
 const PROTOCOL_TCP = 6;
@@ -123,34 +114,16 @@ export class PostCore {
   }
 
   run(): void {
-    const ctl = this.ctl;
-    let idle = 0;
-    while (Atomics.load(ctl, PostCtl.stop) === 0) {
-      const sync = Atomics.load(ctl, PostCtl.syncReq);
-      if (this.round() > 0) {
-        idle = 0;
-        continue;
-      }
-      if (sync !== Atomics.load(ctl, PostCtl.syncAck)) {
-        Atomics.store(ctl, PostCtl.syncAck, sync);
-        Atomics.notify(ctl, PostCtl.syncAck);
-      }
-      if (++idle < this.init.spinRounds) continue;
-      const seq = this.bell.announce();
-      if (
-        this.ring.stagePending > 0 ||
-        Atomics.load(ctl, PostCtl.stop) !== 0 ||
-        Atomics.load(ctl, PostCtl.syncReq) !== sync
-      ) {
-        this.bell.cancel();
-        continue;
-      }
-      Atomics.store(ctl, PostCtl.cpuMs, threadCpuMs());
-      this.bell.sleep(seq, SLEEP_MS);
-      idle = 0;
-    }
     // The core stopped first: what it transmitted last is finished before the thread ends.
-    while (this.round() > 0);
-    Atomics.store(ctl, PostCtl.cpuMs, threadCpuMs());
+    runReplica(
+      {
+        ctl: this.ctl,
+        bell: this.bell,
+        ring: this.ring,
+        spinRounds: this.init.spinRounds,
+        round: () => this.round(),
+      },
+      true,
+    );
   }
 }

@@ -13,24 +13,16 @@
 import { parseFrame, ParsedFrame } from '@flextoe/core/nic';
 import { Doorbell } from './doorbell.js';
 import { StagedRing } from './staged-ring.js';
+import { ReplicaCtl, runReplica } from './replica-loop.js';
 import type { FrameRingShape } from './frame-ring.js';
-import { threadCpuMs, threadId } from './proc.js';
+import { threadId } from './proc.js';
 
-/** A pre replica's control block (Int32 words). */
+/** A pre replica's control block (Int32 words: ReplicaCtl's, then its counters). */
 export const PreCtl = {
-  bell: 0,
-  syncReq: 16,
-  syncAck: 17,
-  tid: 19,
-  ready: 20,
-  /** Host: set to 1 to make the replica leave its loop. */
-  stop: 21,
+  ...ReplicaCtl,
   /** Replica: frames validated, and of those dropped. */
   validated: 32,
   dropped: 33,
-  /** Replica: CPU ms used, written when it sleeps and when it stops. */
-  cpuMs: 34,
-  words: 48,
 } as const;
 
 export interface PreCoreInit {
@@ -47,7 +39,6 @@ export interface PreCoreInit {
 }
 
 const BATCH = 32;
-const SLEEP_MS = 200;
 
 export class PreCore {
   private readonly ctl: Int32Array;
@@ -90,32 +81,15 @@ export class PreCore {
   }
 
   run(): void {
-    const ctl = this.ctl;
-    let idle = 0;
-    while (Atomics.load(ctl, PreCtl.stop) === 0) {
-      const sync = Atomics.load(ctl, PreCtl.syncReq);
-      if (this.round() > 0) {
-        idle = 0;
-        continue;
-      }
-      if (sync !== Atomics.load(ctl, PreCtl.syncAck)) {
-        Atomics.store(ctl, PreCtl.syncAck, sync);
-        Atomics.notify(ctl, PreCtl.syncAck);
-      }
-      if (++idle < this.init.spinRounds) continue;
-      const seq = this.bell.announce();
-      if (
-        this.ring.stagePending > 0 ||
-        Atomics.load(ctl, PreCtl.stop) !== 0 ||
-        Atomics.load(ctl, PreCtl.syncReq) !== sync
-      ) {
-        this.bell.cancel();
-        continue;
-      }
-      Atomics.store(ctl, PreCtl.cpuMs, threadCpuMs());
-      this.bell.sleep(seq, SLEEP_MS);
-      idle = 0;
-    }
-    Atomics.store(ctl, PreCtl.cpuMs, threadCpuMs());
+    runReplica(
+      {
+        ctl: this.ctl,
+        bell: this.bell,
+        ring: this.ring,
+        spinRounds: this.init.spinRounds,
+        round: () => this.round(),
+      },
+      false,
+    );
   }
 }
