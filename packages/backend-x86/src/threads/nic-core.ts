@@ -169,9 +169,15 @@ export class NicCore {
     const ringPort = this.ringPort;
     let idle = 0;
     let ownPortPollMs = OWN_PORT_POLL_MIN_MS;
+    // Lockstep (a manual clock, the core's own test suites): the data path runs only inside a
+    // host poll's sync, as the inline runner's poll() runs it. Commands are still taken (a Stop
+    // must be seen), but a request that arrives between polls (an append, then a Close from the
+    // same application turn) is not transmitted on its own before the next one is applied.
+    const lockstep = this.init.clock.manual !== null;
     for (;;) {
       this.counters.rounds++;
       const sync = Atomics.load(ctl, Ctl.syncReq);
+      const runDataPath = !lockstep || sync !== Atomics.load(ctl, Ctl.syncAck);
       if (Atomics.load(ctl, Ctl.statsReq) !== this.statsServed) this.serveStats();
       let work = this.takeCommands();
       if (this.stopping) break;
@@ -181,7 +187,7 @@ export class NicCore {
         (ringPort !== null && ringPort.txFree < TX_ROOM_BURSTS * this.burst) ||
         this.notifications.free < this.notificationRoom;
       if (txBlocked) this.counters.txBlocked++;
-      else {
+      else if (runDataPath) {
         work += dp.pollRx();
         work += dp.pollTx();
       }
