@@ -48,3 +48,31 @@ export function parameterLeaves(o: unknown, prefix = ''): [string, unknown][] {
     return Object.entries(o).flatMap(([k, v]) => parameterLeaves(v, prefix === '' ? k : `${prefix}.${k}`));
   return [[prefix, o]];
 }
+
+/**
+ * What a model document (MODEL.md) gets wrong about `params`: every parameter leaf must have a
+ * row `| \`path\` | default | source |` whose default is the value in code and whose source is
+ * not empty, and no row may name a parameter that does not exist. Empty when the document is
+ * right (each model package's spec asserts that).
+ */
+export function modelDocMismatches(modelMd: string, params: unknown): string[] {
+  const rows = new Map<string, { value: string; source: string }>();
+  for (const m of modelMd.matchAll(/^\| `([^`]+)`\s*\| ([^|]+?)\s*\| (.+?)\s*\|$/gm))
+    rows.set(m[1]!, { value: m[2]!.trim(), source: m[3]!.trim() });
+  const problems: string[] = [];
+  const leaves = parameterLeaves(params);
+  for (const [path, value] of leaves) {
+    const row = rows.get(path);
+    if (row === undefined) {
+      problems.push(`no row for ${path}`);
+      continue;
+    }
+    const shown = Array.isArray(value) ? `[${value.join(', ')}]` : String(value);
+    if (row.value !== shown) problems.push(`${path}: the document says ${row.value}, the code ${shown}`);
+    if (row.source.length <= 2) problems.push(`${path}: no source`);
+  }
+  const known = new Set(leaves.map(([p]) => p));
+  for (const path of rows.keys())
+    if (!known.has(path)) problems.push(`a row for ${path}, which is not a parameter`);
+  return problems;
+}
