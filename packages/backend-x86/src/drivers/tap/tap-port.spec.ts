@@ -165,33 +165,41 @@ describe('TAP port driver', function () {
         const ROUNDS = 8;
         const tx = Array.from({ length: 50 }, (_, i) => frame(200 + i, i, a.mac));
         const rx = Array.from({ length: 64 }, () => new PacketBuffer(1536));
-        let txBytes = 0;
-        let rxBytes = 0;
+        // Best round of each path (as core's no-allocation spec): a round in which V8 re-optimises
+        // (the full suite feeds shared code many types) counts its compiled code as heap; a real
+        // per-frame allocation shows in every round.
+        let txBest = Infinity;
+        let rxBest = Infinity;
         let received = 0;
         for (let round = -WARMUP_ROUNDS; round < ROUNDS; round++) {
           const sendRound = () => {
             for (let sent = 0; sent < FRAMES_PER_ROUND; sent += tx.length) a.txBurst(tx, tx.length);
           };
+          let inRound = 0;
           const receiveRound = () => {
             for (let n = rx.length; n === rx.length;) {
               n = b.rxBurst(rx, rx.length);
-              if (round >= 0) received += n;
+              inRound += n;
             }
           };
           if (round < 0) sendRound();
-          else txBytes += allocatedBy(sendRound);
+          else txBest = Math.min(txBest, allocatedBy(sendRound) / FRAMES_PER_ROUND);
           await new Promise((r) => setTimeout(r, 50));
           if (round < 0) receiveRound();
-          else rxBytes += allocatedBy(receiveRound);
+          else {
+            const bytes = allocatedBy(receiveRound);
+            received += inRound;
+            if (inRound >= FRAMES_PER_ROUND / 2) rxBest = Math.min(rxBest, bytes / inRound);
+          }
         }
         const frames = FRAMES_PER_ROUND * ROUNDS;
         console.log(
-          `        allocated: rx ${(rxBytes / frames).toFixed(1)} B/frame, tx ${(txBytes / frames).toFixed(1)} B/frame`,
+          `        allocated (best round): rx ${rxBest.toFixed(1)} B/frame, tx ${txBest.toFixed(1)} B/frame`,
         );
         expect(received).to.be.at.least(frames);
         // 10 B a frame: below the smallest object V8 could allocate per frame (see core's no-allocation spec).
-        expect(rxBytes / frames, 'rx bytes allocated per frame').to.be.below(10);
-        expect(txBytes / frames, 'tx bytes allocated per frame').to.be.below(10);
+        expect(rxBest, 'rx bytes allocated per frame').to.be.below(10);
+        expect(txBest, 'tx bytes allocated per frame').to.be.below(10);
       });
     });
   });
