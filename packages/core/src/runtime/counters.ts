@@ -28,6 +28,8 @@ export class DataPathCounters {
   dmaToHostBytes = 0;
   dmaFromHostBytes = 0;
   dmaRefused = 0;
+  /** Bursts that waited for an asynchronous DMA engine's completions before releasing work. */
+  dmaWaits = 0;
   notificationsDropped = 0;
   badRequests = 0;
   /**
@@ -90,6 +92,7 @@ export class DataPathCounters {
         toHostBytes: this.dmaToHostBytes,
         fromHostBytes: this.dmaFromHostBytes,
         refused: this.dmaRefused,
+        waits: this.dmaWaits,
       },
       ctxq: { notificationsDropped: this.notificationsDropped, badRequests: this.badRequests },
       egress: { txFrames: this.txFrames, txDropped: this.txDropped, reorderRefused: this.egressRefused },
@@ -118,7 +121,7 @@ export interface DataPathStats {
     timeoutRetransmits: number;
   };
   post: { acks: number; dataSegments: number; controlFrames: number };
-  dma: { toHostBytes: number; fromHostBytes: number; refused: number };
+  dma: { toHostBytes: number; fromHostBytes: number; refused: number; waits: number };
   ctxq: { notificationsDropped: number; badRequests: number };
   egress: { txFrames: number; txDropped: number; reorderRefused: number };
   /** User modules' verdicts by module name (pipeline/hooks.ts); empty records without modules. */

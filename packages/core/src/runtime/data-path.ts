@@ -20,7 +20,7 @@
  */
 import type { Clock } from '../hw/clock.js';
 import type { StageProbe } from '../hw/execution-units.js';
-import type { DmaEngine } from '../hw/dma-engine.js';
+import { DmaDirection, type DmaEngine } from '../hw/dma-engine.js';
 import type { MemoryTiers } from '../hw/memory-tiers.js';
 import type { NicPort } from '../hw/nic-port.js';
 import { PacketBuffer, PacketPool } from '../hw/packet-buffer.js';
@@ -426,19 +426,17 @@ export class DataPath implements DataPathApi {
       if (probe !== null) probe.enter('dma', s.flowId);
       const ring = this.rxRings[s.flowId]!;
       const view = s.payloadView;
-      if (
-        dmaToRing(
-          this.dma,
-          view ?? s.frameMemory!,
-          view !== null ? res.payloadSkip : s.frameOffset + s.payloadOffset + res.payloadSkip,
-          ring,
-          res.rxPos,
-          res.payloadCopy,
-          s.flowId,
-        ) < 0
-      ) {
-        c.dmaRefused++;
-      } else c.dmaToHostBytes += res.payloadCopy;
+      const src = view ?? s.frameMemory!;
+      const srcOffset = view !== null ? res.payloadSkip : s.frameOffset + s.payloadOffset + res.payloadSkip;
+      // The protocol stage already accepted these bytes (rcvNxt moved): a refused copy is not
+      // dropped but waits for the engine's completions (its in-flight bound) and goes again.
+      let copied = dmaToRing(this.dma, src, srcOffset, ring, res.rxPos, res.payloadCopy, s.flowId);
+      if (copied < 0) {
+        this.awaitDma();
+        copied = dmaToRing(this.dma, src, srcOffset, ring, res.rxPos, res.payloadCopy, s.flowId);
+      }
+      if (copied < 0) c.dmaRefused++;
+      else c.dmaToHostBytes += res.payloadCopy;
     }
     this.drainDma();
     this.applyCommon(tcp, bufs, res);
@@ -502,6 +500,8 @@ export class DataPath implements DataPathApi {
 
   /** Publishes the notifications written during this burst (the end of every entry point). */
   private publishNotifications(): void {
+    // A notification says "these bytes are in your ring": only once their copies completed.
+    this.awaitDma();
     const list = this.unpublishedList;
     for (let i = 0; i < this.unpublishedCount; i++) {
       const c = list[i]!;
@@ -565,6 +565,8 @@ export class DataPath implements DataPathApi {
    * in the order post-processing built them (which keeps every group's order).
    */
   flushTx(): void {
+    // A segment leaves only with its payload in place (the copies from the host ring done).
+    this.awaitDma();
     const order = this.releaseOut;
     const released = this.txReleased;
     for (let i = 0; i < this.egressDirtyCount; i++) {
@@ -646,8 +648,24 @@ export class DataPath implements DataPathApi {
     }
   }
 
+  /** Collects the completions the engine has (never waits). */
   private drainDma(): void {
     while (this.dma.poll(this.dmaDone, this.dmaDone.length) === this.dmaDone.length);
+  }
+
+  /**
+   * DMA completion semantics (FlexTOE: a notification or a frame is released only after the DMA
+   * stage finished its payload). An engine that copies at submit (memcpy, the simulators) has
+   * nothing in flight here; an asynchronous one (x86 DMA threads) is waited for, once per burst,
+   * so copies overlap the rest of the burst's work.
+   */
+  private awaitDma(): void {
+    const dma = this.dma;
+    if (dma.inFlight(DmaDirection.ToHost) === 0 && dma.inFlight(DmaDirection.FromHost) === 0) return;
+    this.counters.dmaWaits++;
+    do {
+      dma.poll(this.dmaDone, this.dmaDone.length);
+    } while (dma.inFlight(DmaDirection.ToHost) !== 0 || dma.inFlight(DmaDirection.FromHost) !== 0);
   }
 
   // ---------------------------------------------------------------- requests
@@ -757,20 +775,37 @@ export class DataPath implements DataPathApi {
       const off = payloadOffset(this.post, ts);
       if (res.txLength > 0) {
         if (probe !== null) probe.enter('dma', flowId);
-        if (
-          dmaFromRing(
+        const dst = slot * this.stride + FRAME_ALIGN + off;
+        let copied = dmaFromRing(
+          this.dma,
+          this.txRings[flowId]!,
+          res.txPos,
+          this.txMemory,
+          dst,
+          res.txLength,
+          flowId,
+        );
+        if (copied < 0) {
+          // The engine's in-flight bound: its completions free it (the frames built so far wait
+          // for them anyway), then the copy goes again.
+          this.awaitDma();
+          copied = dmaFromRing(
             this.dma,
             this.txRings[flowId]!,
             res.txPos,
             this.txMemory,
-            slot * this.stride + FRAME_ALIGN + off,
+            dst,
             res.txLength,
             flowId,
-          ) < 0
-        ) {
+          );
+        }
+        // Post-processing sums the payload into the checksum unless the port does: with an
+        // asynchronous engine that payload must have landed first.
+        if (copied > 0 && !this.post.txChecksumOffload) this.awaitDma();
+        if (copied < 0) {
           // No payload, no segment (its bytes would be stale): dropped before egress, its number
-          // passed over; the protocol stage counts the bytes sent, so TCP recovers them. The
-          // engine is saturated: end the burst (completions free it).
+          // passed over; the protocol stage counts the bytes sent, so TCP recovers them. Only an
+          // engine refusing with nothing in flight gets here (a broken one): end the burst.
           this.counters.dmaRefused++;
           this.egressDrop(group, order);
           this.txCount--; // the slot is the last one taken: give it back
