@@ -6,7 +6,7 @@
  *   (the next one waits for the oldest to complete), bytes share the link's bandwidth, and each
  *   command pays the direction's latency (a read is a round trip, a write is posted).
  */
-import { DmaDirection, type DmaEngine, type DmaLimits } from '@flextoe/core';
+import { DmaDirection, MemcpyDma, type DmaEngine, type DmaLimits } from '@flextoe/core';
 import type { PcieSpec } from './spec.js';
 
 export interface DmaSink {
@@ -15,20 +15,19 @@ export interface DmaSink {
 
 export class SimDma implements DmaEngine {
   readonly limits: DmaLimits;
-  private readonly done: Uint32Array;
-  private head = 0;
-  private count = 0;
-  private readonly pending = [0, 0];
+  /**
+   * The copies and the completion ring are core's `MemcpyDma` (the inline runner's engine): its
+   * copies make no view per call (a `Buffer#copy` of part of a source builds one, about 100 B
+   * of garbage per payload copy) and take the native prefix copy for payloads.
+   */
+  private readonly engine: MemcpyDma;
   sink: DmaSink | null = null;
 
   constructor(spec: PcieSpec) {
     // Functionally the copies complete at once and the data path drains them right away; the
     // in-flight bound that matters is the modelled one (PcieModel). Leave room for a burst.
-    this.limits = {
-      inFlightPerQueue: Math.max(spec.inFlightPerDirection, 1024),
-      maxCopyBytes: spec.maxCopyBytes,
-    };
-    this.done = new Uint32Array(this.limits.inFlightPerQueue * 2);
+    this.engine = new MemcpyDma(Math.max(spec.inFlightPerDirection, 1024), spec.maxCopyBytes);
+    this.limits = this.engine.limits;
   }
 
   submit(
@@ -40,33 +39,17 @@ export class SimDma implements DmaEngine {
     length: number,
     tag: number,
   ): boolean {
-    if (this.pending[direction]! >= this.limits.inFlightPerQueue) return false;
-    if (length > this.limits.maxCopyBytes)
-      throw new RangeError(`DMA copy of ${length} B exceeds ${this.limits.maxCopyBytes} B`);
-    Buffer.prototype.copy.call(src, dst, dstOffset, srcOffset, srcOffset + length);
+    if (!this.engine.submit(direction, src, srcOffset, dst, dstOffset, length, tag)) return false;
     if (this.sink !== null) this.sink.onDma(direction, length);
-    this.pending[direction]!++;
-    const cap = this.done.length;
-    this.done[(this.head + this.count) % cap] = (tag << 1) | direction;
-    this.count++;
     return true;
   }
 
   poll(out: Uint32Array, max: number): number {
-    let n = 0;
-    const cap = this.done.length;
-    while (n < max && this.count > 0) {
-      const v = this.done[this.head]!;
-      this.pending[v & 1]!--;
-      out[n++] = v >>> 1;
-      this.head = (this.head + 1) % cap;
-      this.count--;
-    }
-    return n;
+    return this.engine.poll(out, max);
   }
 
   inFlight(direction: DmaDirection): number {
-    return this.pending[direction]!;
+    return this.engine.inFlight(direction);
   }
 }
 
