@@ -939,7 +939,11 @@ export class ControlPlane {
       s.intervalUs = (now - c.lastCcNs) / 1000;
       s.inFlightBytes = tcp.txSent;
       s.sendBlockedByCc = tcp.txAvail > 0;
-      if (cc.rttUs > 0) c.rto!.sample(cc.rttUs, true, false);
+      // The data path measures RTT only on ACKs that move SND.UNA (RFC 7323 4.2); feed the
+      // estimator only in an interval that had one. An interval without new ACKs (an outage)
+      // must keep the back-off until new data is acknowledged (RFC 6298 5.7): re-sampling the
+      // old average here reset it every interval, so timeouts came every minimum RTO.
+      if (cc.rttUs > 0 && s.ackedBytes > 0) c.rto!.sample(cc.rttUs, true, false);
       alg.onInterval(st, s);
       c.lastCcNs = now;
       this.applyCc(c);

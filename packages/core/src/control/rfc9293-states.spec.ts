@@ -478,6 +478,41 @@ describe('RFC 9293 states, segment by segment', () => {
       // 1 s, 2 s, 4 s, each within one control tick.
       [1000, 2000, 4000].forEach((want, i) => expect(gaps[i], `gap ${i}`).to.be.within(want, want + 2));
     });
+
+    it('keeps doubling the RTO with an RTT measured before the outage and duplicate ACKs during it (RFC 6298 5.5, 5.7; RFC 7323 4.2)', () => {
+      // Regression: the congestion-control loop fed the last smoothed RTT to the estimator every
+      // interval, which reset the back-off: retransmissions every minimum RTO, then ETIMEDOUT
+      // after dataRetries in a few seconds (seen against Linux over net_af_xdp).
+      const { k, c } = established({ mss: 1460, tsVal: 100, tsEcr: 0 });
+      c.write(bytes(100));
+      const first = k.one();
+      k.advance(5); // a 5 ms RTT, measured from the timestamp echo
+      k.send({ ...ACK, seq: IRS + 1, ack: ISS + 101, options: { tsVal: 102, tsEcr: first.options.tsVal! } });
+      k.advance(50);
+      k.sent();
+      c.write(bytes(100));
+      expect(fields(k.one())).to.deep.equal({ flags: A | P, seq: ISS + 101, ack: IRS + 1, len: 100 });
+      const t0 = k.clock.now();
+      const at: number[] = [];
+      while (at.length < 5 && k.clock.now() - t0 < 60e9) {
+        k.advance(1);
+        for (const s of k.sent()) {
+          expect(fields(s)).to.deep.equal({ flags: A | P, seq: ISS + 101, ack: IRS + 1, len: 100 });
+          at.push((k.clock.now() - t0) / 1e6);
+          // The peer answers each retransmission with a duplicate ACK (it lost the segment again):
+          // no new data acknowledged, so no RTT sample (RFC 7323 4.2) and the back-off stays.
+          k.send({ ...ACK, seq: IRS + 1, ack: ISS + 101, options: { tsVal: 103, tsEcr: s.options.tsVal! } });
+        }
+      }
+      expect(at).to.have.length(5);
+      const gaps = at.map((t, i) => (i === 0 ? t : t - at[i - 1]!));
+      for (let i = 1; i < gaps.length; i++)
+        expect(
+          gaps[i]! / gaps[i - 1]!,
+          `gap ${i} doubles: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`,
+        ).to.be.within(1.9, 2.1);
+      expect(c.state).to.equal(TcpState.Established);
+    });
   });
 
   describe('closing: we close first (FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT)', () => {
