@@ -4,7 +4,7 @@ import { DmaDirection } from '../hw/dma-engine.js';
 import { MemcpyDma } from './memcpy-dma.js';
 
 describe('dma/MemcpyDma', () => {
-  it('copies exactly the range on every path (whole source, prefix of a view, words, bytes) and reports completions in order', () => {
+  it('copies exactly the range on every path (whole source, prefix of a view, 8-byte elements, words, bytes) and reports completions in order', () => {
     const dma = new MemcpyDma(64);
     // A few memories, reused, as the data path's packet regions and rings are (the view cache).
     const memories = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => new Uint8Array(4096 + i));

@@ -3,8 +3,8 @@
  * the x86 backend's engine. Completions are reported on the next `poll`, as hardware would.
  */
 import { DmaDirection, type DmaEngine, type DmaLimits } from '../hw/dma-engine.js';
-import { copyBytes, copyBytesVia } from '../util/copy-frame.js';
-import { LITTLE_ENDIAN, wordsOf } from '../wire/bytes.js';
+import { copyBytes, copyBytesVia, copyBytesWide, WIDE_COPY_MIN } from '../util/copy-frame.js';
+import { doublesOf, LITTLE_ENDIAN, wordsOf } from '../wire/bytes.js';
 
 /**
  * The last few memories the engine copied between (the data path's packet-buffer regions and
@@ -13,14 +13,17 @@ import { LITTLE_ENDIAN, wordsOf } from '../wire/bytes.js';
  */
 const VIEW_CACHE = 8;
 const NO_WORDS = new Int32Array(0);
+const NO_DOUBLES = new Float64Array(0);
 
 class WordViewCache {
   private readonly keys: (Uint8Array | null)[] = new Array<Uint8Array | null>(VIEW_CACHE).fill(null);
   private readonly words: Int32Array[] = new Array<Int32Array>(VIEW_CACHE).fill(NO_WORDS);
+  private readonly doubles: Float64Array[] = new Array<Float64Array>(VIEW_CACHE).fill(NO_DOUBLES);
   private readonly bases = new Int32Array(VIEW_CACHE);
   private victim = 0;
   /** What the last `find` found. */
   foundWords: Int32Array = NO_WORDS;
+  foundDoubles: Float64Array = NO_DOUBLES;
   foundBase = 0;
 
   find(buf: Uint8Array): void {
@@ -28,6 +31,7 @@ class WordViewCache {
     for (let i = 0; i < VIEW_CACHE; i++) {
       if (keys[i] === buf) {
         this.foundWords = this.words[i]!;
+        this.foundDoubles = this.doubles[i]!;
         this.foundBase = this.bases[i]!;
         return;
       }
@@ -36,6 +40,7 @@ class WordViewCache {
     this.victim = (i + 1) & (VIEW_CACHE - 1);
     keys[i] = buf;
     this.words[i] = this.foundWords = wordsOf(buf);
+    this.doubles[i] = this.foundDoubles = doublesOf(buf);
     this.bases[i] = this.foundBase = buf.byteOffset;
   }
 }
@@ -105,9 +110,17 @@ export class MemcpyDma implements DmaEngine {
       const v = this.views;
       v.find(src);
       const srcWords = v.foundWords;
+      const srcDoubles = v.foundDoubles;
       const srcBase = v.foundBase;
       v.find(dst);
-      copyBytesVia(srcWords, srcBase, src, srcOffset, v.foundWords, v.foundBase, dst, dstOffset, length);
+      const dstBase = v.foundBase;
+      if (length >= WIDE_COPY_MIN && ((srcBase + srcOffset - dstBase - dstOffset) & 7) === 0) {
+        // Both ends share their alignment modulo 8 (the data path places a transmit frame so
+        // its payload does): 8-byte elements, a third of the word loop's time.
+        copyBytesWide(srcDoubles, srcBase, src, srcOffset, v.foundDoubles, dstBase, dst, dstOffset, length);
+      } else {
+        copyBytesVia(srcWords, srcBase, src, srcOffset, v.foundWords, dstBase, dst, dstOffset, length);
+      }
     }
     if (toHost) this.pendingToHost++;
     else this.pendingFromHost++;

@@ -99,6 +99,13 @@ export enum FlowEvent {
 const WORK_POOL = 256;
 /** Bytes before each frame in its packet buffer: puts the IPv4 header on a word boundary. */
 const FRAME_ALIGN = 2;
+/**
+ * A data segment's frame may start this much further into its transmit slot: chosen per segment
+ * so the payload's place in the frame has the same address modulo 8 as its bytes in the host TX
+ * ring, which lets the DMA engine move them 8 bytes at a time (`copyBytesWide`). Headers stay
+ * on 32-bit word boundaries either way.
+ */
+const TX_PAYLOAD_SHIFT = 4;
 /** Where an established segment's payload starts (Ethernet + IPv4 + TCP, with or without timestamps). */
 const PAYLOAD_AT_NO_TS = 54;
 const PAYLOAD_AT_TS = 66;
@@ -138,6 +145,12 @@ export class DataPath implements DataPathApi {
    */
   private readonly rxBufs: PacketBuffer[];
   private readonly txBufs: PacketBuffer[];
+  /** The same transmit slots with the frame TX_PAYLOAD_SHIFT bytes further in. */
+  private readonly txBufsShifted: PacketBuffer[];
+  /** Per transmit slot, the buffer its frame of this batch was built in (one of the above). */
+  private readonly txBuilt: PacketBuffer[];
+  /** Per flow, where its host TX ring starts in its ArrayBuffer (`byteOffset`, read once). */
+  private readonly txRingBase: Int32Array;
   private readonly stride: number;
   private readonly rxMemory: Uint8Array;
   private readonly txMemory: Uint8Array;
@@ -224,7 +237,7 @@ export class DataPath implements DataPathApi {
     this.egressIsDirty = new Uint8Array(opts.flowGroups);
     for (let i = 0; i < WORK_POOL; i++) this.summaries.push(new RxSummary());
     const frameBytes = port.capabilities.maxFrameBytes;
-    this.stride = (frameBytes + FRAME_ALIGN + 63) & ~63; // whole cache lines
+    this.stride = (frameBytes + FRAME_ALIGN + TX_PAYLOAD_SHIFT + 63) & ~63; // whole cache lines
     const region = (): ArrayBuffer => new ArrayBuffer(this.stride * opts.burst);
     const rx = region();
     const tx = region();
@@ -234,19 +247,25 @@ export class DataPath implements DataPathApi {
     this.txWords = new Int32Array(tx);
     this.rxBufs = [];
     this.txBufs = [];
+    this.txBufsShifted = [];
     for (let i = 0; i < opts.burst; i++) {
       const at = i * this.stride + FRAME_ALIGN;
       for (const p of [PAYLOAD_AT_NO_TS, PAYLOAD_AT_TS])
         this.rxPayloadViews.push(new Uint8Array(rx, at + p, Math.max(0, this.stride - FRAME_ALIGN - p)));
       this.rxBufs.push(new PacketBuffer(frameBytes, { buffer: rx, byteOffset: at }));
       this.txBufs.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at }));
+      this.txBufsShifted.push(
+        new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at + TX_PAYLOAD_SHIFT }),
+      );
     }
+    this.txBuilt = this.txBufs.slice();
     this.txOrder = this.txBufs.slice();
     this.txReleased = new Uint8Array(this.txBufs.length);
     this.controlBuf = [new PacketBuffer(port.capabilities.maxFrameBytes)];
     this.exceptionPool = new PacketPool(opts.exceptionQueueEntries, port.capabilities.maxFrameBytes);
     this.rxRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
     this.txRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
+    this.txRingBase = new Int32Array(opts.maxFlows);
   }
 
   /** Our timestamp clock: microseconds, u32 (RFC 7323 TSval; FlexTOE measures RTT with it). */
@@ -524,6 +543,7 @@ export class DataPath implements DataPathApi {
     const ts = tcp.has(FlowFlag.Timestamps);
     const flags = (res.actions & A.EchoCe) !== 0 ? TcpFlag.ECE : 0;
     const frame = this.txBufs[slot]!;
+    this.txBuilt[slot] = frame;
     this.post.frameWords = this.txWords;
     this.post.frameBase = slot * this.stride + FRAME_ALIGN;
     frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, 0);
@@ -580,7 +600,7 @@ export class DataPath implements DataPathApi {
     for (let slot = 0; slot < this.txCount; slot++) {
       if (released[slot] === 0) continue;
       released[slot] = 0;
-      this.txOrder[n++] = this.txBufs[slot]!;
+      this.txOrder[n++] = this.txBuilt[slot]!;
     }
     // Inline, every number is inserted or skipped before the flush, so the whole batch is out;
     // a frame still held would have its slot reused: counted (it is lost, TCP recovers).
@@ -770,12 +790,18 @@ export class DataPath implements DataPathApi {
         if (probe !== null) probe.itemDone();
         break;
       }
-      const frame = this.txBufs[slot]!;
       const ts = tcp.has(FlowFlag.Timestamps);
       const off = payloadOffset(this.post, ts);
+      // Where the payload lands and where it lies in the ring, modulo 8: when they differ by 4,
+      // the shifted frame makes them equal (equal or off by another amount: the plain one).
+      const base = slot * this.stride + FRAME_ALIGN;
+      const shifted = ((this.txRingBase[flowId]! + res.txPos - base - off) & 7) === TX_PAYLOAD_SHIFT;
+      const at = shifted ? base + TX_PAYLOAD_SHIFT : base;
+      const frame = shifted ? this.txBufsShifted[slot]! : this.txBufs[slot]!;
+      this.txBuilt[slot] = frame;
       if (res.txLength > 0) {
         if (probe !== null) probe.enter('dma', flowId);
-        const dst = slot * this.stride + FRAME_ALIGN + off;
+        const dst = at + off;
         let copied = dmaFromRing(
           this.dma,
           this.txRings[flowId]!,
@@ -819,7 +845,7 @@ export class DataPath implements DataPathApi {
       }
       if (probe !== null) probe.enter('post', flowId);
       this.post.frameWords = this.txWords;
-      this.post.frameBase = slot * this.stride + FRAME_ALIGN;
+      this.post.frameBase = at;
       frame.length = buildSegment(
         this.post,
         frame.data,
@@ -877,6 +903,7 @@ export class DataPath implements DataPathApi {
     if (!this.flowTable.insert(localIp, remoteIp, localPort, remotePort, flowId)) return false;
     this.rxRings[flowId] = rxRing;
     this.txRings[flowId] = txRing;
+    this.txRingBase[flowId] = txRing.byteOffset;
     this.ooo.clear(this.tables.protocol.at(flowId));
     return true;
   }

@@ -104,6 +104,30 @@ describe('copyBytes', () => {
     );
   });
 
+  it('moves bytes that read as NaN doubles unchanged on the 8-byte path, before and after V8 optimises it', () => {
+    // The wide path loads and stores Float64Array elements: an engine that canonicalised NaNs
+    // would corrupt payload. Every element here is a NaN (signalling and quiet, both signs,
+    // payload bits everywhere) or an infinity; thousands of rounds reach optimised code.
+    const elements = 4096;
+    const ring = new Uint8Array(new SharedArrayBuffer(elements * 8 + 8));
+    const halves = new Uint32Array(ring.buffer);
+    for (let i = 0; i < elements; i++) {
+      halves[2 * i] = i % 3 === 0 ? 1 : (Math.imul(i, 0x9e3779b9) >>> 0) | (i & 1);
+      const sign = i & 2 ? 0x80000000 : 0;
+      halves[2 * i + 1] = (sign | 0x7ff00000 | (i % 5 === 0 ? 0 : (i * 2654435761) & 0xfffff)) >>> 0;
+    }
+    const frame = new Uint8Array(elements * 8 + 8);
+    for (let round = 0; round < 3000; round++) {
+      frame.fill(0);
+      copyBytes(ring, 0, frame, 0, elements * 8);
+      if (round % 500 === 0 || round === 2999)
+        expect(Buffer.compare(frame.subarray(0, elements * 8), ring.subarray(0, elements * 8))).to.equal(0);
+    }
+    // Shared alignment at a non-zero offset modulo 8 (head and tail bytes, then elements).
+    copyBytes(ring, 3, frame, 11, 1448);
+    expect(Buffer.compare(frame.subarray(11, 11 + 1448), ring.subarray(3, 3 + 1448))).to.equal(0);
+  });
+
   it('moves overlapping ranges of one buffer like memmove', () => {
     const b = Uint8Array.from({ length: 100 }, (_, i) => i);
     copyBytes(b, 0, b, 10, 50);

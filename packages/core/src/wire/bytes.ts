@@ -40,5 +40,24 @@ export function wordsOf(buf: Uint8Array): Int32Array {
   return words;
 }
 
+// 64-bit views for the longest copies (payload out of a host ring): V8 moves a Float64Array
+// element with one 8-byte load and store, bits untouched (no arithmetic happens on the value, so
+// NaN payloads survive: copy-frame.spec.ts copies every NaN class through every tier), half the
+// element accesses of the word loop.
+const doubleViews = new WeakMap<Uint8Array, Float64Array>();
+
+/**
+ * As `wordsOf`, 8 bytes per element: byte `i` of `buf` lies in element `(buf.byteOffset + i) >>> 3`.
+ * Only for moving bytes, never for reading their values.
+ */
+export function doublesOf(buf: Uint8Array): Float64Array {
+  let doubles = doubleViews.get(buf);
+  if (doubles === undefined) {
+    doubles = new Float64Array(buf.buffer, 0, buf.buffer.byteLength >>> 3);
+    doubleViews.set(buf, doubles);
+  }
+  return doubles;
+}
+
 /** True on little-endian hosts (every platform Node supports today, but checked, not assumed). */
 export const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
