@@ -1,7 +1,7 @@
 /**
  * FlexTOE against the Linux kernel's TCP, over real devices, in network namespaces the tests
- * create and remove: {TAP, DPDK net_tap, DPDK net_af_packet} x {clean, 1% loss, reordering} and
- * DPDK net_af_xdp x {clean, 1% loss},
+ * create and remove: {TAP, DPDK net_tap, DPDK net_af_packet, DPDK net_af_xdp} x {clean, 1% loss,
+ * reordering},
  * 32 MiB each way on one connection at once, every byte checked (SHA-256 both ways); and `nc`
  * talking to our stack in both roles.
  *

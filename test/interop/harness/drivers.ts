@@ -123,10 +123,6 @@ export function afXdpUnavailable(): string | null {
 export const DPDK_AF_XDP: InteropDriver = {
   title: 'DPDK net_af_xdp',
   unavailable: () => dpdkUnavailable() ?? afXdpUnavailable(),
-  // Not the reordering row: the PMD's copy-mode TX on a veth loses about 0.2% of our frames with
-  // no counter saying so (its tx count runs ahead of the veth's), and that loss on top of the
-  // held-back frames made a run take 136 s once and end in ETIMEDOUT once (drivers/README.md).
-  faults: ['clean', 'loss'],
   // The same veth as net_af_packet's: one queue (the PMD binds queue 0 only), offloads off. The
   // PMD attaches libxdp's redirect program to the outside end in the kernel's native veth XDP
   // mode, sending every frame to its socket; it copies (veth has no zero-copy), which is what a

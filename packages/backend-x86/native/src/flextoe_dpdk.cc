@@ -83,6 +83,12 @@ struct Port {
   Napi::ThreadSafeFunction wake;
   bool hasWake = false;
 
+  // net_af_xdp in copy mode: one send() on the XDP socket makes the kernel transmit a bounded
+  // batch of the TX ring, and the PMD kicks once per tx_burst; the rest waits for the next
+  // burst (an idle connection's last frames, a retransmission, for ever). See TxBurst.
+  bool kickUntilSent = false;
+  uint64_t txKicks = 0;
+
   // Drops the JavaScript side cannot see in ethdev stats.
   uint64_t rxOversize = 0;
   uint64_t txNoMbuf = 0;
@@ -314,6 +320,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   p->id = id;
   p->name = name;
   p->device = dev.device;
+  p->kickUntilSent = dev.driver_name != nullptr && std::string(dev.driver_name) == "net_af_xdp";
   {
     std::lock_guard<std::mutex> table(G().tableLock);
     G().ports[id] = p;
@@ -450,6 +457,15 @@ Napi::Value TxBurst(const Napi::CallbackInfo& info) {
   }
   uint16_t sent = rte_eth_tx_burst(p->id, 0, m, static_cast<uint16_t>(count));
   if (sent < count) rte_pktmbuf_free_bulk(m + sent, count - sent);
+  if (p->kickUntilSent && sent > 0) {
+    // An empty burst is a kick (the PMD submits nothing and calls send() again); the kernel's
+    // copy-mode transmit takes at most 32 descriptors (TX_BATCH_SIZE) per call and a veth may
+    // take fewer, so kick as many times as the burst could still need, plus one.
+    for (uint32_t k = 0; k <= sent / 16u; k++) {
+      rte_eth_tx_burst(p->id, 0, m, 0);
+      p->txKicks++;
+    }
+  }
   return Napi::Number::New(env, sent);
 }
 
