@@ -112,7 +112,11 @@ describe('LatencyHistogram', () => {
       for (let i = 0; i < xs.length; i++) h.record(xs[i]!);
     };
     for (let r = 0; r < 3; r++) recordAll();
-    const bytes = allocatedBy(recordAll);
-    expect(bytes / xs.length).to.be.below(0.1); // allocatedBy's own bookkeeping is ~2 KB
+    // The best of three rounds: a round in which V8 re-optimises the loop (other specs in the same
+    // process share its call sites) counts the compiled code; allocation per record would show in
+    // every round.
+    let best = Infinity;
+    for (let r = 0; r < 3; r++) best = Math.min(best, allocatedBy(recordAll));
+    expect(best / xs.length).to.be.below(0.1); // allocatedBy's own bookkeeping is ~2 KB
   });
 });
