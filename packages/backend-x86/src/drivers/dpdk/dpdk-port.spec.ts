@@ -187,11 +187,14 @@ describe('DPDK port driver', function () {
         }
       };
       round(); // warm-up: JIT
-      const bytes = allocatedBy(round);
+      // The best of three rounds, as core's and the TAP port's specs do: a round in which V8
+      // re-optimises (1.5 B/frame once in a full-file run) counts compiled code, not frames.
+      let bytes = Infinity;
+      for (let r = 0; r < 3; r++) bytes = Math.min(bytes, allocatedBy(round));
       const perFrame = bytes / (ROUNDS * 32);
-      console.log(`        allocated: ${perFrame.toFixed(2)} B per frame (tx + rx)`);
+      console.log(`        allocated: ${perFrame.toFixed(2)} B per frame (tx + rx), best of 3 rounds`);
       expect(perFrame).to.be.below(1);
-      expect(p.stats().rxPackets).to.equal(2 * ROUNDS * 32);
+      expect(p.stats().rxPackets).to.equal(4 * ROUNDS * 32);
     });
 
     it('hands its bursts to a worker thread, which runs them as a registered DPDK lcore and gives the id back', async () => {
