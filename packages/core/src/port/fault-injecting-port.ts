@@ -16,12 +16,13 @@
  * arguments, because V8 boxes a double that crosses a call it did not inline.
  */
 import type { Clock, Timers } from '../hw/clock.js';
-import type { NicPort, PortCapabilities, PortConfiguration, PortStats } from '../hw/nic-port.js';
+import type { NicPort, PortCapabilities, PortStats } from '../hw/nic-port.js';
 import { PacketBuffer } from '../hw/packet-buffer.js';
 import { Prng, type Coin, type Seed } from '../util/prng.js';
 import { copyFrame } from '../util/copy-frame.js';
 import { realTime } from '../util/real-time.js';
 import { checksummedRegion } from './checksummed-region.js';
+import { DelegatingPort } from './delegating-port.js';
 import { RxWakeup } from './rx-wakeup.js';
 import { nsPerByte, wireBytes } from './wire-time.js';
 
@@ -82,8 +83,8 @@ const MAX_DEFAULT_FRAME_CAPACITY = 9216;
 const NOW = 0;
 const LAST_DUE = 1;
 
-export class FaultInjectingPort implements NicPort {
-  readonly capabilities: PortCapabilities;
+export class FaultInjectingPort extends DelegatingPort {
+  private readonly caps: PortCapabilities;
   private readonly clock: Clock;
   private readonly timed: boolean;
   private readonly p: Required<Pick<FaultOptions, 'loss' | 'duplicate' | 'reorder' | 'corrupt'>>;
@@ -137,10 +138,8 @@ export class FaultInjectingPort implements NicPort {
     this.ingest();
   };
 
-  constructor(
-    readonly inner: NicPort,
-    opts: FaultOptions = {},
-  ) {
+  constructor(inner: NicPort, opts: FaultOptions = {}) {
+    super(inner);
     this.p = {
       loss: probability(opts.loss, 'loss'),
       duplicate: probability(opts.duplicate, 'duplicate'),
@@ -190,7 +189,7 @@ export class FaultInjectingPort implements NicPort {
     this.parkedDeadline = new Float64Array(frames);
 
     const caps = inner.capabilities;
-    this.capabilities = Object.freeze({
+    this.caps = Object.freeze({
       ...caps,
       driver: `fault(${caps.driver})`,
       maxFrameBytes: Math.min(caps.maxFrameBytes, capacity),
@@ -201,24 +200,16 @@ export class FaultInjectingPort implements NicPort {
     this.wakeup = new RxWakeup(this.clock, timers, () => this.nextEventNs());
   }
 
-  get mac(): number {
-    return this.inner.mac;
+  override get capabilities(): PortCapabilities {
+    return this.caps;
   }
 
-  configure(conf: PortConfiguration): void {
-    this.inner.configure(conf);
-  }
-
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.wakeup.dispose();
     await this.inner.stop();
   }
 
-  stats(): FaultPortStats {
+  override stats(): FaultPortStats {
     const s = this.inner.stats();
     const drops = { ...s.drops };
     const add = (key: string, n: number): void => {
@@ -242,13 +233,13 @@ export class FaultInjectingPort implements NicPort {
     return this.outCount + this.parkedCount;
   }
 
-  setRxWakeup(wakeup: (() => void) | null): void {
+  override setRxWakeup(wakeup: (() => void) | null): void {
     // Pull frames as they arrive at the inner port, so delays count from arrival.
     this.inner.setRxWakeup(wakeup === null ? null : this.onInnerWake);
     this.wakeup.set(wakeup);
   }
 
-  rxBurst(bufs: PacketBuffer[], max: number): number {
+  override rxBurst(bufs: PacketBuffer[], max: number): number {
     this.ingest();
     const n = Math.min(max, bufs.length);
     const now = this.timed ? this.clock.now() : 0;
@@ -262,7 +253,7 @@ export class FaultInjectingPort implements NicPort {
     return got;
   }
 
-  txBurst(bufs: PacketBuffer[], count: number): number {
+  override txBurst(bufs: PacketBuffer[], count: number): number {
     return this.inner.txBurst(bufs, count);
   }
 

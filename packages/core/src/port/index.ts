@@ -1,5 +1,6 @@
 export * from './virtual-network.js';
 export * from './fault-injecting-port.js';
+export * from './delegating-port.js';
 export * from './tracing-port.js';
 export * from './capturing-port.js';
 export * from './pcap-writer.js';
