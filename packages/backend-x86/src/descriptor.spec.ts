@@ -38,10 +38,14 @@ describe('x86 descriptor', () => {
     expect(x86Options({ pin: true }, 4).pin).to.deep.equal([1]);
     expect(f['DPDK lcores']).to.match(/^yes .*portThread nic-core/);
     expect(x86Options({ portThread: 'nic-core' }, 4).portThread).to.equal('nic-core');
-    expect(f['parallel stages']).to.match(/^partial .*pre and post replicas; no DMA replicas/);
+    expect(f['parallel stages']).to.match(
+      /^partial .*pre, post and DMA replicas; post replicas fill checksums only/,
+    );
     expect(x86Options({ placement: 'parallel', graph: { pre: 1 } }, 4).preReplicas).to.equal(1);
     expect(x86Options({ graph: { post: 2 } }, 4).postReplicas).to.equal(2);
-    expect(() => x86Options({ graph: { dma: 1 } }, 4)).to.throw(/graph\/dma is not placeable/);
+    expect(f['DMA model']).to.match(/DMA replica threads .*x86\.graph\.dma/);
+    expect(x86Options({ graph: { dma: 1 } }, 4).dmaReplicas).to.equal(1);
+    expect(() => x86Options({ graph: { ctxq: 1 } }, 4)).to.throw(/graph\/ctxq is not placeable/);
     // What is missing is not called done.
     expect(f['RX interrupts']).to.match(/^not implemented/);
     expect(f['extension hooks']).to.equal('planned');

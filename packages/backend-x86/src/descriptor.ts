@@ -72,7 +72,7 @@ export const descriptor: BackendDescriptor = {
   title: 'Native x86',
   description:
     'The FlexTOE data path on host cores: NIC-core worker threads (run to completion, or flow ' +
-    'groups over several cores with pre- and post-processing replicas) joined to the host control plane by ' +
+    'groups over several cores with pre-processing, post-processing and DMA replicas) joined to the host control plane by ' +
     'SharedArrayBuffer rings, or inline on the application thread; real packet I/O over DPDK, TAP ' +
     'or an in-process wire.',
   status: 'implemented',
@@ -84,7 +84,8 @@ export const descriptor: BackendDescriptor = {
   // What is not there says so (threads/README.md and drivers/README.md, "Not implemented").
   features: {
     'data path stages': 'yes (core stages on NIC-core threads, or inline)',
-    'parallel stages': 'partial (flow groups over N cores, pre and post replicas; no DMA replicas)',
+    'parallel stages':
+      'partial (flow groups over N cores, pre, post and DMA replicas; post replicas fill checksums only, headers stay on the core)',
     'flow groups': 'yes (group g on NIC core g mod N; RSS-style steering)',
     'congestion control': 'yes (host control plane)',
     'window scaling': 'yes',
@@ -93,7 +94,7 @@ export const descriptor: BackendDescriptor = {
     'DPDK lcores': 'yes (x86.portThread nic-core; one queue, no RSS)',
     deterministic: 'n/a (wall time; lockstep for the core suites)',
     'cycle model': 'n/a (real cores)',
-    'DMA model': 'n/a (memcpy)',
+    'DMA model': 'memcpy on the NIC core, or DMA replica threads with completions (x86.graph.dma)',
     'time modes': 'wall',
     'fault injection': 'yes (virtual wire; openPort wrap on TAP/DPDK)',
     'pcap capture': 'partial (openPort wrap in code; no config key)',

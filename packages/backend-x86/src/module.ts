@@ -3,7 +3,8 @@
  * core's tokens. The port is whatever device the configuration opened (DPDK, TAP, the in-process
  * wire); memory tiers are SharedArrayBuffer regions shared by the NIC core threads, the control
  * plane and the application; DMA is memcpy between packet buffers and those host regions (each
- * NIC core runs its own engine over the same memory); the execution units are NIC core threads
+ * NIC core runs its own engine over the same memory, or, with `x86.graph.dma`, hands its copies
+ * to DMA replica threads: threads/thread-dma.ts); the execution units are NIC core threads
  * on host CPUs, placed per `config.x86`; the clock is the wall clock on an origin every thread of
  * the stack shares. `createStack` (backend.ts) builds its stack from this container.
  */
@@ -26,7 +27,8 @@ import { X86Cores } from './threads/x86-cores.js';
 /** What the module binds: the opened device and the validated `config.x86`. */
 export interface X86Hardware {
   readonly port: NicPort;
-  readonly x86: Pick<X86Options, 'cores'> & Partial<Pick<X86Options, 'preReplicas' | 'postReplicas'>>;
+  readonly x86: Pick<X86Options, 'cores'> &
+    Partial<Pick<X86Options, 'preReplicas' | 'postReplicas' | 'dmaReplicas'>>;
 }
 
 export function x86Module(hw: X86Hardware): ContainerModule {
@@ -40,7 +42,15 @@ export function x86Module(hw: X86Hardware): ContainerModule {
       .toDynamicValue(() => new SharedMemoryTiers(1))
       .inSingletonScope();
     bind(ExecutionUnits)
-      .toDynamicValue(() => new X86Cores(hw.x86.cores, hw.x86.preReplicas ?? 0, hw.x86.postReplicas ?? 0))
+      .toDynamicValue(
+        () =>
+          new X86Cores(
+            hw.x86.cores,
+            hw.x86.preReplicas ?? 0,
+            hw.x86.postReplicas ?? 0,
+            hw.x86.dmaReplicas ?? 0,
+          ),
+      )
       .inSingletonScope();
     bind(Clock).toConstantValue(clock);
     bind(Timers).toConstantValue(clock);

@@ -19,6 +19,14 @@ import {
 } from './nic-protocol.js';
 import { PostCtl, type PostCoreInit } from './post-core.js';
 import { PreCtl, type PreCoreInit } from './pre-core.js';
+import {
+  DESCRIPTOR_WORDS,
+  DmaCtl,
+  descriptorRingBytes,
+  type DmaCoreInit,
+  type DmaFault,
+} from './dma-core.js';
+import type { DmaReplicaLink } from './thread-dma.js';
 import type { BridgedCore, PostSource, PreTarget } from './port-bridge.js';
 import { StagedRing } from './staged-ring.js';
 import type { WorkerEntry } from './worker-entry.js';
@@ -307,6 +315,84 @@ export class PostLink extends WorkerLink {
   }
 }
 
+/**
+ * The host's end of a DMA replica: its thread, its descriptor rings (the NIC core produces, the
+ * replica consumes) and the channel the core registers memories on.
+ */
+export class DmaLink extends WorkerLink {
+  readonly rings: readonly [SharedArrayBuffer, SharedArrayBuffer];
+  /** port1 goes to the NIC core, port2 to the replica. */
+  readonly memoryChannel = new MessageChannel();
+
+  constructor(
+    readonly index: number,
+    readonly ringEntries: number,
+  ) {
+    super(`DMA replica ${index}`, new SharedArrayBuffer(DmaCtl.words * 4));
+    const ring = (): SharedArrayBuffer => {
+      const b = new SharedArrayBuffer(descriptorRingBytes(ringEntries));
+      new SpscRing(b, 0, DESCRIPTOR_WORDS, ringEntries); // initialised here; both threads attach
+      return b;
+    };
+    this.rings = [ring(), ring()];
+  }
+
+  /** What the NIC core's engine needs of this replica. */
+  get link(): DmaReplicaLink {
+    return { index: this.index, ctl: this.ctlBuffer, rings: this.rings };
+  }
+
+  /** The replica's worker init, running the copies of NIC core `core`. */
+  init(core: number, spinRounds: number, fault: DmaFault | null = null): DmaCoreInit {
+    return {
+      role: 'dma',
+      index: this.index,
+      core,
+      ctl: this.ctlBuffer,
+      rings: this.rings,
+      ringEntries: this.ringEntries,
+      spinRounds,
+      fault,
+    };
+  }
+
+  override spawn(entry: WorkerEntry, workerData: object, transfer: MessagePort[], name: string): void {
+    super.spawn(entry, workerData, transfer, name);
+    // However the thread ends, a core waiting for its copies must learn it (ThreadDma.poll
+    // throws then): the thread sets the word itself when it leaves its loop, this covers a crash.
+    void this.exit.then(() => {
+      Atomics.store(this.ctl, DmaCtl.gone, 1);
+      new Doorbell(this.ctl, DmaCtl.doneBell).ring();
+    });
+  }
+
+  protected onReady(): void {}
+
+  protected requestStop(): void {
+    Atomics.store(this.ctl, DmaCtl.stop, 1);
+    this.bell.ring();
+  }
+
+  /** Copies and bytes done, CPU ms when the thread last slept. */
+  get counters(): { copies: number; toHost: number; fromHost: number; bytes: number; cpuMs: number } {
+    const toHost = Atomics.load(this.ctl, DmaCtl.copiesToHost) >>> 0;
+    const fromHost = Atomics.load(this.ctl, DmaCtl.copiesFromHost) >>> 0;
+    return {
+      copies: toHost + fromHost,
+      toHost,
+      fromHost,
+      // One writer (the replica); a float64 read here may be one batch behind, never torn on x86-64.
+      bytes: new Float64Array(this.ctlBuffer, DmaCtl.bytes * 4, 1)[0]!,
+      cpuMs: Atomics.load(this.ctl, DmaCtl.cpuMs),
+    };
+  }
+
+  /** Lockstep: the core waits for its copies itself; a replica has nothing of its own to finish. */
+  needsSync(): boolean {
+    return false;
+  }
+}
+
 interface Pending {
   readonly kind: number;
   readonly flowId: number;
@@ -338,6 +424,8 @@ export class CoreLink extends WorkerLink {
   readonly pre: PreLink[];
   /** The post-processing replicas finishing this core's transmitted frames (none: it does). */
   readonly post: PostLink[];
+  /** The DMA replicas running this core's payload copies (none: it copies itself). */
+  readonly dma: DmaLink[];
   private readonly overflow: Pending[] = [];
   private readonly statsBytes: Uint8Array;
   private lastStats: unknown = null;
@@ -355,6 +443,10 @@ export class CoreLink extends WorkerLink {
     /** Post-processing replicas, numbered from `firstPost`. */
     postReplicas = 0,
     firstPost = 0,
+    /** DMA replicas, numbered from `firstDma`, each with descriptor rings of `dmaRingEntries`. */
+    dmaReplicas = 0,
+    firstDma = 0,
+    dmaRingEntries = 1,
   ) {
     super(`NIC core ${index}`, new SharedArrayBuffer(Ctl.words * 4));
     Atomics.store(this.ctl, Ctl.lcore, -1);
@@ -370,6 +462,7 @@ export class CoreLink extends WorkerLink {
     this.statsBytes = new Uint8Array(this.statsBuffer);
     this.pre = Array.from({ length: preReplicas }, (_, i) => new PreLink(firstPre + i, sizes.frameShape));
     this.post = Array.from({ length: postReplicas }, (_, i) => new PostLink(firstPost + i, sizes.frameShape));
+    this.dma = Array.from({ length: dmaReplicas }, (_, i) => new DmaLink(firstDma + i, dmaRingEntries));
     this.bridge = bridged
       ? {
           rx: preReplicas === 0 ? FrameRing.create(sizes.frameShape) : null,

@@ -37,6 +37,8 @@ import { CoreClock } from './shared-clock.js';
 import { threadCpuMs, threadId } from './proc.js';
 import { SharedMemoryTiers, type RegionMessage } from './shared-memory.js';
 import { StagedRing } from './staged-ring.js';
+import { withSharedArrayBuffers } from './shared-frames.js';
+import { ThreadDma } from './thread-dma.js';
 
 /** How long an idle core sleeps before looking again, by what it waits for (ms). */
 const SLEEP_IDLE_MS = 200;
@@ -92,6 +94,8 @@ export class NicCore {
   private readonly exceptions: FrameRing;
   private readonly ringPort: RingPort | null;
   private readonly tiers: SharedMemoryTiers;
+  /** The DMA replicas' engine, or null (the core copies payload itself). */
+  readonly threadDma: ThreadDma | null;
   private readonly ringViews = new Map<number, Uint8Array>();
   private readonly statsBytes: Uint8Array;
   private readonly rateWords = new Uint32Array(2);
@@ -114,6 +118,8 @@ export class NicCore {
     /** The port when the host handed this core a device of its own (DPDK); null with a bridge. */
     ownPort: NicPort | null,
     private readonly regionPort: MessagePort | null,
+    /** Per DMA replica, where the engine registers memories (`init.dma`'s replicas, in order). */
+    dmaPorts: readonly MessagePort[] = [],
   ) {
     this.ctl = new Int32Array(init.ctl, 0, Ctl.words);
     this.qmNextDue = new Float64Array(init.ctl, Ctl.qmNextDue * 4, 1);
@@ -137,6 +143,7 @@ export class NicCore {
           ring: StagedRing.attach(p.ring, init.frameShape),
           bell: new Doorbell(new Int32Array(p.ctl), PostCtl.bell),
         })),
+        init.fillTxChecksums,
       );
       port = this.ringPort;
     } else {
@@ -145,13 +152,17 @@ export class NicCore {
       port = ownPort;
     }
     this.tiers = SharedMemoryTiers.attach(init.regions, (init.index + 1) << 20);
-    this.dp = new DataPath(
-      init.dataPath,
-      port,
-      new MemcpyDma(),
-      new CoreClock(init.clock.origin, init.clock.manual),
-      this.tiers,
-    );
+    const clock = new CoreClock(init.clock.origin, init.clock.manual);
+    if (init.dma !== null) {
+      // Copies on DMA replica threads: the packet buffers they copy from and into must be
+      // memory those threads can map (shared-frames.ts).
+      const dma = new ThreadDma(init.dma, dmaPorts);
+      this.threadDma = dma;
+      this.dp = withSharedArrayBuffers(() => new DataPath(init.dataPath, port, dma, clock, this.tiers));
+    } else {
+      this.threadDma = null;
+      this.dp = new DataPath(init.dataPath, port, new MemcpyDma(), clock, this.tiers);
+    }
     this.burst = init.dataPath.burst;
     this.notificationRoom = NOTIFICATIONS_PER_BURST * this.burst;
     if (init.contextEntries < this.notificationRoom)
@@ -313,6 +324,7 @@ export class NicCore {
       if (r !== undefined) {
         v = new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
         this.ringViews.set(id, v);
+        this.threadDma?.register(v); // once, at install, not at a flow's first copy
         return v;
       }
       const m = this.regionPort === null ? undefined : receiveMessageOnPort(this.regionPort);
@@ -378,6 +390,7 @@ export class NicCore {
       core: { ...this.counters, cpuMs: threadCpuMs() },
       tiers: this.tiers.accessesByTier(),
       port: this.dp.port.stats(),
+      dma: this.threadDma === null ? null : { ...this.threadDma.counters },
     };
     const { written } = new TextEncoder().encodeInto(JSON.stringify(snapshot), this.statsBytes);
     Atomics.store(this.ctl, Ctl.statsLength, written);

@@ -17,6 +17,7 @@ import type { DataPathOptions, PortCapabilities } from '@flextoe/core';
 import type { DpdkHandoff } from '../drivers/dpdk/dpdk-port.js';
 import type { FrameRingShape } from './frame-ring.js';
 import type { RegionMessage } from './shared-memory.js';
+import type { ThreadDmaInit } from './thread-dma.js';
 
 /**
  * Bursts of free transmit slots a core needs before it takes new work (back-pressure: a round
@@ -123,6 +124,17 @@ export interface NicCoreInit {
    * thread (no bridge, no frame crosses threads) and registers as a DPDK lcore.
    */
   readonly ownPort: OwnPort | null;
+  /**
+   * DMA replicas running this core's payload copies (`ThreadDma`; the memory ports travel in the
+   * worker data), or null: the core copies itself (memcpy).
+   */
+  readonly dma: ThreadDmaInit | null;
+  /**
+   * The bridge's port view fills TCP checksums at `txBurst` (DMA replicas and no post replicas:
+   * the core advertises transmit checksum offload so its copies overlap; the frames are complete
+   * by then, core's data path waited for their copies).
+   */
+  readonly fillTxChecksums: boolean;
   readonly stats: SharedArrayBuffer;
   /** The host clock: a shared process.hrtime() origin, or a mirrored manual clock. */
   readonly clock: { readonly origin: readonly [number, number]; readonly manual: SharedArrayBuffer | null };

@@ -1,8 +1,8 @@
 /**
- * Entry point of a NIC thread: a NIC core, or a pre- or post-processing replica when `init.role`
- * is `pre` or `post`. Builds what it runs from `workerData`, tells the host it is ready (a core with its
- * notification ring and thread id), runs its loop until told to stop, and returns, so the thread
- * ends on its own.
+ * Entry point of a NIC thread: a NIC core, or a pre-processing, post-processing or DMA replica
+ * when `init.role` is `pre`, `post` or `dma`. Builds what it runs from `workerData`, tells the
+ * host it is ready (a core with its notification ring and thread id), runs its loop until told to
+ * stop, and returns, so the thread ends on its own.
  *
  * ffi-rs is never loaded on this thread (it crashes the process when a worker that loaded it
  * exits): pinning is done by the host on this thread's id. The DPDK addon (node-addon-api) is,
@@ -17,10 +17,13 @@ import { threadId } from './proc.js';
 import { Ctl, type NicCoreInit, type NicCoreReady } from './nic-protocol.js';
 import { PostCore, PostCtl, type PostCoreInit } from './post-core.js';
 import { PreCore, PreCtl, type PreCoreInit } from './pre-core.js';
+import { DmaCore, DmaCtl, type DmaCoreInit } from './dma-core.js';
 
 interface WorkerData {
-  readonly init: NicCoreInit | PreCoreInit | PostCoreInit;
+  readonly init: NicCoreInit | PreCoreInit | PostCoreInit | DmaCoreInit;
   readonly regionPort?: MessagePort;
+  /** A NIC core: per DMA replica, where it registers memories. A DMA replica: where it hears them. */
+  readonly dmaPorts?: readonly MessagePort[];
   readonly readyPort: MessagePort;
 }
 
@@ -44,10 +47,25 @@ function post(init: PostCoreInit, readyPort: MessagePort): void {
   replica.run();
 }
 
+/** A DMA replica: copy payload for its NIC core until told to stop. */
+function dma(init: DmaCoreInit, memoryPort: MessagePort, readyPort: MessagePort): void {
+  const ctl = new Int32Array(init.ctl, 0, DmaCtl.words);
+  const replica = new DmaCore(init, memoryPort);
+  readyPort.postMessage({ type: 'ready', tid: threadId() });
+  Atomics.store(ctl, DmaCtl.ready, 1);
+  Atomics.notify(ctl, DmaCtl.ready);
+  try {
+    replica.run();
+  } finally {
+    memoryPort.close();
+  }
+}
+
 async function main(): Promise<void> {
   const data = workerData as WorkerData;
   if (data.init.role === 'pre') return pre(data.init, data.readyPort);
   if (data.init.role === 'post') return post(data.init, data.readyPort);
+  if (data.init.role === 'dma') return dma(data.init, data.dmaPorts![0]!, data.readyPort);
   const { readyPort } = data;
   const init = data.init;
   const regionPort = data.regionPort!;
@@ -62,7 +80,7 @@ async function main(): Promise<void> {
       own = DpdkPort.attach(init.ownPort.dpdk, new CoreClock(init.clock.origin, init.clock.manual));
       Atomics.store(ctl, Ctl.lcore, own.registerThread());
     }
-    core = new NicCore(init, own, regionPort);
+    core = new NicCore(init, own, regionPort, data.dmaPorts ?? []);
   } catch (err) {
     // The host may be blocked waiting for the ready word: tell it, then fail.
     Atomics.store(ctl, Ctl.ready, -1);
@@ -91,6 +109,7 @@ async function main(): Promise<void> {
     own?.unregisterThread();
     await own?.close();
     regionPort.close();
+    for (const p of data.dmaPorts ?? []) p.close();
   }
 }
 

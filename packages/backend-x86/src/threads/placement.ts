@@ -11,7 +11,9 @@
  * `graph.pre` gives each NIC core that many pre-processing replicas (threads that validate the
  * frames dealt to them round robin; the core takes them back in order); `graph.post` that many
  * post-processing replicas (threads that fill the TCP checksums of the frames the core
- * transmits, dealt round robin; the port bridge takes them back in order). `pin` pins the NIC
+ * transmits, dealt round robin; the port bridge takes them back in order); `graph.dma` that many
+ * DMA replicas (threads that run the core's payload copies between its packet buffers and the
+ * host rings, with completions the core waits for before it notifies or transmits). `pin` pins the NIC
  * threads to CPUs (`true`: CPUs 1, 2, ... leaving 0 to the host thread, or an explicit list),
  * where the OS allows it.
  */
@@ -28,6 +30,8 @@ export interface X86Options {
   readonly preReplicas: number;
   /** Post-processing replica threads per NIC core (`graph.post`; 0: the core post-processes). */
   readonly postReplicas: number;
+  /** DMA replica threads per NIC core (`graph.dma`; 0: the core copies payload itself). */
+  readonly dmaReplicas: number;
   /** CPUs to pin the NIC cores to, one per core, or null (not pinned). */
   readonly pin: readonly number[] | null;
   /** Empty rounds a NIC core spins before it sleeps on its doorbell. */
@@ -51,7 +55,7 @@ export type PortThread = (typeof PORT_THREADS)[number];
 /** The placement used when the configuration names none (see the README for the figures). */
 export const DEFAULT_PLACEMENT: Placement = 'run-to-completion';
 const DEFAULT_PARALLEL_CORES = 2;
-const GRAPH_KEYS = ['pre', 'post'];
+const GRAPH_KEYS = ['pre', 'post', 'dma'];
 const KNOWN_KEYS = ['placement', 'cores', 'graph', 'pin', 'spinRounds', 'hostSpinUs', 'portThread'];
 /** See `X86Options.hostSpinUs`: about two hand-offs to a core and back on a quiet machine. */
 export const DEFAULT_HOST_SPIN_US = 250;
@@ -84,20 +88,21 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
   }
   let preReplicas = 0;
   let postReplicas = 0;
+  let dmaReplicas = 0;
   if (raw.graph !== undefined) {
     const g = raw.graph as Record<string, unknown>;
     if (typeof g !== 'object' || g === null || Array.isArray(g))
-      bad('graph', g, `/x86/graph must be an object like { "pre": 2, "post": 2 }`);
+      bad('graph', g, `/x86/graph must be an object like { "pre": 2, "post": 2, "dma": 1 }`);
     else {
       for (const k of Object.keys(g))
         if (!GRAPH_KEYS.includes(k))
           bad(
             `graph/${k}`,
             g[k],
-            `/x86/graph/${k} is not placeable on x86 yet (only pre and post)`,
+            `/x86/graph/${k} is not placeable on x86 (only pre, post and dma are replicated; protocol runs per flow group on the NIC cores)`,
             GRAPH_KEYS,
           );
-      const replicas = (key: 'pre' | 'post'): number => {
+      const replicas = (key: 'pre' | 'post' | 'dma'): number => {
         const r = g[key];
         if (r === undefined) return 0;
         if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 16)
@@ -113,6 +118,7 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
       };
       preReplicas = replicas('pre');
       postReplicas = replicas('post');
+      dmaReplicas = replicas('dma');
     }
   }
   let spinRounds = 64;
@@ -143,20 +149,23 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
         `/x86/portThread is ${JSON.stringify(raw.portThread)} but must be one of ${PORT_THREADS.join(', ')}`,
         PORT_THREADS,
       );
-    else if (t === 'nic-core' && (cores !== 1 || preReplicas !== 0 || postReplicas !== 0))
+    else if (
+      t === 'nic-core' &&
+      (cores !== 1 || preReplicas !== 0 || postReplicas !== 0 || dmaReplicas !== 0)
+    )
       bad(
         'portThread',
         t,
         `/x86/portThread nic-core hands the port to one NIC core (one receive queue, no RSS): it needs ` +
-          `placement run-to-completion (or parallel with cores 1) and no graph.pre or graph.post; this is ` +
-          `${placement} with ${cores} core(s), ${preReplicas} pre and ${postReplicas} post replica(s)`,
+          `placement run-to-completion (or parallel with cores 1) and no graph.pre, graph.post or graph.dma; this is ` +
+          `${placement} with ${cores} core(s), ${preReplicas} pre, ${postReplicas} post and ${dmaReplicas} DMA replica(s)`,
       );
     else portThread = t;
   }
   let pin: number[] | null = null;
   const p = raw.pin;
-  // One CPU per NIC thread: the cores first, then their pre-, then their post-processing replicas.
-  const threads = cores * (1 + preReplicas + postReplicas);
+  // One CPU per NIC thread: the cores first, then their pre-, post-processing and DMA replicas.
+  const threads = cores * (1 + preReplicas + postReplicas + dmaReplicas);
   if (p === true)
     pin = Array.from({ length: threads }, (_, i) => (cpuCount > 1 ? 1 + (i % (cpuCount - 1)) : 0));
   else if (Array.isArray(p)) {
@@ -164,11 +173,21 @@ export function x86Options(raw: Record<string, unknown>, cpuCount: number): X86O
       bad(
         'pin',
         p,
-        `/x86/pin must list ${threads} CPU number(s) below ${cpuCount} (one per NIC core, then one per pre replica, then one per post replica), or be true/false`,
+        `/x86/pin must list ${threads} CPU number(s) below ${cpuCount} (one per NIC core, then one per pre, post and DMA replica), or be true/false`,
       );
     else pin = p as number[];
   } else if (p !== undefined && p !== false)
     bad('pin', p, `/x86/pin is ${JSON.stringify(p)} but must be true, false or a list of CPUs`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { placement, cores, preReplicas, postReplicas, pin, spinRounds, hostSpinUs, portThread };
+  return {
+    placement,
+    cores,
+    preReplicas,
+    postReplicas,
+    dmaReplicas,
+    pin,
+    spinRounds,
+    hostSpinUs,
+    portThread,
+  };
 }

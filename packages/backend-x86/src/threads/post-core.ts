@@ -119,7 +119,7 @@ export class PostCore {
       {
         ctl: this.ctl,
         bell: this.bell,
-        ring: this.ring,
+        pending: () => this.ring.stagePending,
         spinRounds: this.init.spinRounds,
         round: () => this.round(),
       },

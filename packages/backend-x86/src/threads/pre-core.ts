@@ -85,7 +85,7 @@ export class PreCore {
       {
         ctl: this.ctl,
         bell: this.bell,
-        ring: this.ring,
+        pending: () => this.ring.stagePending,
         spinRounds: this.init.spinRounds,
         round: () => this.round(),
       },

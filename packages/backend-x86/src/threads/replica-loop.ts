@@ -1,14 +1,13 @@
 /**
- * The loop every stage replica thread runs (pre-processing and post-processing replicas): work
- * while its staged ring has frames; answer the host's lockstep sync once idle; spin
+ * The loop every stage replica thread runs (pre-processing, post-processing and DMA replicas):
+ * work while its rings have work; answer the host's lockstep sync once idle; spin
  * `spinRounds` empty rounds, then sleep on its doorbell (announce, re-check, wait: the Dekker
  * handshake in doorbell.ts), so an idle replica burns no CPU.
  */
 import type { Doorbell } from './doorbell.js';
-import type { StagedRing } from './staged-ring.js';
 import { threadCpuMs } from './proc.js';
 
-/** Control-block words both replica kinds share (`PreCtl`, `PostCtl`). */
+/** Control-block words every replica kind shares (`PreCtl`, `PostCtl`, `DmaCtl`). */
 export const ReplicaCtl = {
   bell: 0,
   syncReq: 16,
@@ -28,7 +27,8 @@ const SLEEP_MS = 200;
 export interface ReplicaLoop {
   readonly ctl: Int32Array;
   readonly bell: Doorbell;
-  readonly ring: StagedRing;
+  /** Work waiting (frames in its staged ring, descriptors in its rings): re-checked before sleeping. */
+  pending(): number;
   readonly spinRounds: number;
   /** One batch of work; the frames it handled. */
   round(): number;
@@ -51,7 +51,7 @@ export function runReplica(r: ReplicaLoop, drainOnStop: boolean): void {
     if (++idle < r.spinRounds) continue;
     const seq = r.bell.announce();
     if (
-      r.ring.stagePending > 0 ||
+      r.pending() > 0 ||
       Atomics.load(ctl, ReplicaCtl.stop) !== 0 ||
       Atomics.load(ctl, ReplicaCtl.syncReq) !== sync
     ) {

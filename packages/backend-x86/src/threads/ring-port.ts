@@ -15,6 +15,10 @@
  * With post-processing replicas the transmit side is their staged rings: frames are dealt round
  * robin (the bridge takes them back in the same order) and the replica is rung; dealing stops at
  * the first replica whose ring is full, so none is ever skipped.
+ *
+ * With DMA replicas and no post replicas this port is the device that fills TCP checksums: the
+ * core advertises transmit checksum offload (so post-processing never waits for a payload copy)
+ * and the checksum is computed here, over the finished frame, as it enters the transmit ring.
  */
 import type {
   NicPort,
@@ -25,6 +29,7 @@ import type {
 } from '@flextoe/core/nic';
 import { WIRE_ERROR_COUNT } from '@flextoe/core/nic';
 import type { Doorbell } from './doorbell.js';
+import { fillTcpChecksum } from './post-core.js';
 import type { FrameRing } from './frame-ring.js';
 import type { StagedRing } from './staged-ring.js';
 
@@ -54,6 +59,11 @@ export class RingPort implements NicPort {
     private readonly pre: readonly StagedRing[] = [],
     /** Staged rings of the post-processing replicas and their doorbells, in dealing order. */
     private readonly post: readonly { readonly ring: StagedRing; readonly bell: Doorbell }[] = [],
+    /**
+     * Fill each transmitted TCP frame's checksum (the port view advertises transmit checksum
+     * offload and no post replica does it): the device's job, done as the frame leaves.
+     */
+    private readonly fillChecksums = false,
   ) {
     this.dealt = new Uint32Array(post.length);
   }
@@ -121,7 +131,9 @@ export class RingPort implements NicPort {
         break;
       }
       const b = bufs[n]!;
-      Buffer.prototype.copy.call(b.data, ring.slot(i).data, 0, 0, b.length);
+      const slot = ring.slot(i);
+      Buffer.prototype.copy.call(b.data, slot.data, 0, 0, b.length);
+      if (this.fillChecksums) fillTcpChecksum(slot.words, slot.data, b.length);
       ring.setFrame(i, b.length, 0);
       this.txBytes += b.length;
     }

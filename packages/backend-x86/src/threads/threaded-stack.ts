@@ -39,10 +39,13 @@ import {
   type StackStats,
   type TcpStackOptions,
   type Timers,
+  type DmaLimits,
 } from '@flextoe/core';
 import type { PinResult } from './affinity.js';
 import { CoreLink, type CoreQueueSizes, type WorkerLink } from './core-link.js';
 import { Doorbell } from './doorbell.js';
+import type { DmaFault } from './dma-core.js';
+import { DEFAULT_DMA_LIMITS, ringEntriesFor } from './thread-dma.js';
 import { HostCtl, TX_ROOM_BURSTS, type NicCoreInit, type OwnPort } from './nic-protocol.js';
 import { DEFAULT_HOST_SPIN_US } from './placement.js';
 import { PortBridge } from './port-bridge.js';
@@ -87,6 +90,10 @@ export interface ThreadedStackParams {
   readonly name?: string;
   /** Notification ring entries per core (default: the context queue size the options give). */
   readonly contextEntries?: number;
+  /** In-flight bound per direction of each core's DMA replicas (default `DEFAULT_DMA_LIMITS`). */
+  readonly dmaLimits?: DmaLimits;
+  /** Test only: make the DMA replicas a broken engine (negative controls; see `DmaFault`). */
+  readonly dmaFault?: DmaFault;
 }
 
 /** What `stats()` adds for x86: the NIC cores, the bridge. */
@@ -100,6 +107,8 @@ export interface ThreadedStackStats extends StackStats {
       counters: unknown;
       tiers: unknown;
       port: unknown;
+      /** The core's DMA engine with DMA replicas (`ThreadDmaCounters`), or null. */
+      dma: unknown;
     }[];
     /** Pre-processing replicas: frames validated and dropped, CPU ms when last idle. */
     pre: { index: number; core: number; tid: number; validated: number; dropped: number; cpuMs: number }[];
@@ -108,6 +117,20 @@ export interface ThreadedStackStats extends StackStats {
      * (ARP), CPU ms when last idle.
      */
     post: { index: number; core: number; tid: number; finished: number; passed: number; cpuMs: number }[];
+    /**
+     * DMA replicas: payload copies they completed (to host RX rings, from host TX rings), bytes
+     * copied, CPU ms when last idle. Each core's engine counts its side (`cores[i].dma`).
+     */
+    dma: {
+      index: number;
+      core: number;
+      tid: number;
+      copies: number;
+      toHost: number;
+      fromHost: number;
+      bytes: number;
+      cpuMs: number;
+    }[];
     /** Frames this thread moved between the port and the cores (zeroes with `ownPort`). */
     bridge: PortBridge['counters'];
     /** The host loop: rounds run, rounds that only polled for a core's answer, sleeps. */
@@ -144,7 +167,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
   readonly control: ControlPlane;
   readonly dataPath: RemoteDataPath;
   readonly cores: readonly CoreLink[];
-  /** Every NIC thread: the cores, then their pre-, then their post-processing replicas. */
+  /** Every NIC thread: the cores, then their pre-processing, post-processing and DMA replicas. */
   readonly threads: readonly WorkerLink[];
   /** Moves frames between the port and the cores; null when the core runs the port (`ownPort`). */
   readonly bridge: PortBridge | null;
@@ -236,16 +259,24 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     };
     const k = units.preReplicas;
     const kPost = units.postReplicas;
-    if (params.ownPort !== undefined && (n !== 1 || k !== 0 || kPost !== 0))
+    const kDma = units.dmaReplicas;
+    if (params.ownPort !== undefined && (n !== 1 || k !== 0 || kPost !== 0 || kDma !== 0))
       throw new RangeError(
-        `a port handed to a NIC core needs exactly one core and no pre- or post-processing replicas (${n} cores, ${k} pre and ${kPost} post replicas each): one receive queue, no RSS`,
+        `a port handed to a NIC core needs exactly one core and no pre-processing, post-processing or DMA replicas (${n} cores, ${k} pre, ${kPost} post and ${kDma} DMA replicas each): one receive queue, no RSS`,
       );
     const bridged = params.ownPort === undefined;
+    this.dmaLimits = params.dmaLimits ?? DEFAULT_DMA_LIMITS;
+    const dmaRing = kDma > 0 ? ringEntriesFor(this.dmaLimits, kDma) : 1;
     this.cores = Array.from(
       { length: n },
-      (_, i) => new CoreLink(i, sizes, bridged, k, i * k, kPost, i * kPost),
+      (_, i) => new CoreLink(i, sizes, bridged, k, i * k, kPost, i * kPost, kDma, i * kDma, dmaRing),
     );
-    this.threads = [...this.cores, ...this.cores.flatMap((c) => c.pre), ...this.cores.flatMap((c) => c.post)];
+    this.threads = [
+      ...this.cores,
+      ...this.cores.flatMap((c) => c.pre),
+      ...this.cores.flatMap((c) => c.post),
+      ...this.cores.flatMap((c) => c.dma),
+    ];
     const tiers = params.tiers ?? new SharedMemoryTiers(1);
     for (let i = 0; i < n; i++) this.regionPorts.push(new MessageChannel());
     this.dataPath = new RemoteDataPath(
@@ -292,6 +323,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     this.hostSpinUs = params.hostSpinUs ?? DEFAULT_HOST_SPIN_US;
   }
   private readonly resolvedContextEntries: number;
+  private readonly dmaLimits: DmaLimits;
 
   private spawnCores(): void {
     const params = this.params;
@@ -307,9 +339,23 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         dataPath: this.dataPath.opts,
         mac: port.mac,
         // With post replicas the core's port view fills TCP checksums on transmit (they do it):
-        // post-processing leaves the pseudo-header sum and never reads the payload.
+        // post-processing leaves the pseudo-header sum and never reads the payload. With DMA
+        // replicas too, or the transmit copies could not overlap (core waits for each copy before
+        // summing its payload); without post replicas the port view then fills them at txBurst.
         capabilities:
-          core.post.length > 0 ? { ...port.capabilities, txChecksumOffload: true } : port.capabilities,
+          core.post.length > 0 || core.dma.length > 0
+            ? { ...port.capabilities, txChecksumOffload: true }
+            : port.capabilities,
+        fillTxChecksums:
+          core.dma.length > 0 && core.post.length === 0 && !port.capabilities.txChecksumOffload,
+        dma:
+          core.dma.length > 0
+            ? {
+                replicas: core.dma.map((d) => d.link),
+                ringEntries: core.dma[0]!.ringEntries,
+                limits: this.dmaLimits,
+              }
+            : null,
         regions,
         hostCtl: this.hostCtlBuffer,
         ownPort: params.ownPort ?? null,
@@ -318,11 +364,21 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         spinRounds,
       };
       const regionPort = this.regionPorts[i]!.port2;
-      core.spawn(entry, { init, regionPort }, [regionPort], `${name}-nic${i}`);
+      const dmaPorts = core.dma.map((d) => d.memoryChannel.port1);
+      core.spawn(entry, { init, regionPort, dmaPorts }, [regionPort, ...dmaPorts], `${name}-nic${i}`);
       for (const p of core.pre)
         p.spawn(entry, { init: p.init(core.controlBuffer, spinRounds) }, [], `${name}-pre${p.index}`);
       for (const p of core.post)
         p.spawn(entry, { init: p.init(this.hostCtlBuffer, spinRounds) }, [], `${name}-post${p.index}`);
+      for (const d of core.dma) {
+        const memoryPort = d.memoryChannel.port2;
+        d.spawn(
+          entry,
+          { init: d.init(i, spinRounds, params.dmaFault ?? null), dmaPorts: [memoryPort] },
+          [memoryPort],
+          `${name}-dma${d.index}`,
+        );
+      }
     });
   }
 
@@ -617,6 +673,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         core?: unknown;
         tiers?: unknown;
         port?: unknown;
+        dma?: unknown;
       };
       return { index: c.index, tid: c.tid, s };
     });
@@ -637,12 +694,16 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
           counters: p.s.core,
           tiers: p.s.tiers,
           port: p.s.port,
+          dma: p.s.dma ?? null,
         })),
         pre: this.cores.flatMap((c) =>
           c.pre.map((p) => ({ index: p.index, core: c.index, tid: p.tid, ...p.counters })),
         ),
         post: this.cores.flatMap((c) =>
           c.post.map((p) => ({ index: p.index, core: c.index, tid: p.tid, ...p.counters })),
+        ),
+        dma: this.cores.flatMap((c) =>
+          c.dma.map((d) => ({ index: d.index, core: c.index, tid: d.tid, ...d.counters })),
         ),
         bridge: this.bridge === null ? { ...NO_BRIDGE } : { ...this.bridge.counters },
         host: { ...this.hostCounters },
@@ -657,7 +718,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     return this.cores.map((c) => c.tid);
   }
 
-  /** Linux thread ids of every NIC thread: the cores, then their pre-, then post-processing replicas. */
+  /** Linux thread ids of every NIC thread: the cores, then their pre, post and DMA replicas. */
   get threadIds(): number[] {
     return this.threads.map((t) => t.tid);
   }
@@ -689,7 +750,8 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
     const pump = setInterval(() => this.bridge?.pump(), 1);
     try {
       await Promise.all(this.cores.map((c) => c.stop()));
-      await Promise.all(this.cores.flatMap((c) => [...c.pre, ...c.post].map((p) => p.stop())));
+      // DMA replicas after their cores: a core waits for every copy it submitted.
+      await Promise.all(this.cores.flatMap((c) => [...c.pre, ...c.post, ...c.dma].map((p) => p.stop())));
     } finally {
       clearInterval(pump);
     }
