@@ -6,8 +6,10 @@
  * application on this thread, the device bridged by it; and, for DPDK, the device handed to the
  * one NIC core, which runs its bursts itself as a registered DPDK lcore (`x86.portThread`
  * nic-core: no frame crosses threads); and, over TAP, one core whose transmitted frames get their
- * TCP checksums from two post-processing replica threads (`x86.graph.post`). 32 MiB each way on one connection at
- * once, every byte checked (SHA-256 both ways), clean and with 1% loss (nftables, both
+ * TCP checksums from two post-processing replica threads (`x86.graph.post`), and one core whose
+ * payload copies run on a DMA replica thread (`x86.graph.dma`; its port view fills the TCP
+ * checksums once the copies completed). 32 MiB each way on one connection at once, every byte
+ * checked (SHA-256 both ways), clean and with 1% loss (nftables, both
  * directions: this kernel has no `tc netem`).
  *
  * Needs root (namespaces, TAP, nftables) and, for the DPDK row, the addon; without them each
@@ -39,6 +41,11 @@ const TAP_PLACEMENTS: readonly [string, Record<string, unknown>][] = [
   [
     'run-to-completion, 2 post replicas filling the TCP checksums',
     { placement: 'run-to-completion', graph: { post: 2 } },
+  ],
+  // The kernel checks what the replica copied (payload) and the checksum computed after it.
+  [
+    'run-to-completion, 1 DMA replica copying the payload',
+    { placement: 'run-to-completion', graph: { dma: 1 } },
   ],
 ];
 /** Only a DPDK port can be handed to a NIC core (its bursts are callable from any thread). */
@@ -119,6 +126,7 @@ describe('interop: the x86 threaded data path with the Linux kernel TCP in netwo
                 cores: { lcore: number; port: { rxPackets: number; txPackets: number } }[];
                 pre: { validated: number }[];
                 post: { finished: number }[];
+                dma: { toHost: number; fromHost: number; bytes: number }[];
                 bridge: { rxFrames: number; txFrames: number };
               };
             };
@@ -133,6 +141,16 @@ describe('interop: the x86 threaded data path with the Linux kernel TCP in netwo
               expect(s.x86!.post).to.have.length(2);
               for (const r of s.x86!.post) expect(r.finished).to.be.greaterThan(BYTES / 1448 / 4);
               expect(s.x86!.post.reduce((n, r) => n + r.finished, 0)).to.be.greaterThan(BYTES / 1448);
+            }
+            if (x86.graph !== undefined && 'dma' in (x86.graph as object)) {
+              // Every payload byte both ways went through the DMA replica (none copied on the
+              // core), and the core waited for its completions before notifying or sending.
+              const [r] = s.x86!.dma;
+              expect(r!.toHost, 'copies into our RX ring').to.be.greaterThan(BYTES / 1448);
+              expect(r!.fromHost, 'copies out of our TX ring').to.be.greaterThan(BYTES / 1448);
+              expect(r!.bytes).to.equal(s.dataPath.dma.toHostBytes + s.dataPath.dma.fromHostBytes);
+              expect((s.x86!.cores[0] as unknown as { dma: { inline: number } }).dma.inline).to.equal(0);
+              expect(s.dataPath.dma.waits).to.be.greaterThan(0);
             }
             if (x86.portThread === 'nic-core') {
               // The NIC core ran the device's bursts itself, as a DPDK lcore other than the main
