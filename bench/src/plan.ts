@@ -119,6 +119,12 @@ export const X86_VARIANTS: readonly { id: string; x86: Record<string, unknown> }
   { id: 'inline', x86: { placement: 'inline' } },
   { id: 'parallel-2', x86: { placement: 'parallel', cores: 2 } },
   { id: 'parallel-1+pre-1', x86: { placement: 'parallel', cores: 1, graph: { pre: 1 } } },
+  // The payload copies on a DMA replica thread; then issue 5's example graph on one core.
+  { id: 'parallel-1+dma-1', x86: { placement: 'parallel', cores: 1, graph: { dma: 1 } } },
+  {
+    id: 'parallel-1+pre-2+post-2+dma-1',
+    x86: { placement: 'parallel', cores: 1, graph: { pre: 2, post: 2, dma: 1 } },
+  },
 ];
 
 /**
