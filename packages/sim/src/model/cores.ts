@@ -50,6 +50,20 @@ export interface Reservation {
   endPs: number;
 }
 
+/** Slots of `SimCores.io`: a stage run's inputs (times in ps, compute in cycles), then its result. */
+export const RunIo = {
+  Arrival: 0,
+  LockFree: 1,
+  CritRead: 2,
+  Compute: 3,
+  CritWrite: 4,
+  OtherWait: 5,
+  Start: 6,
+  LockRelease: 7,
+  End: 8,
+} as const;
+const RUN_IO_LENGTH = 9;
+
 export class SimCores implements ExecutionUnits {
   readonly cores: readonly CoreInfo[];
   readonly psPerCycle: number;
@@ -74,6 +88,8 @@ export class SimCores implements ExecutionUnits {
   private readonly rr = new Int32Array(STAGE_KINDS.length);
   placements: readonly StagePlacement[] = [];
   readonly out: Reservation = { startPs: 0, lockReleasePs: 0, endPs: 0 };
+  /** Inputs and outputs of `reserveRun` (indexes `RunIo`). */
+  readonly io = new Float64Array(RUN_IO_LENGTH);
 
   constructor(
     readonly spec: SimCoreSpec,
@@ -168,8 +184,9 @@ export class SimCores implements ExecutionUnits {
   }
 
   /**
-   * Reserves a run of `stage` on `core` arriving at `arrivalPs`; fills `out`. `lockFreePs` is
-   * when the flow's lock is free (0 when the run takes none).
+   * Reserves a run of `stage` on `core` arriving at `arrivalPs`; fills and returns `out`.
+   * `lockFreePs` is when the flow's lock is free (0 when the run takes none). (The timing
+   * model's hot path uses `reserveRun`, which takes the same inputs through `io`.)
    */
   reserve(
     stage: number,
@@ -181,6 +198,34 @@ export class SimCores implements ExecutionUnits {
     critWritePs: number,
     otherWaitPs: number,
   ): Reservation {
+    const io = this.io;
+    io[RunIo.Arrival] = arrivalPs;
+    io[RunIo.LockFree] = lockFreePs;
+    io[RunIo.CritRead] = critReadPs;
+    io[RunIo.Compute] = computeCycles;
+    io[RunIo.CritWrite] = critWritePs;
+    io[RunIo.OtherWait] = otherWaitPs;
+    this.reserveRun(stage, core);
+    const o = this.out;
+    o.startPs = io[RunIo.Start]!;
+    o.lockReleasePs = io[RunIo.LockRelease]!;
+    o.endPs = io[RunIo.End]!;
+    return o;
+  }
+
+  /**
+   * `reserve` with its times in and out through `io` (indexes `RunIo`). Times are picoseconds,
+   * doubles beyond V8's small integers, and V8 boxes every double passed to (or returned from)
+   * a call it does not inline: 16 B each, five per stage run through the argument list.
+   */
+  reserveRun(stage: number, core: number): void {
+    const io = this.io;
+    const arrivalPs = io[RunIo.Arrival]!;
+    const lockFreePs = io[RunIo.LockFree]!;
+    const critReadPs = io[RunIo.CritRead]!;
+    const computeCycles = io[RunIo.Compute]!;
+    const critWritePs = io[RunIo.CritWrite]!;
+    const otherWaitPs = io[RunIo.OtherWait]!;
     const T = this.threads;
     const base = core * T;
     const tf = this.threadFree;
@@ -209,26 +254,16 @@ export class SimCores implements ExecutionUnits {
     this.stageRuns[stage]!++;
     this.stageWaitPs[stage]! += wait;
     if (wait > this.stageMaxWaitPs[stage]!) this.stageMaxWaitPs[stage] = wait;
-    const d = this.queued(core, arrivalPs, s);
-    if (d > this.stageMaxDepth[stage]!) this.stageMaxDepth[stage] = d;
-    const o = this.out;
-    o.startPs = s;
-    o.lockReleasePs = unlock;
-    o.endPs = end;
-    return o;
-  }
-
-  /**
-   * Runs queued on `core` when a run arrives at `t` (this one included when it waits): those
-   * reserved before it that have not started by `t`. Reservations come in arrival order and
-   * start times barely ever decrease on a core (threads are taken in order), so the runs still
-   * queued at `t` are a suffix of that sequence: a FIFO of start times, O(1) amortised.
-   */
-  private queued(core: number, t: number, start: number): number {
-    const base = core * DEPTH_WINDOW;
+    // Runs queued on the core when this one arrived (this one included when it waits): those
+    // reserved before it that have not started by its arrival. Reservations come in arrival
+    // order and start times barely ever decrease on a core (threads are taken in order), so the
+    // runs still queued are a suffix of that sequence: a FIFO of start times, O(1) amortised.
+    // (Written inline: a helper taking the two times as arguments boxed both, 32 B per run.)
+    const qBase = core * DEPTH_WINDOW;
+    const starts = this.recentStarts;
     let h = this.recentHead[core]!;
     let n = this.recentCount[core]!;
-    while (n > 0 && this.recentStarts[base + h]! <= t) {
+    while (n > 0 && starts[qBase + h]! <= arrivalPs) {
       h = h + 1 === DEPTH_WINDOW ? 0 : h + 1;
       n--;
     }
@@ -239,10 +274,14 @@ export class SimCores implements ExecutionUnits {
     }
     let tail = h + n;
     if (tail >= DEPTH_WINDOW) tail -= DEPTH_WINDOW;
-    this.recentStarts[base + tail] = start;
+    starts[qBase + tail] = s;
     this.recentHead[core] = h;
     this.recentCount[core] = n + 1;
-    return start > t ? n + 1 : n;
+    const d = s > arrivalPs ? n + 1 : n;
+    if (d > this.stageMaxDepth[stage]!) this.stageMaxDepth[stage] = d;
+    io[RunIo.Start] = s;
+    io[RunIo.LockRelease] = unlock;
+    io[RunIo.End] = end;
   }
 
   resetCounters(): void {

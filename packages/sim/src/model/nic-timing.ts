@@ -25,7 +25,7 @@
 import { DmaDirection, type MemoryRegion, type StageKind, type StageProbe } from '@flextoe/core';
 import type { SimEventTarget } from '../engine/event-queue.js';
 import type { SimEngine } from '../engine/sim-engine.js';
-import { SimCores, stageIndex } from './cores.js';
+import { RunIo, SimCores, stageIndex } from './cores.js';
 import { LatencyHistogram } from './histogram.js';
 import type { AccessSink, MemoryModel } from './memory-model.js';
 import type { DmaSink, PcieModel } from './pcie.js';
@@ -33,8 +33,11 @@ import type { NicModelSpec } from './spec.js';
 
 /** What the timing model needs from the NIC around it. */
 export interface TimingHost {
-  /** When the next received frame the data path pre-processes reached the NIC, ps. */
-  nextArrivalPs(): number;
+  /**
+   * When the next received frame the data path pre-processes reached the NIC (ps), written to
+   * `into[index]` (a time returned from a call V8 does not inline would be boxed).
+   */
+  nextArrival(into: Float64Array, index: number): void;
   /** The flow group of a flow (the same hash mod G the data path uses). */
   groupOf(flowId: number): number;
   /** Host work not fetched by the context-queue stage's poll crosses PCIe first (ps), else 0. */
@@ -45,8 +48,8 @@ export interface TimingHost {
    */
   holdNotifications(): number;
   readonly heldCount: number;
-  /** Notifications `first..first+count-1` reach the application at `readyPs`. */
-  notificationsReady(first: number, count: number, readyPs: number): void;
+  /** Notifications `first..first+count-1` reach the application at `times[index]` (ps). */
+  notificationsReady(first: number, count: number, times: Float64Array, index: number): void;
   /** A frame was just built: returns its number in egress order. */
   frameBuilt(): number;
   /** Frame `seq` is ready for the MAC at `readyPs`. */
@@ -272,8 +275,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     if (s === PRE) {
       if (this.cur >= 0) this.park();
       const it = this.openItem(ItemKind.Rx);
-      const arr = this.host.nextArrivalPs();
-      this.iArrival[it] = arr;
+      this.host.nextArrival(this.iArrival, it);
       this.openSegment(PRE, ROOT, -1);
       return;
     }
@@ -534,39 +536,43 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
       }
       this.sState[sg] = RUNNING;
       if (at > now) this.engine.at(at, this, EV_ARRIVE, sg);
-      else this.start(sg, now);
+      else this.start(sg);
     }
     this.advancing = false;
     if (this.iDone[it] === this.iSegs[it]) this.complete(it);
   }
 
-  private start(sg: number, at: number): void {
+  /**
+   * Segment `sg` starts now (its inputs are ready). The time is read here, not passed: a double
+   * passed to a call V8 does not inline is boxed.
+   */
+  private start(sg: number): void {
+    const at = this.engine.nowPs;
     const stage = this.sStage[sg]!;
     const flow = this.sFlow[sg]!;
     const locked = stage === PROTOCOL && flow >= 0;
     if (locked && flow >= this.flowFree.length) this.ensureFlows(flow + 1);
-    const r = this.cores.reserve(
-      stage,
-      this.sCore[sg]!,
-      at,
-      locked ? this.flowFree[flow]! : 0,
-      this.sCritRead[sg]!,
-      this.sCompute[sg]!,
-      this.sCritWrite[sg]!,
-      this.sOther[sg]!,
-    );
-    if (locked) this.flowFree[flow] = r.lockReleasePs;
-    this.sEnd[sg] = r.endPs;
+    const io = this.cores.io;
+    io[RunIo.Arrival] = at;
+    io[RunIo.LockFree] = locked ? this.flowFree[flow]! : 0;
+    io[RunIo.CritRead] = this.sCritRead[sg]!;
+    io[RunIo.Compute] = this.sCompute[sg]!;
+    io[RunIo.CritWrite] = this.sCritWrite[sg]!;
+    io[RunIo.OtherWait] = this.sOther[sg]!;
+    this.cores.reserveRun(stage, this.sCore[sg]!);
+    const endPs = io[RunIo.End]!;
+    if (locked) this.flowFree[flow] = io[RunIo.LockRelease]!;
+    this.sEnd[sg] = endPs;
     const role = this.sRole[sg]!;
     // Nothing waits for a notification or a built frame inside the item: their effects are
     // timed now (the MAC and the context queue keep their own order); the others release
     // dependants when they end.
     if (role === NOTE || role === BUILD) this.segmentDone(sg);
-    else this.engine.at(r.endPs, this, EV_DONE, sg);
+    else this.engine.at(endPs, this, EV_DONE, sg);
   }
 
   onSimEvent(kind: number, arg: number): void {
-    if (kind === EV_ARRIVE) this.start(arg, this.engine.nowPs);
+    if (kind === EV_ARRIVE) this.start(arg);
     else if (kind === EV_DONE) this.segmentDone(arg);
   }
 
@@ -583,10 +589,13 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
       case PROTO:
         this.iProtoEnd[it] = end;
         break;
-      case COPY:
+      case COPY: {
+        const reg = this.pcie.timeReg;
         for (let c = this.sA[sg]!; c >= 0;) {
           const dir = this.cDir[c]! as DmaDirection;
-          const done = this.pcie.issue(dir, end, this.cBytes[c]!);
+          reg[0] = end;
+          this.pcie.issueTimed(dir, this.cBytes[c]!);
+          const done = reg[0]!;
           if (dir === DmaDirection.ToHost) {
             if (done > this.iToDone[it]!) this.iToDone[it] = done;
           } else if (done > this.iFromDone[it]!) this.iFromDone[it] = done;
@@ -597,9 +606,13 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
         }
         this.iCopiesDone[it]!++;
         break;
+      }
       case NOTE: {
-        const seen = this.pcie.issue(DmaDirection.ToHost, end, NOTIFICATION_BYTES);
-        this.host.notificationsReady(this.sA[sg]!, this.sB[sg]!, seen);
+        const reg = this.pcie.timeReg;
+        reg[0] = end;
+        this.pcie.issueTimed(DmaDirection.ToHost, NOTIFICATION_BYTES);
+        this.host.notificationsReady(this.sA[sg]!, this.sB[sg]!, reg, 0);
+        const seen = reg[0]!;
         if (seen > last) last = seen;
         break;
       }

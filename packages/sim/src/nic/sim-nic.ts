@@ -233,7 +233,7 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
       // The application's reactions (kicks) are seen by the poll round below: they need no
       // round of their own.
       this.delivering = true;
-      const delivered = this.deliverNotifications(now);
+      const delivered = this.deliverNotifications();
       this.delivering = false;
       if (delivered > 0) flags |= SimPoll.App; // NaN (not yet written) compares false
     }
@@ -245,7 +245,7 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     // Requests the round queued without a kick (after its fetch ran) are fetched later. (A
     // round that did nothing queued nothing; the rings' sizes are atomic loads, not free.)
     if (work > 0) this.noticeRequests();
-    this.scheduleWakes(now);
+    this.scheduleWakes();
     return flags;
   }
 
@@ -304,8 +304,8 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
 
   // ---------------------------------------------------------------- TimingHost / PortHost
 
-  nextArrivalPs(): number {
-    return this.port.nextArrivalPs();
+  nextArrival(into: Float64Array, index: number): void {
+    into[index] = this.port.nextArrivalPs();
   }
 
   groupOf(flowId: number): number {
@@ -353,7 +353,8 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     return first;
   }
 
-  notificationsReady(first: number, count: number, readyPs: number): void {
+  notificationsReady(first: number, count: number, times: Float64Array, index: number): void {
+    const readyPs = times[index]!;
     const cap = this.noteAt.length;
     for (let k = first; k < first + count; k++) {
       const off = k - this.noteBase;
@@ -424,7 +425,7 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
       this.pushNote(FLOW_EVENT, at);
     }
     ev.length = from;
-    this.scheduleWakes(this.engine.nowPs);
+    this.scheduleWakes();
   }
 
   /** Flow events at the front of the data path's list that were released to the control plane. */
@@ -449,7 +450,9 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     return false;
   }
 
-  private scheduleWakes(now: number): void {
+  /** (Reads the time itself: a time passed to a call V8 does not inline is boxed.) */
+  private scheduleWakes(): void {
+    const now = this.engine.nowPs;
     const head = this.noteAt[this.noteHead]!;
     if (this.noteCount > 0 && head === head) this.wakeAt(head);
     if (this.exceptions.length > 0) this.wakeAt(this.exceptions[0]!.atPs);
@@ -495,7 +498,8 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
   }
 
   /** Puts due notifications back into the context queues and runs their callbacks. */
-  private deliverNotifications(now: number): number {
+  private deliverNotifications(): number {
+    const now = this.engine.nowPs;
     const contexts = this.stack.dataPath.contexts;
     const cap = this.noteAt.length;
     let delivered = 0;
