@@ -349,6 +349,39 @@ describe('DMA replicas in a threaded stack', function () {
     });
   }
 
+  it('a DMA replica that dies mid-transfer ends the connections with an error naming it', async () => {
+    const { a, b, close } = await stacks(new X86Cores(1, 0, 0, 1));
+    try {
+      let received = 0;
+      const closed = new Promise<unknown>((resolve) =>
+        a.listen(92, (s) => {
+          s.handlers.onReadable = (x) => (received += x.read()?.length ?? 0);
+          s.handlers.onClose = (_c, err) => resolve(err);
+        }),
+      );
+      const c = b.connect('10.0.0.1', 92);
+      const data = pattern(64 << 20, 15);
+      let off = 0;
+      const push = (): void => {
+        while (off < data.length && c.canWrite) {
+          const n = c.write(data, off);
+          if (n === 0) break;
+          off += n;
+        }
+      };
+      c.handlers.onConnect = push;
+      c.handlers.onWritable = push;
+      while (received < 1 << 20) await new Promise((r) => setTimeout(r, 5));
+      await a.cores[0]!.dma[0]!.worker!.terminate(); // gone mid-transfer, as after a crash
+      const err = (await closed) as { code?: string; message?: string };
+      expect(err.code).to.equal('ECONNRESET');
+      expect(err.message).to.match(/DMA replica 0/);
+      expect(received).to.be.below(data.length);
+    } finally {
+      await close();
+    }
+  });
+
   it('negative control: replicas that signal completion before copying deliver wrong bytes', async () => {
     const { a, b, close } = await stacks(new X86Cores(1, 0, 0, 1), { completeEarly: true, delayMs: 5 });
     try {
