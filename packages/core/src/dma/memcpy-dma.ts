@@ -13,35 +13,32 @@ import { doublesOf, LITTLE_ENDIAN, wordsOf } from '../wire/bytes.js';
  */
 const VIEW_CACHE = 8;
 const NO_WORDS = new Int32Array(0);
-const NO_DOUBLES = new Float64Array(0);
 
 class WordViewCache {
   private readonly keys: (Uint8Array | null)[] = new Array<Uint8Array | null>(VIEW_CACHE).fill(null);
-  private readonly words: Int32Array[] = new Array<Int32Array>(VIEW_CACHE).fill(NO_WORDS);
-  private readonly doubles: Float64Array[] = new Array<Float64Array>(VIEW_CACHE).fill(NO_DOUBLES);
-  private readonly bases = new Int32Array(VIEW_CACHE);
+  readonly words: Int32Array[] = new Array<Int32Array>(VIEW_CACHE).fill(NO_WORDS);
+  /** 8-byte views (`doublesOf`), made on first use: only copies that share alignment take them. */
+  readonly doubles: (Float64Array | null)[] = new Array<Float64Array | null>(VIEW_CACHE).fill(null);
+  readonly bases = new Int32Array(VIEW_CACHE);
   private victim = 0;
-  /** What the last `find` found. */
-  foundWords: Int32Array = NO_WORDS;
-  foundDoubles: Float64Array = NO_DOUBLES;
-  foundBase = 0;
 
-  find(buf: Uint8Array): void {
+  /** The entry of `buf` (made if missing, replacing the oldest other than entry `keep`). */
+  find(buf: Uint8Array, keep: number): number {
     const keys = this.keys;
-    for (let i = 0; i < VIEW_CACHE; i++) {
-      if (keys[i] === buf) {
-        this.foundWords = this.words[i]!;
-        this.foundDoubles = this.doubles[i]!;
-        this.foundBase = this.bases[i]!;
-        return;
-      }
-    }
-    const i = this.victim;
+    for (let i = 0; i < VIEW_CACHE; i++) if (keys[i] === buf) return i;
+    let i = this.victim;
+    if (i === keep) i = (i + 1) & (VIEW_CACHE - 1);
     this.victim = (i + 1) & (VIEW_CACHE - 1);
     keys[i] = buf;
-    this.words[i] = this.foundWords = wordsOf(buf);
-    this.doubles[i] = this.foundDoubles = doublesOf(buf);
-    this.bases[i] = this.foundBase = buf.byteOffset;
+    this.words[i] = wordsOf(buf);
+    this.doubles[i] = null;
+    this.bases[i] = buf.byteOffset;
+    return i;
+  }
+
+  /** The 8-byte view of entry `i`'s buffer, `buf`. */
+  doublesAt(i: number, buf: Uint8Array): Float64Array {
+    return this.doubles[i] ?? (this.doubles[i] = doublesOf(buf));
   }
 }
 
@@ -108,18 +105,27 @@ export class MemcpyDma implements DmaEngine {
       copyBytes(src, srcOffset, dst, dstOffset, length);
     } else {
       const v = this.views;
-      v.find(src);
-      const srcWords = v.foundWords;
-      const srcDoubles = v.foundDoubles;
-      const srcBase = v.foundBase;
-      v.find(dst);
-      const dstBase = v.foundBase;
+      const si = v.find(src, -1);
+      const di = v.find(dst, si); // never the source's entry: both stay valid
+      const srcBase = v.bases[si]!;
+      const dstBase = v.bases[di]!;
       if (length >= WIDE_COPY_MIN && ((srcBase + srcOffset - dstBase - dstOffset) & 7) === 0) {
         // Both ends share their alignment modulo 8 (the data path places a transmit frame so
         // its payload does): 8-byte elements, a third of the word loop's time.
-        copyBytesWide(srcDoubles, srcBase, src, srcOffset, v.foundDoubles, dstBase, dst, dstOffset, length);
+        const srcDoubles = v.doublesAt(si, src);
+        copyBytesWide(
+          srcDoubles,
+          srcBase,
+          src,
+          srcOffset,
+          v.doublesAt(di, dst),
+          dstBase,
+          dst,
+          dstOffset,
+          length,
+        );
       } else {
-        copyBytesVia(srcWords, srcBase, src, srcOffset, v.foundWords, dstBase, dst, dstOffset, length);
+        copyBytesVia(v.words[si]!, srcBase, src, srcOffset, v.words[di]!, dstBase, dst, dstOffset, length);
       }
     }
     if (toHost) this.pendingToHost++;

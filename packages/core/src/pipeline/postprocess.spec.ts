@@ -39,6 +39,9 @@ describe('pipeline/postprocess buildSegment', () => {
           ecn: fc.boolean(),
           payload: fc.uint8Array({ maxLength: 1448 }),
           words: fc.boolean(),
+          // Where the frame starts in its ArrayBuffer (the data path's transmit slots: 2 or 6
+          // bytes past a word): the payload's word sum at every alignment.
+          at: fc.constantFrom(0, 1, 2, 3, 2, 6),
           offload: fc.boolean(),
         }),
         (x) => {
@@ -52,7 +55,8 @@ describe('pipeline/postprocess buildSegment', () => {
           const ctx = new PostprocessContext();
           ctx.tsNow = x.tsVal;
           ctx.txChecksumOffload = x.offload;
-          const frame = Buffer.alloc(1536, 0xee);
+          const region = Buffer.alloc(1536 + 8, 0xee);
+          const frame = region.subarray(x.at, x.at + 1536);
           ctx.frameWords = x.words ? wordsOf(frame) : null;
           ctx.frameBase = frame.byteOffset;
           const off = payloadOffset(ctx, x.timestamps);
@@ -99,6 +103,14 @@ describe('pipeline/postprocess buildSegment', () => {
           }
           expect(frame.subarray(0, len).toString('hex')).to.equal(ref.subarray(0, refLen).toString('hex'));
           expect(parseFrame(frame, 0, len, new ParsedFrame())).to.equal(WireError.None);
+          expect(
+            region.subarray(0, x.at).every((b) => b === 0xee),
+            'bytes before the frame',
+          ).to.equal(true);
+          expect(
+            frame.subarray(len).every((b) => b === 0xee),
+            'bytes after the frame',
+          ).to.equal(true);
         },
       ),
       { numRuns: 500 },

@@ -183,6 +183,8 @@ export class DataPath implements DataPathApi {
   private unpublishedList = new Int32Array(4);
   private unpublishedCount = 0;
   private unpublished = new Uint8Array(4);
+  /** Per context with unpublished notifications, the word offset of the last one written. */
+  private lastNotification = new Int32Array(4);
   private readonly dmaDone = new Uint32Array(256);
   /** Where a simulated backend hears which stage runs (null: nobody is charging time). */
   private probe: StageProbe | null = null;
@@ -347,6 +349,7 @@ export class DataPath implements DataPathApi {
       const list = new Int32Array(this.contexts.length * 2);
       list.set(this.unpublishedList);
       this.unpublishedList = list;
+      this.lastNotification = new Int32Array(this.contexts.length * 2);
     }
     return q;
   }
@@ -496,12 +499,23 @@ export class DataPath implements DataPathApi {
       return;
     }
     const ring = q.notifications;
+    const d = ring.data;
+    if (this.unpublished[context] !== 0 && kind !== Notification.Fin) {
+      // One notification per flow and kind per burst: "N more bytes received" (or freed) adds
+      // to the one this burst already wrote for the flow, when nothing came between them, so
+      // the application reads one entry where the segments of a burst would each have written
+      // one; order and byte counts are unchanged.
+      const last = this.lastNotification[context]!;
+      if (d[last] === kind && d[last + 1] === opaque) {
+        d[last + 2] = d[last + 2]! + n;
+        return;
+      }
+    }
     const slot = ring.reserve();
     if (slot < 0) {
       this.counters.notificationsDropped++;
       return;
     }
-    const d = ring.data;
     d[slot] = kind;
     d[slot + 1] = opaque;
     d[slot + 2] = n;
@@ -511,6 +525,7 @@ export class DataPath implements DataPathApi {
       ring.commit();
       return;
     }
+    this.lastNotification[context] = slot;
     if (this.unpublished[context] === 0) {
       this.unpublished[context] = 1;
       this.unpublishedList[this.unpublishedCount++] = context;
