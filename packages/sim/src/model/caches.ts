@@ -23,6 +23,8 @@ export class CamLruCache implements SimCache {
   private readonly tags: Float64Array;
   private readonly used: Float64Array;
   private clock = 0;
+  /** The entry of the last hit or fill. */
+  private mru = 0;
   hits = 0;
   misses = 0;
 
@@ -37,17 +39,29 @@ export class CamLruCache implements SimCache {
     const t = this.tags;
     const u = this.used;
     const now = ++this.clock;
-    let victim = 0;
-    for (let i = 0; i < t.length; i++) {
+    // The entry hit last first (one connection hits it access after access), then the tags
+    // alone; the LRU victim is searched only on a miss. Tags are unique in the CAM (installed
+    // only when absent), so this finds the same entry as one scan, and the victim is the same.
+    const mru = this.mru;
+    if (t[mru] === tag) {
+      u[mru] = now;
+      this.hits++;
+      return true;
+    }
+    const n = t.length;
+    for (let i = 0; i < n; i++) {
       if (t[i] === tag) {
         u[i] = now;
+        this.mru = i;
         this.hits++;
         return true;
       }
-      if (u[i]! < u[victim]!) victim = i;
     }
+    let victim = 0;
+    for (let i = 1; i < n; i++) if (u[i]! < u[victim]!) victim = i;
     t[victim] = tag;
     u[victim] = now;
+    this.mru = victim;
     this.misses++;
     return false;
   }
@@ -55,6 +69,7 @@ export class CamLruCache implements SimCache {
   reset(): void {
     this.tags.fill(EMPTY);
     this.used.fill(0);
+    this.mru = 0;
   }
 }
 
