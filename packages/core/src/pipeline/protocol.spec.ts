@@ -214,6 +214,20 @@ describe('pipeline/protocol', () => {
       expect(f.tcp.txSent).to.equal(2 * MSS);
     });
 
+    it('sender: the bar is half of Max(SND.WND), the largest window offered, not of a window that shrank', () => {
+      const f = small();
+      f.tcp.txAvail = 10_000;
+      f.tcp.txSent = 400;
+      f.tcp.sndWnd = 1000; // the receiver fell behind: 600 B usable, above half of this window
+      protocolTx(f.tcp, f.cfg, BUF, RING, 0, f.res, BUF);
+      expect(f.res.actions & A.TxSegment, '600 B < 2048 B = Max(SND.WND) / 2: held').to.equal(0);
+      protocolTx(f.tcp, f.cfg, BUF, RING, 0, f.res, 0);
+      expect(f.res.txLength, 'only the current window known: 600 B >= 500 B, sent').to.equal(600);
+      f.tcp.txSent = 0;
+      protocolTx(f.tcp, f.cfg, BUF, RING, 0, f.res, BUF);
+      expect(f.res.txLength, 'nothing in flight: sent whatever the bar').to.equal(1000);
+    });
+
     it('sender: sends the small remainder of the data at once (pushed), and a small window with nothing in flight', () => {
       const f = small();
       f.tcp.txAvail = 300;

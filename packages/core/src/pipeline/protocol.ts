@@ -380,7 +380,8 @@ function processData(
  * scheduling event, FlexTOE). Sets `TxSegment` and the TX fields, or nothing if the flow
  * cannot send (window closed, nothing to send, or a silly window). `cwnd` is the congestion
  * window the control plane set in the flow's CC record (bytes; 0 = unlimited); `rxSize` sizes
- * the window the segment advertises (`advertisedWindow`).
+ * the window the segment advertises (`advertisedWindow`); `maxSndWnd` is Max(SND.WND), the
+ * largest window the peer offered (`BuffersRecord.maxSndWnd`; 0: only the current one is known).
  */
 export function protocolTx(
   tcp: ProtocolRecord,
@@ -389,6 +390,7 @@ export function protocolTx(
   txSize: number,
   cwnd: number,
   out: ProtocolResult,
+  maxSndWnd = 0,
 ): void {
   out.reset();
   if (!tcp.has(FlowFlag.Valid)) return;
@@ -401,12 +403,15 @@ export function protocolTx(
     len = usable;
     // Sender SWS avoidance (RFC 9293 3.8.6.2.1, MUST-38): a segment the window cuts below both
     // the MSS (rule 1) and the data queued (rule 2; every append counts as pushed, there is no
-    // Nagle: FlexTOE sends at once, as TCP_NODELAY) goes out only if it is at least Fs = 1/2 of
-    // the window (rule 3; the offered window stands in for Max(SND.WND), which the 64-byte
-    // record does not keep). While data is in flight its ACK reopens the window; with nothing in
-    // flight no ACK is coming, so the segment goes now: that is rule 4's override, without a
-    // timer.
-    if (len < cfg.mss && tcp.txSent > 0 && len < limit >>> 1) len = 0;
+    // Nagle: FlexTOE sends at once, as TCP_NODELAY) goes out only if it is at least
+    // Fs = 1/2 of Max(SND.WND) (rule 3), the largest window the peer offered (a window that
+    // shrinks as the receiver falls behind does not lower the bar), or of the congestion
+    // window when that is smaller (a rate-limited flow is not held beyond its own window).
+    // While data is in flight its ACK reopens the window; with nothing in flight no ACK is
+    // coming, so the segment goes now: that is rule 4's override, without a timer.
+    const offered = maxSndWnd > tcp.sndWnd ? maxSndWnd : tcp.sndWnd;
+    const bar = cwnd !== 0 && cwnd < offered ? cwnd : offered;
+    if (len < cfg.mss && tcp.txSent > 0 && len < bar >>> 1) len = 0;
   }
   if (len === 0 && tcp.txAvail > 0 && tcp.has(FlowFlag.PersistProbe) && tcp.txSent === 0) {
     // RFC 9293 3.8.6.1: probe a zero window with one byte of new data.

@@ -434,6 +434,9 @@ export class DataPath implements DataPathApi {
     const probe = this.probe;
     if (probe !== null) probe.enter('protocol', s.flowId);
     protocolRx(s, tcp, this.protoCfg, bufs.rxSize, bufs.txSize, res);
+    // Max(SND.WND) for the sender's SWS avoidance (protocolTx): the window this ACK may have set.
+    const sndWnd = tcp.sndWnd;
+    if (sndWnd > bufs.maxSndWnd) bufs.maxSndWnd = sndWnd;
     c.protocolRx++;
     if (res.dropReason !== DataPathDrop.None) c.protocolDrops[res.dropReason]!++;
     const cc = this.tables.cc.at(s.flowId);
@@ -785,7 +788,7 @@ export class DataPath implements DataPathApi {
       const tcp = this.tables.protocol.at(flowId);
       const bufs = this.tables.buffers.at(flowId);
       const cc = this.tables.cc.at(flowId);
-      protocolTx(tcp, this.protoCfg, bufs.rxSize, bufs.txSize, cc.cwnd, res);
+      protocolTx(tcp, this.protoCfg, bufs.rxSize, bufs.txSize, cc.cwnd, res, bufs.maxSndWnd);
       if ((res.actions & A.TxSegment) === 0) {
         this.qm.returnCredit();
         this.qm.deactivate(flowId);

@@ -396,7 +396,7 @@ export class IdentityRecord extends RecordCursor {
 }
 
 /** Host buffer info, 32 B: where the flow's RX and TX rings live in host memory. */
-const Buf = { rxSize: 0, txSize: 1, context: 2, opaque: 3, txHeadPos: 4 } as const;
+const Buf = { rxSize: 0, txSize: 1, context: 2, opaque: 3, txHeadPos: 4, maxSndWnd: 5 } as const;
 
 export class BuffersRecord extends RecordCursor {
   constructor(region: MemoryRegion, tiers: MemoryTiers | null) {
@@ -409,6 +409,19 @@ export class BuffersRecord extends RecordCursor {
     this.w[b + Buf.txSize] = txSize;
     this.w[b + Buf.context] = context;
     this.w[b + Buf.opaque] = opaque;
+    this.w[b + Buf.maxSndWnd] = 0; // a new connection in this slot: no window seen yet
+  }
+
+  /**
+   * Max(SND.WND) (RFC 9293 3.8.6.2.1): the largest send window the peer has offered, in bytes,
+   * for the sender's SWS avoidance; 0 until the data path saw one. Here rather than in the
+   * protocol record, whose 16 words are all taken; the data path raises it after each ACK.
+   */
+  get maxSndWnd(): number {
+    return this.w[this.base + Buf.maxSndWnd]!;
+  }
+  set maxSndWnd(v: number) {
+    this.w[this.base + Buf.maxSndWnd] = v;
   }
 
   /** RX ring size in bytes (a power of two). */
