@@ -155,8 +155,12 @@ function grown<T extends Float64Array | Int32Array | Int8Array>(a: T, n: number)
 export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarget {
   private readonly psc: number;
   private readonly stageCycles: Float64Array;
-  /** Per stage: flattened (tier index, count) pairs of intrinsic accesses. */
-  private readonly intrinsic: Int32Array[];
+  /**
+   * Intrinsic accesses, one tier index per access in the order they are charged, all stages in
+   * one array: stage s's are `intrinsicTiers[intrinsicFrom[s] .. intrinsicFrom[s + 1])`.
+   */
+  private readonly intrinsicTiers: Int32Array;
+  private readonly intrinsicFrom: Int32Array;
   private readonly handoff: Int32Array;
   private readonly syncCycles: number;
   private readonly switchCycles: number;
@@ -185,6 +189,8 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   private iFlow = new Int32Array(256);
   private iLastCore = new Int32Array(256);
   private iLastStage = new Int8Array(256);
+  /** The first segment of the item that may not have started (segments before it all have). */
+  private iScan = new Int32Array(256);
 
   // Segments.
   private readonly segs: Pool;
@@ -241,15 +247,17 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     this.psc = cores.psPerCycle;
     const kinds: StageKind[] = ['pre', 'protocol', 'post', 'dma', 'ctxq', 'qm', 'io'];
     this.stageCycles = Float64Array.from(kinds.map((k) => spec.stages.cycles[k] ?? 0));
-    this.intrinsic = kinds.map((k) => {
-      const list = spec.stages.intrinsic[k] ?? [];
-      const a = new Int32Array(list.length * 2);
-      list.forEach((x, i) => {
-        a[2 * i] = mem.tierIndex(x.tier);
-        a[2 * i + 1] = x.count;
-      });
-      return a;
+    const tiers: number[] = [];
+    this.intrinsicFrom = new Int32Array(kinds.length + 1);
+    kinds.forEach((k, s) => {
+      this.intrinsicFrom[s] = tiers.length;
+      for (const x of spec.stages.intrinsic[k] ?? []) {
+        const t = mem.tierIndex(x.tier);
+        for (let c = 0; c < x.count; c++) tiers.push(t);
+      }
     });
+    this.intrinsicFrom[kinds.length] = tiers.length;
+    this.intrinsicTiers = Int32Array.from(tiers);
     this.handoff = Int32Array.of(
       mem.tierIndex(spec.handoff.sameCore),
       mem.tierIndex(spec.handoff.sameCluster),
@@ -379,6 +387,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     const it = this.items.alloc();
     this.iKind[it] = kind;
     this.iFirst[it] = -1;
+    this.iScan[it] = -1;
     this.iLast[it] = -1;
     this.iSegs[it] = 0;
     this.iDone[it] = 0;
@@ -450,6 +459,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     this.sB[sg] = 0;
     if (this.iLast[it]! >= 0) this.sNext[this.iLast[it]!] = sg;
     else this.iFirst[it] = sg;
+    if (this.iScan[it] === -1) this.iScan[it] = sg;
     this.iLast[it] = sg;
     this.iSegs[it]!++;
     if (role === COPY) this.iCopies[it]!++;
@@ -473,9 +483,9 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     const stage = this.sStage[sg]!;
     const core = this.sCore[sg]!;
     // Intrinsic accesses (packet buffer, work rings) and the hand-off from the previous stage.
-    const intr = this.intrinsic[stage]!;
-    for (let i = 0; i < intr.length; i += 2)
-      for (let k = 0; k < intr[i + 1]!; k++) this.charge(sg, this.mem.intrinsic(intr[i]!, 64));
+    const tiers = this.intrinsicTiers;
+    const to = this.intrinsicFrom[stage + 1]!;
+    for (let i = this.intrinsicFrom[stage]!; i < to; i++) this.charge(sg, this.mem.intrinsic(tiers[i]!, 64));
     const prev = this.iLastCore[it]!;
     if (prev >= 0) {
       const where = prev === core ? 0 : this.clusterOf[prev] === this.clusterOf[core] ? 1 : 2;
@@ -504,8 +514,15 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   private advance(it: number): void {
     const now = this.engine.nowPs;
     this.advancing = true;
-    for (let sg = this.iFirst[it]!; sg >= 0; sg = this.sNext[sg]!) {
-      if (this.sState[sg] !== NEW) continue;
+    // Segments start roughly in program order: the walk begins after the leading ones that
+    // already started, and moves that mark on while it finds more.
+    let leading = true;
+    for (let sg = this.iScan[it]!; sg >= 0; sg = this.sNext[sg]!) {
+      if (this.sState[sg] !== NEW) {
+        if (leading) this.iScan[it] = this.sNext[sg]!;
+        continue;
+      }
+      leading = false;
       let at: number;
       switch (this.sRole[sg]) {
         case ROOT:
@@ -674,6 +691,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     this.iFlow = grown(this.iFlow, n);
     this.iLastCore = grown(this.iLastCore, n);
     this.iLastStage = grown(this.iLastStage, n);
+    this.iScan = grown(this.iScan, n);
   }
 
   private growSegs(n: number): void {
