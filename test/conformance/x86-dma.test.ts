@@ -4,10 +4,12 @@
 // running its payload copies between the frame slots and the host rings, with completions the
 // core waits for before it notifies the application or transmits. Both stacks use it, so every
 // byte of every profile crossed two DMA replicas; the last test checks the replicas really
-// carried the payload (none copied on the core).
+// carried the payload (none copied on the core). Then core's own transfer profiles (seeded loss,
+// reordering, duplication, corruption) in lockstep on the suites' ManualClock, with one NIC core
+// and one DMA replica per stack (FLEXTOE_X86_DMA_LOCKSTEP_MIB, default 1 MiB each way).
 import { expect } from 'chai';
-import { liveNicWorkers, type ThreadedStackStats } from '@flextoe/backend-x86';
-import type { Connection } from '@flextoe/core';
+import { liveNicWorkers, ThreadedStack, X86Cores, type ThreadedStackStats } from '@flextoe/backend-x86';
+import { setStackUnderTest, type Connection, type StackHardware, type TcpStackOptions } from '@flextoe/core';
 import { describeBackendConformance, patternBytes, stackPair, until } from './backend-conformance.js';
 
 const config = { x86: { placement: 'run-to-completion', graph: { pre: 2, post: 2, dma: 1 } } } as const;
@@ -56,4 +58,65 @@ describe('x86 DMA replicas (1 NIC core; pre 2, post 2, dma 1)', () => {
   });
 
   after(() => expect(liveNicWorkers(), 'NIC threads left running').to.equal(0));
+});
+
+/** Imports a spec module again (fresh URL) and returns its top-level describe calls, unregistered. */
+async function captureSuites(specUrl: URL, env: Record<string, string>): Promise<[string, () => void][]> {
+  const captured: [string, () => void][] = [];
+  const g = globalThis as unknown as { describe: (name: string, fn: () => void) => unknown };
+  const realDescribe = g.describe;
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  g.describe = (name, fn) => captured.push([name, fn]);
+  Object.assign(process.env, env);
+  try {
+    await import(`${specUrl.href}?stack=x86-dma`);
+  } finally {
+    g.describe = realDescribe;
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  return captured;
+}
+
+const profiles = await captureSuites(
+  new URL('../../packages/core/src/runtime/transfer-profiles.spec.ts', import.meta.url),
+  {
+    FLEXTOE_TRANSFER_MIB: process.env.FLEXTOE_X86_DMA_LOCKSTEP_MIB ?? '1',
+  },
+);
+
+describe('core transfer profiles on x86 with a DMA replica (lockstep)', function () {
+  this.timeout(600_000);
+  const stacks: ThreadedStack[] = [];
+
+  before(() =>
+    setStackUnderTest((hw: StackHardware, options: TcpStackOptions) => {
+      const s = ThreadedStack.createSync({
+        options,
+        port: hw.port,
+        units: new X86Cores(1, 0, 0, 1),
+        time: { clock: hw.clock, timers: hw.timers },
+        spinRounds: 0,
+      });
+      stacks.push(s);
+      return s;
+    }),
+  );
+
+  afterEach(async () => {
+    // Each stack's payload went through its replica (the profiles move data both ways).
+    const copied = stacks.map((s) => s.stats().x86.dma.reduce((n, r) => n + r.copies, 0));
+    await Promise.all(stacks.splice(0).map((s) => s.close()));
+    expect(
+      copied.some((n) => n > 0),
+      'copies by DMA replicas',
+    ).to.equal(true);
+    expect(liveNicWorkers(), 'NIC threads still running').to.equal(0);
+  });
+
+  after(() => setStackUnderTest(null));
+
+  for (const [name, fn] of profiles) describe(name, fn);
 });

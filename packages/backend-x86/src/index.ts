@@ -5,6 +5,7 @@ export * from './drivers/open-port.js';
 export * from './threads/threaded-stack.js';
 export * from './threads/placement.js';
 export { liveNicWorkers } from './threads/core-link.js';
+export { X86Cores } from './threads/x86-cores.js';
 export { pinThread, type PinResult } from './threads/affinity.js';
 export { threadCpuMs, threadCpus, processThreadIds } from './threads/proc.js';
 export { loadDpdkAddon, DpdkUnavailableError, type LcoreInfo } from './drivers/dpdk/dpdk-addon.js';
