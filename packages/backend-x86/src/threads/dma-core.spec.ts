@@ -312,11 +312,15 @@ describe('DMA replicas in a threaded stack', function () {
   for (const [name, units] of [
     ['1 DMA replica, checksums filled by the port view', new X86Cores(1, 0, 0, 1)],
     ['pre 2 / post 2 / dma 1 (the issue example graph)', new X86Cores(1, 2, 2, 1)],
+    ['2 DMA replicas (copies dealt round robin)', new X86Cores(1, 0, 0, 2)],
+    ['2 NIC cores with 1 DMA replica each', new X86Cores(2, 0, 0, 1)],
   ] as const) {
-    it(`${name}: byte-exact both ways, every payload copied by the replica`, async () => {
+    it(`${name}: byte-exact both ways, every payload copied by a replica`, async () => {
       const { a, b, wire, close } = await stacks(units);
       try {
-        expect(a.threadIds).to.have.length(1 + units.preReplicas + units.postReplicas + 1);
+        const n = units.nicCores;
+        const k = units.dmaReplicas;
+        expect(a.threadIds).to.have.length(n * (1 + units.preReplicas + units.postReplicas + k));
         const up = pattern(1 << 20, 11);
         const down = pattern(2 << 20, 12);
         const { atServer, atClient } = await transfer(a, b, 90, up, down);
@@ -324,19 +328,27 @@ describe('DMA replicas in a threaded stack', function () {
         expect(sha(atClient)).to.equal(sha(down));
         await close();
         const s = a.stats();
-        expect(s.x86.dma).to.have.length(1);
-        const r = s.x86.dma[0]!;
-        expect(r.tid).to.be.greaterThan(0).and.not.equal(s.x86.cores[0]!.tid);
-        // Every payload byte a's data path moved went through the replica (none inline: the
-        // core's frame slots are shared memory), and the core waited for completions.
-        expect(r.bytes).to.equal(s.dataPath.dma.toHostBytes + s.dataPath.dma.fromHostBytes);
+        expect(s.x86.dma).to.have.length(n * k);
+        expect(s.x86.dma.map((r) => r.core)).to.deep.equal(
+          Array.from({ length: n * k }, (_, i) => Math.floor(i / k)),
+        );
+        const sum = (f: (r: (typeof s.x86.dma)[number]) => number): number =>
+          s.x86.dma.reduce((x, r) => x + f(r), 0);
+        for (const r of s.x86.dma) expect(r.tid).to.be.greaterThan(0).and.not.equal(s.x86.cores[r.core]!.tid);
+        // Every payload byte a's data path moved went through a replica (none inline: the
+        // cores' frame slots are shared memory), and the core waited for completions.
+        expect(sum((r) => r.bytes)).to.equal(s.dataPath.dma.toHostBytes + s.dataPath.dma.fromHostBytes);
         expect(s.dataPath.dma.toHostBytes).to.be.at.least(up.length);
         expect(s.dataPath.dma.fromHostBytes).to.be.at.least(down.length);
-        expect(r.toHost).to.be.greaterThan(up.length / 1500);
-        expect(r.fromHost).to.be.greaterThan(down.length / 1500);
-        const engine = (s.x86.cores[0] as unknown as CoreDma).dma!;
-        expect(engine.inline).to.equal(0);
-        expect(engine.submitted).to.equal(r.copies);
+        expect(sum((r) => r.toHost)).to.be.greaterThan(up.length / 1500);
+        expect(sum((r) => r.fromHost)).to.be.greaterThan(down.length / 1500);
+        // Two replicas of one core share its copies (round robin); one connection's flow group
+        // lives on one of two cores, whose replica does all of them.
+        if (k === 2) for (const r of s.x86.dma) expect(r.copies).to.be.greaterThan(up.length / 1500);
+        if (n === 2) expect(s.x86.dma.filter((r) => r.copies > 0)).to.have.length(1);
+        const engines = s.x86.cores.map((c) => (c as unknown as CoreDma).dma!);
+        expect(engines.reduce((x, e) => x + e.inline, 0)).to.equal(0);
+        expect(engines.reduce((x, e) => x + e.submitted, 0)).to.equal(sum((r) => r.copies));
         expect(s.dataPath.dma.waits).to.be.greaterThan(0);
         expect(s.dataPath.dma.refused).to.equal(0);
         // Checksums filled after the copies (port view or post replicas): all valid on the wire.
