@@ -232,10 +232,13 @@ export function preprocessFast(frame: PacketBuffer, ctx: PreprocessContext, out:
       ((b[TCP + 18]! << 8) | b[TCP + 19]!) +
       optionSum;
     const words = ctx.frameWords;
+    // A pure ACK has no payload to add (every ACK on a sending flow's path).
     const sum =
-      words !== null
-        ? sumWordsVia(words, ctx.frameBase, b, payloadStart, segmentEnd, headerSum)
-        : sumWords(b, payloadStart, segmentEnd, headerSum);
+      payloadStart === segmentEnd
+        ? headerSum
+        : words !== null
+          ? sumWordsVia(words, ctx.frameBase, b, payloadStart, segmentEnd, headerSum)
+          : sumWords(b, payloadStart, segmentEnd, headerSum);
     if (!checksumVerifies(sum)) return false;
   }
   const flowId = ctx.flowTable.lookup(ctx.ipWord, (srcHi << 16) | srcLo, dstPort, srcPort);
