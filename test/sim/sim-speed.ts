@@ -4,7 +4,7 @@
  * segments per CPU second (CPU seconds of this process over the measured window).
  *
  *   TSX_TSCONFIG_PATH=tsconfig.base.json node --conditions=source --import tsx \
- *     test/sim/sim-speed.ts [--runs 3] [--only agilio-bulk,...] [--golden out.json]
+ *     test/sim/sim-speed.ts [--runs 3] [--warm] [--scale k] [--turns] [--only agilio-bulk,...] [--golden out.json]
  *
  * `--golden` writes every modelled figure (all but the speed) as JSON, so two builds of the
  * simulator can be compared for identical model output.
@@ -62,16 +62,21 @@ const golden: Record<string, unknown> = {};
 for (const [name, opts] of Object.entries(CASES)) {
   if (only ? !only.includes(name) : name.split('-').length > 2) continue; // extra cases by name
   const perCpu: number[] = [];
+  const perWall: number[] = [];
   let last: SimBenchmarkResult | null = null;
+  const turns = process.argv.includes('--turns');
+  // `--warm`: one unmeasured run first, so the medians are of warm (optimised) code only.
+  if (process.argv.includes('--warm')) await runSimBenchmark({ ...opts, eventLoopTurns: turns });
   for (let i = 0; i < runs; i++) {
-    last = await runSimBenchmark({ ...opts, eventLoopTurns: process.argv.includes('--turns') });
+    last = await runSimBenchmark({ ...opts, eventLoopTurns: turns });
     perCpu.push(last.speed.segmentsPerCpuSecond);
+    perWall.push(last.speed.segmentsPerWallSecond);
   }
   const s = last!.speed;
   console.log(
     `${name.padEnd(15)} segments ${s.segments}  events ${s.events}  cpu ${s.cpuSeconds.toFixed(2)} s  ` +
       `wall ${s.wallSeconds.toFixed(2)} s  median ${Math.round(median(perCpu))} seg/CPU-s  (runs: ${perCpu.map((x) => Math.round(x)).join(', ')})  ` +
-      `simulated ${(last!.simulatedNs / 1e6).toFixed(2)} ms`,
+      `median ${Math.round(median(perWall))} seg/wall-s  simulated ${(last!.simulatedNs / 1e6).toFixed(2)} ms`,
   );
   golden[name] = modelled(last!);
 }
