@@ -166,6 +166,17 @@ describe('interop: the x86 threaded data path with the Linux kernel TCP in netwo
               expect(core.port.txPackets).to.be.greaterThan(BYTES / 1448);
               expect(s.x86!.bridge).to.deep.include({ rxFrames: 0, txFrames: 0 });
             }
+            if (driver === DPDK_AF_PACKET) {
+              // Every NIC core of a DPDK application is a DPDK lcore, bridged or not, each its
+              // own id (none the main lcore, which is this thread).
+              const ids = s.x86!.cores.map((c) => c.lcore);
+              const main = loadDpdkAddon().lcoreInfo().main;
+              for (const id of ids) expect(id, 'a NIC core registered as a DPDK lcore').to.be.at.least(0);
+              expect(ids).to.not.include(main);
+              expect(new Set(ids).size).to.equal(ids.length);
+            } else {
+              for (const c of s.x86!.cores) expect(c.lcore, 'no DPDK behind a TAP port').to.equal(-1);
+            }
             if (loss) expect(sandbox.lossCount(), 'frames nftables dropped').to.be.greaterThan(0);
             const pr = s.dataPath.protocol;
             console.log(

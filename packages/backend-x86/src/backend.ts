@@ -51,6 +51,7 @@ async function createStack(config: FlexToeConfig): Promise<BackendStack> {
       time: { clock: hw.clock, timers: hw.timers },
       spinRounds: x86.spinRounds,
       hostSpinUs: x86.hostSpinUs,
+      dpdkLcores: config.port.driver === 'dpdk',
       // DPDK's control/data split across threads: this thread opened and set up the device and
       // keeps its control operations; the NIC core runs its bursts as a registered lcore.
       ...(x86.portThread === 'nic-core'

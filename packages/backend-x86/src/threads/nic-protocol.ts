@@ -125,6 +125,12 @@ export interface NicCoreInit {
    */
   readonly ownPort: OwnPort | null;
   /**
+   * The host's port is a DPDK device (EAL is up in this process): the core registers itself as a
+   * DPDK lcore (`rte_thread_register`) even though the host bridges its frames, so every data-path
+   * thread is known to DPDK (lcore id in stats) as with a port of its own.
+   */
+  readonly dpdkLcore: boolean;
+  /**
    * DMA replicas running this core's payload copies (`ThreadDma`; the memory ports travel in the
    * worker data), or null: the core copies itself (memcpy).
    */

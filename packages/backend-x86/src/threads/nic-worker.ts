@@ -11,6 +11,7 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { SpscRing } from '@flextoe/core/nic';
 import type { DpdkPort } from '../drivers/dpdk/dpdk-port.js';
+import type { DpdkAddon } from '../drivers/dpdk/dpdk-addon.js';
 import { CoreClock } from './shared-clock.js';
 import { NicCore } from './nic-core.js';
 import { threadId } from './proc.js';
@@ -73,12 +74,19 @@ async function main(): Promise<void> {
   // A DPDK port the host opened and handed to this core: its bursts run on this thread, which
   // becomes a DPDK lcore (rte_thread_register) so DPDK knows it (per-lcore mempool caches).
   let own: DpdkPort | null = null;
+  // A bridged DPDK port: the core calls no burst function, but is a data-path thread of a DPDK
+  // application all the same (issue: "register the workers as DPDK lcores").
+  let lcoreAddon: DpdkAddon | null = null;
   let core: NicCore;
   try {
     if (init.ownPort !== null) {
       const { DpdkPort } = await import('../drivers/dpdk/dpdk-port.js');
       own = DpdkPort.attach(init.ownPort.dpdk, new CoreClock(init.clock.origin, init.clock.manual));
       Atomics.store(ctl, Ctl.lcore, own.registerThread());
+    } else if (init.dpdkLcore) {
+      const { loadDpdkAddon } = await import('../drivers/dpdk/dpdk-addon.js');
+      lcoreAddon = loadDpdkAddon();
+      Atomics.store(ctl, Ctl.lcore, lcoreAddon.registerThread());
     }
     core = new NicCore(init, own, regionPort, data.dmaPorts ?? []);
   } catch (err) {
@@ -86,6 +94,7 @@ async function main(): Promise<void> {
     Atomics.store(ctl, Ctl.ready, -1);
     Atomics.notify(ctl, Ctl.ready);
     own?.unregisterThread();
+    lcoreAddon?.unregisterThread();
     throw err;
   }
   try {
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
   } finally {
     // The lcore id goes back before the thread ends (the host closes the device itself).
     own?.unregisterThread();
+    lcoreAddon?.unregisterThread();
     await own?.close();
     regionPort.close();
     for (const p of data.dmaPorts ?? []) p.close();

@@ -67,6 +67,11 @@ export interface ThreadedStackParams {
    * registers as a DPDK lcore. Needs exactly one core and no pre-processing replicas.
    */
   readonly ownPort?: OwnPort;
+  /**
+   * The port is a DPDK device the host opened (EAL initialised here): NIC cores register as DPDK
+   * lcores too when they bridge (with `ownPort` they always do).
+   */
+  readonly dpdkLcores?: boolean;
   /** The NIC cores (or how many): flow groups are placed on them (group g -> core g mod N). */
   readonly units: X86Cores | number;
   /** Shared memory tiers (the container's); default: new ones. */
@@ -359,6 +364,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         regions,
         hostCtl: this.hostCtlBuffer,
         ownPort: params.ownPort ?? null,
+        dpdkLcore: params.dpdkLcores === true,
         clock: { origin: this.origin, manual: this.manualBuffer },
         contextEntries: this.resolvedContextEntries,
         spinRounds,
