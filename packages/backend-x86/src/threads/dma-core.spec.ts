@@ -13,13 +13,13 @@ import {
   VirtualNetwork,
   WireError,
   wireErrorName,
-  type Connection,
   type DmaLimits,
 } from '@flextoe/core';
 import { DmaLink, liveNicWorkers } from './core-link.js';
 import type { DmaFault } from './dma-core.js';
 import { ThreadDma, ringEntriesFor, type ThreadDmaCounters } from './thread-dma.js';
 import { ThreadedStack } from './threaded-stack.js';
+import { transfer } from './transfer-kit.js';
 import { nicWorkerEntry } from './worker-entry.js';
 import { X86Cores } from './x86-cores.js';
 
@@ -257,44 +257,6 @@ describe('DMA replicas: the x86 DmaEngine on replica threads', function () {
     }
   });
 });
-
-/** Sends `data` on `c` (then FIN) and collects what arrives; resolves at the peer's FIN. */
-function exchange(c: Connection, data: Buffer): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let off = 0;
-  const push = (): void => {
-    while (off < data.length && c.canWrite) {
-      const n = c.write(data, off);
-      if (n === 0) break;
-      off += n;
-    }
-    if (off === data.length && c.canWrite) c.shutdown();
-  };
-  return new Promise((resolve) => {
-    c.handlers.onWritable = push;
-    c.handlers.onReadable = (x) => {
-      const got = x.read();
-      if (got) chunks.push(got);
-    };
-    c.handlers.onEnd = () => resolve(Buffer.concat(chunks));
-    if (c.canWrite) push();
-    else c.handlers.onConnect = push;
-  });
-}
-
-async function transfer(a: ThreadedStack, b: ThreadedStack, port: number, up: Buffer, down: Buffer) {
-  let server!: Promise<Buffer>;
-  const accepted = new Promise<void>((resolve) =>
-    a.listen(port, (s) => {
-      server = exchange(s, down);
-      resolve();
-    }),
-  );
-  const client = exchange(b.connect('10.0.0.1', port), up);
-  await accepted;
-  const [atServer, atClient] = await Promise.all([server, client]);
-  return { atServer, atClient };
-}
 
 /** Stack a (10.0.0.1, `units`) and a plain stack b on one wire; a's transmitted frames fully checked. */
 async function stacks(units: X86Cores, dmaFault?: DmaFault) {

@@ -21,6 +21,7 @@ import { pinThread } from './affinity.js';
 import { liveNicWorkers } from './core-link.js';
 import { processThreadIds, threadCpuMs, threadCpus, threadId } from './proc.js';
 import { ThreadedStack, type ThreadedStackParams } from './threaded-stack.js';
+import { exchange, transfer } from './transfer-kit.js';
 import { X86Cores } from './x86-cores.js';
 
 function pattern(n: number, seed: number): Buffer {
@@ -55,44 +56,6 @@ async function pair(
   a.start();
   b.start();
   return { a, b, close: () => Promise.all([a.close(), b.close()]).then(() => undefined) };
-}
-
-/** Sends `data` on `c` (then FIN) and collects what arrives; resolves at the peer's FIN. */
-function exchange(c: Connection, data: Buffer): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let off = 0;
-  const push = (): void => {
-    while (off < data.length && c.canWrite) {
-      const n = c.write(data, off);
-      if (n === 0) break;
-      off += n;
-    }
-    if (off === data.length && c.canWrite) c.shutdown();
-  };
-  return new Promise((resolve) => {
-    c.handlers.onWritable = push;
-    c.handlers.onReadable = (x) => {
-      const got = x.read();
-      if (got) chunks.push(got);
-    };
-    c.handlers.onEnd = () => resolve(Buffer.concat(chunks));
-    if (c.canWrite) push();
-    else c.handlers.onConnect = push;
-  });
-}
-
-async function transfer(a: ThreadedStack, b: ThreadedStack, port: number, up: Buffer, down: Buffer) {
-  let server!: Promise<Buffer>;
-  const accepted = new Promise<void>((resolve) =>
-    a.listen(port, (s) => {
-      server = exchange(s, down);
-      resolve();
-    }),
-  );
-  const client = exchange(b.connect('10.0.0.1', port), up);
-  await accepted;
-  const [atServer, atClient] = await Promise.all([server, client]);
-  return { atServer, atClient };
 }
 
 describe('x86 threaded stack (NIC cores on worker threads)', function () {
