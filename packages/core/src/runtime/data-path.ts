@@ -100,12 +100,13 @@ const WORK_POOL = 256;
 /** Bytes before each frame in its packet buffer: puts the IPv4 header on a word boundary. */
 const FRAME_ALIGN = 2;
 /**
- * A data segment's frame may start this much further into its transmit slot: chosen per segment
+ * A data segment's frame may start 0..7 bytes further into its transmit slot: chosen per segment
  * so the payload's place in the frame has the same address modulo 8 as its bytes in the host TX
- * ring, which lets the DMA engine move them 8 bytes at a time (`copyBytesWide`). Headers stay
- * on 32-bit word boundaries either way.
+ * ring, which lets the DMA engine move them 8 bytes at a time (`copyBytesWide`) whatever the
+ * ring position. With software checksums only even shifts are used: the payload sum needs an
+ * even start (odd positions keep the plain frame and the engine's shifted word loop).
  */
-const TX_PAYLOAD_SHIFT = 4;
+const TX_SHIFTS = 8;
 /** Where an established segment's payload starts (Ethernet + IPv4 + TCP, with or without timestamps). */
 const PAYLOAD_AT_NO_TS = 54;
 const PAYLOAD_AT_TS = 66;
@@ -145,8 +146,10 @@ export class DataPath implements DataPathApi {
    */
   private readonly rxBufs: PacketBuffer[];
   private readonly txBufs: PacketBuffer[];
-  /** The same transmit slots with the frame TX_PAYLOAD_SHIFT bytes further in. */
+  /** The same transmit slots with the frame 0..7 bytes further in: [slot * TX_SHIFTS + shift]. */
   private readonly txBufsShifted: PacketBuffer[];
+  /** The shifts the payload placement may use: 7 (any) with TX checksum offload, else 6 (even). */
+  private readonly txShiftMask: number;
   /** Per transmit slot, the buffer its frame of this batch was built in (one of the above). */
   private readonly txBuilt: PacketBuffer[];
   /** Per flow, where its host TX ring starts in its ArrayBuffer (`byteOffset`, read once). */
@@ -239,7 +242,7 @@ export class DataPath implements DataPathApi {
     this.egressIsDirty = new Uint8Array(opts.flowGroups);
     for (let i = 0; i < WORK_POOL; i++) this.summaries.push(new RxSummary());
     const frameBytes = port.capabilities.maxFrameBytes;
-    this.stride = (frameBytes + FRAME_ALIGN + TX_PAYLOAD_SHIFT + 63) & ~63; // whole cache lines
+    this.stride = (frameBytes + FRAME_ALIGN + TX_SHIFTS - 1 + 63) & ~63; // whole cache lines
     const region = (): ArrayBuffer => new ArrayBuffer(this.stride * opts.burst);
     const rx = region();
     const tx = region();
@@ -256,11 +259,12 @@ export class DataPath implements DataPathApi {
         this.rxPayloadViews.push(new Uint8Array(rx, at + p, Math.max(0, this.stride - FRAME_ALIGN - p)));
       this.rxBufs.push(new PacketBuffer(frameBytes, { buffer: rx, byteOffset: at }));
       this.txBufs.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at }));
-      this.txBufsShifted.push(
-        new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at + TX_PAYLOAD_SHIFT }),
-      );
+      this.txBufsShifted.push(this.txBufs[i]!);
+      for (let shift = 1; shift < TX_SHIFTS; shift++)
+        this.txBufsShifted.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at + shift }));
     }
     this.txBuilt = this.txBufs.slice();
+    this.txShiftMask = caps.txChecksumOffload ? TX_SHIFTS - 1 : TX_SHIFTS - 2;
     this.txOrder = this.txBufs.slice();
     this.txReleased = new Uint8Array(this.txBufs.length);
     this.controlBuf = [new PacketBuffer(port.capabilities.maxFrameBytes)];
@@ -812,12 +816,14 @@ export class DataPath implements DataPathApi {
       }
       const ts = tcp.has(FlowFlag.Timestamps);
       const off = payloadOffset(this.post, ts);
-      // Where the payload lands and where it lies in the ring, modulo 8: when they differ by 4,
-      // the shifted frame makes them equal (equal or off by another amount: the plain one).
+      // How far the payload's bytes in the ring lie from their place in the plain frame, modulo
+      // 8: the frame shifted by that much puts them at equal addresses modulo 8 (an odd shift
+      // only when the port fills the checksums: otherwise the plain frame).
       const base = slot * this.stride + FRAME_ALIGN;
-      const shifted = ((this.txRingBase[flowId]! + res.txPos - base - off) & 7) === TX_PAYLOAD_SHIFT;
-      const at = shifted ? base + TX_PAYLOAD_SHIFT : base;
-      const frame = shifted ? this.txBufsShifted[slot]! : this.txBufs[slot]!;
+      const apart = (this.txRingBase[flowId]! + res.txPos - base - off) & (TX_SHIFTS - 1);
+      const shift = (apart & this.txShiftMask) === apart ? apart : 0;
+      const at = base + shift;
+      const frame = this.txBufsShifted[slot * TX_SHIFTS + shift]!;
       this.txBuilt[slot] = frame;
       if (res.txLength > 0) {
         if (probe !== null) probe.enter('dma', flowId);
