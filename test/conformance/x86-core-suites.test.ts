@@ -10,33 +10,18 @@
 import { expect } from 'chai';
 import { setStackUnderTest, type StackHardware, type TcpStackOptions } from '@flextoe/core';
 import { liveNicWorkers, ThreadedStack } from '@flextoe/backend-x86';
+import { captureSuites } from './capture-suites.js';
 
 const MIB = process.env.FLEXTOE_X86_LOCKSTEP_MIB ?? '4';
 
-/** Imports a spec module again (fresh URL) and returns its top-level describe calls, unregistered. */
-async function captureSuites(specUrl: URL, env: Record<string, string>): Promise<[string, () => void][]> {
-  const captured: [string, () => void][] = [];
-  const g = globalThis as unknown as { describe: (name: string, fn: () => void) => unknown };
-  const realDescribe = g.describe;
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  g.describe = (name, fn) => captured.push([name, fn]);
-  Object.assign(process.env, env);
-  try {
-    await import(`${specUrl.href}?stack=x86-threads`);
-  } finally {
-    g.describe = realDescribe;
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-  return captured;
-}
-
 const core = new URL('../../packages/core/src/', import.meta.url);
 const suites = [
-  ...(await captureSuites(new URL('control/rfc9293-states.spec.ts', core), {})),
-  ...(await captureSuites(new URL('runtime/transfer-profiles.spec.ts', core), { FLEXTOE_TRANSFER_MIB: MIB })),
+  ...(await captureSuites(new URL('control/rfc9293-states.spec.ts', core), {}, 'x86-threads')),
+  ...(await captureSuites(
+    new URL('runtime/transfer-profiles.spec.ts', core),
+    { FLEXTOE_TRANSFER_MIB: MIB },
+    'x86-threads',
+  )),
 ];
 
 describe('core protocol suites on x86 NIC core threads (lockstep)', function () {

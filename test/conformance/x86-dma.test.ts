@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { liveNicWorkers, ThreadedStack, X86Cores, type ThreadedStackStats } from '@flextoe/backend-x86';
 import { setStackUnderTest, type Connection, type StackHardware, type TcpStackOptions } from '@flextoe/core';
 import { describeBackendConformance, patternBytes, stackPair, until } from './backend-conformance.js';
+import { captureSuites } from './capture-suites.js';
 
 const config = { x86: { placement: 'run-to-completion', graph: { pre: 2, post: 2, dma: 1 } } } as const;
 
@@ -60,31 +61,12 @@ describe('x86 DMA replicas (1 NIC core; pre 2, post 2, dma 1)', () => {
   after(() => expect(liveNicWorkers(), 'NIC threads left running').to.equal(0));
 });
 
-/** Imports a spec module again (fresh URL) and returns its top-level describe calls, unregistered. */
-async function captureSuites(specUrl: URL, env: Record<string, string>): Promise<[string, () => void][]> {
-  const captured: [string, () => void][] = [];
-  const g = globalThis as unknown as { describe: (name: string, fn: () => void) => unknown };
-  const realDescribe = g.describe;
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  g.describe = (name, fn) => captured.push([name, fn]);
-  Object.assign(process.env, env);
-  try {
-    await import(`${specUrl.href}?stack=x86-dma`);
-  } finally {
-    g.describe = realDescribe;
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-  return captured;
-}
-
 const profiles = await captureSuites(
   new URL('../../packages/core/src/runtime/transfer-profiles.spec.ts', import.meta.url),
   {
     FLEXTOE_TRANSFER_MIB: process.env.FLEXTOE_X86_DMA_LOCKSTEP_MIB ?? '1',
   },
+  'x86-dma',
 );
 
 describe('core transfer profiles on x86 with a DMA replica (lockstep)', function () {
