@@ -8,6 +8,7 @@ import {
   ConfigError,
   hardwareFrom,
   InlineStack,
+  loadDataPathModules,
   stackOptionsFromConfig,
   TcpStack,
   type Backend,
@@ -41,8 +42,10 @@ async function createStack(config: FlexToeConfig): Promise<BackendStack> {
   const opened = await openPort(config.port);
   try {
     const hw = hardwareFrom(x86Module({ port: opened.port, x86 }));
-    if (x86.placement === 'inline')
-      return new InlineStack(new TcpStack(hw, options), 'x86', 'wall', () => opened.close());
+    if (x86.placement === 'inline') {
+      const modules = await loadDataPathModules(config.modules);
+      return new InlineStack(new TcpStack(hw, { ...options, modules }), 'x86', 'wall', () => opened.close());
+    }
     const stack = await ThreadedStack.create({
       options,
       port: hw.port,
@@ -52,6 +55,8 @@ async function createStack(config: FlexToeConfig): Promise<BackendStack> {
       spinRounds: x86.spinRounds,
       hostSpinUs: x86.hostSpinUs,
       dpdkLcores: config.port.driver === 'dpdk',
+      // Each NIC core loads its own instances on its thread (a module's state is per data path).
+      modules: config.modules,
       // DPDK's control/data split across threads: this thread opened and set up the device and
       // keeps its control operations; the NIC core runs its bursts as a registered lcore.
       ...(x86.portThread === 'nic-core'

@@ -6,6 +6,7 @@ export * from './queues/spsc-ring.js';
 export * from './pipeline/context-queue.js';
 export * from './dma/memcpy-dma.js';
 export * from './runtime/data-path.js';
+export * from './runtime/module-loader.js';
 export * from './runtime/counters.js';
 export * from './state/flow-records.js';
 export * from './util/real-time.js';

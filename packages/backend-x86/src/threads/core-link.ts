@@ -108,7 +108,20 @@ export abstract class WorkerLink {
   async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.takeReady()) {
+      let ready: boolean;
+      try {
+        ready = this.takeReady();
+      } catch (err) {
+        // The thread flagged its failure before throwing; the reason (its 'error' event) comes
+        // with its exit: wait for that, so the caller reads why (e.g. a module that would not load).
+        if (this.failure === null && !this.exited) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([this.exitPromise, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+          clearTimeout(timer);
+        }
+        throw this.failure ?? err;
+      }
+      if (ready) {
         // Ref'd while starting (nothing else holds the event loop during this wait); once
         // ready, a NIC core alone must not keep the process alive: only the application's ref'd
         // servers and sockets do, through the sockets layer's liveness hold (Node semantics).

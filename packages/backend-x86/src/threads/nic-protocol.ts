@@ -13,6 +13,7 @@
  * (`FlowEvent`), an exception frame ring (frames for the control plane, with their reason), and
  * the transmit frame ring of the port bridge.
  */
+import type { ModuleConfig } from '@flextoe/core';
 import type { DataPathOptions, PortCapabilities } from '@flextoe/core';
 import type { DpdkHandoff } from '../drivers/dpdk/dpdk-port.js';
 import type { FrameRingShape } from './frame-ring.js';
@@ -130,6 +131,8 @@ export interface NicCoreInit {
    * thread is known to DPDK (lcore id in stats) as with a port of its own.
    */
   readonly dpdkLcore: boolean;
+  /** User modules to load on this thread and install in its data path, in order. */
+  readonly modules: readonly ModuleConfig[];
   /**
    * DMA replicas running this core's payload copies (`ThreadDma`; the memory ports travel in the
    * worker data), or null: the core copies itself (memcpy).

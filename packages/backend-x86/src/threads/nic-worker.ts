@@ -9,7 +9,7 @@
  * when the host handed this core a DPDK port.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { SpscRing } from '@flextoe/core/nic';
+import { loadDataPathModules, SpscRing } from '@flextoe/core/nic';
 import type { DpdkPort } from '../drivers/dpdk/dpdk-port.js';
 import type { DpdkAddon } from '../drivers/dpdk/dpdk-addon.js';
 import { CoreClock } from './shared-clock.js';
@@ -88,7 +88,9 @@ async function main(): Promise<void> {
       lcoreAddon = loadDpdkAddon();
       Atomics.store(ctl, Ctl.lcore, lcoreAddon.registerThread());
     }
+    const modules = await loadDataPathModules(init.modules);
     core = new NicCore(init, own, regionPort, data.dmaPorts ?? []);
+    for (const m of modules) core.dp.installModule(m);
   } catch (err) {
     // The host may be blocked waiting for the ready word: tell it, then fail.
     Atomics.store(ctl, Ctl.ready, -1);

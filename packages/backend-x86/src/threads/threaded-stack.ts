@@ -13,6 +13,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import {
+  type ModuleConfig,
   ControlPlane,
   ipv4FromString,
   L4Kind,
@@ -72,6 +73,8 @@ export interface ThreadedStackParams {
    * lcores too when they bridge (with `ownPort` they always do).
    */
   readonly dpdkLcores?: boolean;
+  /** User modules (config.modules): every NIC core loads and installs them on its own thread. */
+  readonly modules?: readonly ModuleConfig[];
   /** The NIC cores (or how many): flow groups are placed on them (group g -> core g mod N). */
   readonly units: X86Cores | number;
   /** Shared memory tiers (the container's); default: new ones. */
@@ -365,6 +368,7 @@ export class ThreadedStack implements BackendStack, ConnectionHost {
         hostCtl: this.hostCtlBuffer,
         ownPort: params.ownPort ?? null,
         dpdkLcore: params.dpdkLcores === true,
+        modules: params.modules ?? [],
         clock: { origin: this.origin, manual: this.manualBuffer },
         contextEntries: this.resolvedContextEntries,
         spinRounds,

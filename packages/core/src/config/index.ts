@@ -14,6 +14,7 @@ export {
   type DpdkPortConfig,
   type FlexToeConfig,
   type FlexToeConfigInput,
+  type ModuleConfig,
   type PortConfig,
   type PortDriver,
   type StackOptions,

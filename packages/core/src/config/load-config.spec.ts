@@ -46,6 +46,7 @@ describe('loadConfig', () => {
         x86: 'default',
         agilioSim: 'default',
         bluefieldSim: 'default',
+        modules: 'default',
       });
       expect(file).to.equal(null);
     });
@@ -148,6 +149,35 @@ describe('loadConfig', () => {
     it('keeps backend-specific objects permissive for now', () => {
       write('flextoe.config.json', { agilioSim: { seed: 7 } });
       expect(load().config.agilioSim).to.deep.equal({ seed: 7 });
+    });
+  });
+
+  describe('modules', () => {
+    it('resolves a module path against the config file that wrote it, and an object one against cwd', () => {
+      mkdirSync(join(dir, 'conf'));
+      write('conf/lab.json', { modules: [{ path: './mods/count.mjs', options: { port: 80 } }] });
+      const fromFile = load({ argv: ['--config', 'conf/lab.json'] });
+      expect(fromFile.config.modules).to.deep.equal([
+        { path: join(dir, 'conf/mods/count.mjs'), options: { port: 80 } },
+      ]);
+      const fromObject = load({ overrides: { modules: [{ path: 'count.mjs' }, { path: '/abs/m.mjs' }] } });
+      expect(fromObject.config.modules).to.deep.equal([
+        { path: join(dir, 'count.mjs') },
+        { path: '/abs/m.mjs' },
+      ]);
+      // The object's list replaces the file's as a whole (an order of modules does not merge).
+      const both = load({ argv: ['--config', 'conf/lab.json'], overrides: { modules: [] } });
+      expect(both.config.modules).to.deep.equal([]);
+      expect(load().config.modules).to.deep.equal([]);
+    });
+
+    it('names a module entry without a path, or with an unknown key', () => {
+      const noPath = thrown(() => load({ overrides: { modules: [{ options: {} } as never] } }));
+      expect(noPath.message).to.match(/modules\/0/);
+      expect(noPath.message).to.match(/path/);
+      const extra = thrown(() => load({ overrides: { modules: [{ path: 'm.mjs', option: {} } as never] } }));
+      expect(extra.message).to.match(/modules\/0/);
+      expect(extra.message).to.match(/option\b/);
     });
   });
 

@@ -9,7 +9,7 @@
  * tap port with an object's virtual port would produce neither).
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ConfigError, problemsFromAjv, formatValue, type ConfigSource } from './errors.js';
@@ -99,6 +99,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   });
 
   const { merged, source, winners } = merge([...layers].reverse());
+  resolveModulePaths(merged, cwd);
   const validate = compiledSchema();
   if (!validate(merged)) {
     throw new ConfigError(problemsFromAjv(validate.errors ?? [], (pointer) => originOf(winners, pointer)));
@@ -184,7 +185,22 @@ function readConfigFile(
   if (!isPlainObject(data)) {
     throw fail(`config file ${path} must hold a JSON object, but holds ${formatValue(data)}`, data);
   }
+  resolveModulePaths(data as Record<string, unknown>, dirname(path));
   return { path, data: data as Record<string, unknown> };
+}
+
+/**
+ * A module path is relative to where it was written: the config file's folder, or the working
+ * directory for the object and defaults. Shapes ajv will refuse are left for it to name.
+ */
+function resolveModulePaths(data: Record<string, unknown>, base: string): void {
+  const modules = data.modules;
+  if (!Array.isArray(modules)) return;
+  data.modules = modules.map((m: unknown) =>
+    isPlainObject(m) && typeof m.path === 'string' && m.path !== ''
+      ? { ...m, path: resolve(base, m.path) }
+      : m,
+  );
 }
 
 const READ_ERRORS: Record<string, string> = {
@@ -281,5 +297,6 @@ function copyConfig(c: FlexToeConfig): FlexToeConfig {
     x86: { ...c.x86 },
     agilioSim: { ...c.agilioSim },
     bluefieldSim: { ...c.bluefieldSim },
+    modules: c.modules.map((m) => ({ ...m })),
   };
 }

@@ -64,6 +64,18 @@ export interface StackOptions {
   maxFlows: number;
 }
 
+/**
+ * A user module for the data path's hook points (pipeline/hooks.ts): a JavaScript file whose
+ * `createModule(options)` (or default export) returns a `DataPathModule`. Every backend loads it
+ * where its data path runs (the NIC-core threads of x86, the simulated NIC), in list order.
+ */
+export interface ModuleConfig {
+  /** The module file; relative to the config file it was written in, else to the working directory. */
+  path: string;
+  /** Passed to `createModule` as it is (JSON: a module on a worker thread gets a copy). */
+  options?: Record<string, unknown>;
+}
+
 /** A fully resolved configuration: every field present. */
 export interface FlexToeConfig {
   backend: BackendName;
@@ -74,6 +86,8 @@ export interface FlexToeConfig {
   x86: Record<string, unknown>;
   agilioSim: Record<string, unknown>;
   bluefieldSim: Record<string, unknown>;
+  /** User modules for the data path's hook points, installed in this order (absolute paths). */
+  modules: ModuleConfig[];
 }
 
 /** What a config file or a `createStack()` caller may write: everything optional, stack per field. */
@@ -86,6 +100,7 @@ export interface FlexToeConfigInput {
   x86?: Record<string, unknown>;
   agilioSim?: Record<string, unknown>;
   bluefieldSim?: Record<string, unknown>;
+  modules?: ModuleConfig[];
 }
 
 const KiB = 1024;
@@ -113,6 +128,7 @@ export const DEFAULT_CONFIG: Readonly<FlexToeConfig> = Object.freeze({
   x86: Object.freeze({}),
   agilioSim: Object.freeze({}),
   bluefieldSim: Object.freeze({}),
+  modules: Object.freeze([]) as unknown as ModuleConfig[],
 }) as Readonly<FlexToeConfig>;
 
 /** Buffers are circular and indexed with a mask, so sizes are powers of two: 4 KiB .. 64 MiB. */
@@ -209,6 +225,15 @@ export const CONFIG_SCHEMA = {
     x86: { type: 'object' },
     agilioSim: { type: 'object' },
     bluefieldSim: { type: 'object' },
+    modules: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path'],
+        properties: { path: nonEmpty, options: { type: 'object' } },
+      },
+    },
   },
 } as const;
 
@@ -221,5 +246,6 @@ export const CONFIG_KEYS = [
   'x86',
   'agilioSim',
   'bluefieldSim',
+  'modules',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];

@@ -10,6 +10,7 @@
  */
 import {
   DEFAULT_VIRTUAL_WIRE,
+  loadDataPathModules,
   openVirtualPort,
   Prng,
   realTime,
@@ -124,7 +125,9 @@ export async function createSimStack(
   config: FlexToeConfig,
   spec: NicModelSpec,
 ): Promise<SimBackendStack> {
-  const options = { ...stackOptionsFromConfig(config), isn: isnFromSeed(spec.seed) };
+  // User modules run inside the simulated NIC's data path, charged as the stage they hook.
+  const modules = await loadDataPathModules(config.modules);
+  const options = { ...stackOptionsFromConfig(config), isn: isnFromSeed(spec.seed), modules };
   const mode = config.timeMode;
   const port = config.port;
   let wire: NicPort;
