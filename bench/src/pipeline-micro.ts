@@ -153,8 +153,13 @@ const u16 = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
 const i32 = (b: Uint8Array, at: number): number =>
   (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
 
-/** Writes the int32 `value` at `at` and patches the TCP checksum for it (RFC 1624 eqn. 3). */
-function patch32(b: Uint8Array, at: number, value: number): void {
+/**
+ * Writes the int32 `values[index]` at `at` and patches the TCP checksum for it (RFC 1624 eqn. 3).
+ * The value is read here, not passed: an int32 outside the small-integer range crossing a call
+ * V8 did not inline is boxed (an allocation the harness would add to every other segment).
+ */
+function patch32(b: Uint8Array, at: number, values: Int32Array, index: number): void {
+  const value = values[index]!;
   const oldHi = u16(b, at);
   const oldLo = u16(b, at + 2);
   const newHi = value >>> 16;
@@ -382,7 +387,7 @@ class GeneratorPort implements NicPort {
         this.slotPattern[n] = k;
         this.fullWrites++;
       }
-      patch32(b, TCP_SEQ, s[0]!);
+      patch32(b, TCP_SEQ, s, 0);
       buf.length = this.frameLength;
       buf.timestampNs = 0;
       s[0] = (s[0]! + len) | 0;
@@ -404,7 +409,7 @@ class GeneratorPort implements NicPort {
         this.slotPattern[n] = 0;
         this.fullWrites++;
       }
-      patch32(b, TCP_ACK, this.acksOwed[this.owedHead]!);
+      patch32(b, TCP_ACK, this.acksOwed, this.owedHead);
       this.owedHead = (this.owedHead + 1) & (this.acksOwed.length - 1);
       this.owedCount--;
       buf.length = this.frameLength;
