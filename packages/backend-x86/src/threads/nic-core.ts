@@ -37,7 +37,6 @@ import { CoreClock } from './shared-clock.js';
 import { threadCpuMs, threadId } from './proc.js';
 import { SharedMemoryTiers, type RegionMessage } from './shared-memory.js';
 import { StagedRing } from './staged-ring.js';
-import { withSharedArrayBuffers } from './shared-frames.js';
 import { ThreadDma } from './thread-dma.js';
 
 /** How long an idle core sleeps before looking again, by what it waits for (ms). */
@@ -155,10 +154,10 @@ export class NicCore {
     const clock = new CoreClock(init.clock.origin, init.clock.manual);
     if (init.dma !== null) {
       // Copies on DMA replica threads: the packet buffers they copy from and into must be
-      // memory those threads can map (shared-frames.ts).
+      // memory those threads can map.
       const dma = new ThreadDma(init.dma, dmaPorts);
       this.threadDma = dma;
-      this.dp = withSharedArrayBuffers(() => new DataPath(init.dataPath, port, dma, clock, this.tiers));
+      this.dp = new DataPath({ ...init.dataPath, sharedFrameSlots: true }, port, dma, clock, this.tiers);
     } else {
       this.threadDma = null;
       this.dp = new DataPath(init.dataPath, port, new MemcpyDma(), clock, this.tiers);

@@ -14,7 +14,7 @@
  * gives it an id and posts it to every replica (`DmaMemoryMessage`), before the descriptor. A
  * copy whose source or destination is not shared (a thread of its own cannot see it) is done
  * here at once and counted (`inline`); with core's frame slots in shared memory
- * (shared-frames.ts) there are none, which the specs check.
+ * (`DataPathOptions.sharedFrameSlots`) there are none, which the specs check.
  *
  * A core waiting for completions (core's `awaitDma` polls in a loop) spins a little, then sleeps
  * on the replica's completion doorbell, so a replica slowed by the scheduler is not fought for

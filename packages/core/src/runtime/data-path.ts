@@ -78,6 +78,11 @@ export interface DataPathOptions {
   readonly contextQueueEntries: number;
   readonly txCredits: number;
   readonly parseFlags: number;
+  /**
+   * The burst's frame slots in a SharedArrayBuffer, for an engine that copies on other threads
+   * (x86 DMA replicas read received payloads out of them and write transmitted ones in).
+   */
+  readonly sharedFrameSlots?: boolean;
 }
 
 /** A frame handed to the control plane, with the reason. */
@@ -243,7 +248,10 @@ export class DataPath implements DataPathApi {
     for (let i = 0; i < WORK_POOL; i++) this.summaries.push(new RxSummary());
     const frameBytes = port.capabilities.maxFrameBytes;
     this.stride = (frameBytes + FRAME_ALIGN + TX_SHIFTS - 1 + 63) & ~63; // whole cache lines
-    const region = (): ArrayBuffer => new ArrayBuffer(this.stride * opts.burst);
+    const region = (): ArrayBufferLike =>
+      opts.sharedFrameSlots === true
+        ? new SharedArrayBuffer(this.stride * opts.burst)
+        : new ArrayBuffer(this.stride * opts.burst);
     const rx = region();
     const tx = region();
     this.rxMemory = new Uint8Array(rx);
