@@ -6,7 +6,9 @@
 import type { Clock, TimerHandle, Timers } from '../hw/clock.js';
 
 export class ManualClock implements Clock, Timers {
-  private nowNs: number;
+  // Initialised here, not only in the constructor: a field first defined as undefined keeps a
+  // tagged representation, and every store of a fractional time would allocate a heap number.
+  private nowNs = 0;
   private seq = 0;
   private nextHandle = 1;
   /** Binary min-heap on (dueNs, seq); cancelled entries are removed lazily when they surface. */
