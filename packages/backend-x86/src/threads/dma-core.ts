@@ -111,22 +111,21 @@ export class DmaCore {
 
   /** Runs up to one batch per direction; returns copies completed. */
   round(): number {
-    const toHost = this.drain(this.rings[DmaDirection.ToHost]);
-    const fromHost = this.drain(this.rings[DmaDirection.FromHost]);
-    if (toHost + fromHost > 0) {
-      this.doneBell.ring(); // a core waiting for these completions sleeps on it
-      if (toHost > 0) Atomics.add(this.ctl, DmaCtl.copiesToHost, toHost);
-      if (fromHost > 0) Atomics.add(this.ctl, DmaCtl.copiesFromHost, fromHost);
-    }
+    const toHost = this.drain(this.rings[DmaDirection.ToHost], DmaCtl.copiesToHost);
+    const fromHost = this.drain(this.rings[DmaDirection.FromHost], DmaCtl.copiesFromHost);
+    if (toHost + fromHost > 0) this.doneBell.ring(); // a core waiting for these completions sleeps on it
     return toHost + fromHost;
   }
 
-  /** Copies the ring's descriptors in order, completing each after its bytes landed. */
-  private drain(ring: SpscRing): number {
+  /**
+   * Copies the ring's descriptors in order, completing each after its bytes landed. A copy is
+   * counted (`counter`, bytes) before its completion is published, so whoever sees the
+   * completion sees the count too (the stats agree with the data path's at any quiet moment).
+   */
+  private drain(ring: SpscRing, counter: number): number {
     const d = ring.data;
     const fault = this.init.fault;
     let n = 0;
-    let bytes = 0;
     while (n < BATCH) {
       const w = ring.peek();
       if (w < 0) break;
@@ -139,6 +138,8 @@ export class DmaCore {
         throw new RangeError(
           `DMA replica ${this.init.index}: descriptor of ${length} B from ${srcOffset} of ${src.length} to ${dstOffset} of ${dst.length} is out of bounds`,
         );
+      this.bytes[0] = this.bytes[0]! + length;
+      Atomics.add(this.ctl, counter, 1);
       if (fault !== null && fault.completeEarly) {
         // The negative control: the core sees the completion before the bytes move.
         ring.consume();
@@ -149,10 +150,8 @@ export class DmaCore {
         src.copy(dst, dstOffset, srcOffset, srcOffset + length);
         ring.consume(); // the completion: the consumer index passes this descriptor
       }
-      bytes += length;
       n++;
     }
-    if (bytes > 0) this.bytes[0] = this.bytes[0]! + bytes;
     return n;
   }
 

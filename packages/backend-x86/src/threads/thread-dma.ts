@@ -22,7 +22,7 @@
  * core fails, and the host ends its connections, instead of spinning forever.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { DmaDirection, SpscRing, type DmaEngine, type DmaLimits } from '@flextoe/core/nic';
+import { checkDmaCopy, DmaDirection, SpscRing, type DmaEngine, type DmaLimits } from '@flextoe/core/nic';
 import { Doorbell } from './doorbell.js';
 import { DESCRIPTOR_WORDS, DmaCtl, type DmaMemoryMessage } from './dma-core.js';
 
@@ -141,18 +141,7 @@ export class ThreadDma implements DmaEngine {
   ): boolean {
     if (((this.submitted[direction]! - this.returned[direction]!) | 0) >= this.limits.inFlightPerQueue)
       return false;
-    if (length > this.limits.maxCopyBytes)
-      throw new RangeError(`DMA copy of ${length} B exceeds ${this.limits.maxCopyBytes} B`);
-    if (
-      srcOffset < 0 ||
-      dstOffset < 0 ||
-      length < 0 ||
-      srcOffset + length > src.length ||
-      dstOffset + length > dst.length
-    )
-      throw new RangeError(
-        `DMA copy of ${length} B from ${srcOffset} of ${src.length} to ${dstOffset} of ${dst.length} is out of bounds`,
-      );
+    checkDmaCopy(this.limits, src, srcOffset, dst, dstOffset, length);
     const srcId = this.idOf(src.buffer);
     const dstId = this.idOf(dst.buffer);
     const i = this.submitted[direction]! & this.qMask;

@@ -54,6 +54,32 @@ const fillFrom = Buffer.prototype.fill as (
 /** Copies shorter than this go byte by byte (finding views would cost more). */
 const WORD_COPY_MIN = 32;
 
+/**
+ * The checks every engine makes on a copy it is handed (a data-path bug, never a packet's fault:
+ * the data path computes offsets from its own records): the engine's size limit and both ranges.
+ */
+export function checkDmaCopy(
+  limits: DmaLimits,
+  src: Uint8Array,
+  srcOffset: number,
+  dst: Uint8Array,
+  dstOffset: number,
+  length: number,
+): void {
+  if (length > limits.maxCopyBytes)
+    throw new RangeError(`DMA copy of ${length} B exceeds ${limits.maxCopyBytes} B`);
+  if (
+    srcOffset < 0 ||
+    dstOffset < 0 ||
+    length < 0 ||
+    srcOffset + length > src.length ||
+    dstOffset + length > dst.length
+  )
+    throw new RangeError(
+      `DMA copy of ${length} B from ${srcOffset} of ${src.length} to ${dstOffset} of ${dst.length} is out of bounds`,
+    );
+}
+
 export class MemcpyDma implements DmaEngine {
   readonly limits: DmaLimits;
   /** Completion ring of (tag << 1 | direction); a power of two so indexes wrap with a mask. */
@@ -84,19 +110,7 @@ export class MemcpyDma implements DmaEngine {
   ): boolean {
     const toHost = direction === DmaDirection.ToHost;
     if ((toHost ? this.pendingToHost : this.pendingFromHost) >= this.limits.inFlightPerQueue) return false;
-    if (length > this.limits.maxCopyBytes)
-      throw new RangeError(`DMA copy of ${length} B exceeds ${this.limits.maxCopyBytes} B`);
-    if (
-      srcOffset < 0 ||
-      dstOffset < 0 ||
-      length < 0 ||
-      srcOffset + length > src.length ||
-      dstOffset + length > dst.length
-    ) {
-      throw new RangeError(
-        `DMA copy of ${length} B from ${srcOffset} of ${src.length} to ${dstOffset} of ${dst.length} is out of bounds`,
-      );
-    }
+    checkDmaCopy(this.limits, src, srcOffset, dst, dstOffset, length);
     if (srcOffset === 0 && length >= NATIVE_PREFIX_MIN) {
       // A prefix of `src`: Buffer#fill with a view copies min(view, range) bytes natively and
       // makes no view of its own (about 150 ns for 1448 B against 600+ for the word loop).
