@@ -45,6 +45,7 @@
 import {
   allocatedBy,
   copyFrame,
+  DelegatingPort,
   HeapMemoryTiers,
   ManualClock,
   MemcpyDma,
@@ -58,8 +59,6 @@ import {
   type NicPort,
   type PacketBuffer,
   type PortCapabilities,
-  type PortConfiguration,
-  type PortStats,
 } from '@flextoe/core';
 
 /** One measured path at one payload size. */
@@ -214,9 +213,8 @@ type Mode = 'pass' | 'rx' | 'tx';
  * 'tx' takes data segments and feeds one ACK per segment. With `offload` it claims checksum
  * offload both ways, and (as such a device does) fills the TCP checksum of what it passes on.
  */
-class GeneratorPort implements NicPort {
-  readonly capabilities: PortCapabilities;
-  readonly mac: number;
+class GeneratorPort extends DelegatingPort {
+  private caps: PortCapabilities;
   mode: Mode = 'pass';
   /** Verified run: write every frame whole; check every transmitted segment. */
   verify = false;
@@ -264,36 +262,20 @@ class GeneratorPort implements NicPort {
   txRing: Uint8Array | null = null;
   txRingBase = 0;
 
-  constructor(private readonly inner: NicPort) {
-    this.capabilities = { ...inner.capabilities };
-    this.mac = inner.mac;
+  constructor(inner: NicPort) {
+    super(inner);
+    this.caps = { ...inner.capabilities };
+  }
+
+  override get capabilities(): PortCapabilities {
+    return this.caps;
   }
 
   offerOffload(): void {
-    (this as { capabilities: PortCapabilities }).capabilities = {
-      ...this.inner.capabilities,
-      rxChecksumOffload: true,
-      txChecksumOffload: true,
-    };
+    this.caps = { ...this.inner.capabilities, rxChecksumOffload: true, txChecksumOffload: true };
   }
 
-  configure(conf: PortConfiguration): void {
-    this.inner.configure(conf);
-  }
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-  stop(): Promise<void> {
-    return this.inner.stop();
-  }
-  stats(): PortStats {
-    return this.inner.stats();
-  }
-  setRxWakeup(wakeup: (() => void) | null): void {
-    this.inner.setRxWakeup(wakeup);
-  }
-
-  rxBurst(bufs: PacketBuffer[], max: number): number {
+  override rxBurst(bufs: PacketBuffer[], max: number): number {
     if (this.mode === 'pass') {
       const n = this.inner.rxBurst(bufs, max);
       for (let i = 0; i < n; i++) this.capture(bufs[i]!);
@@ -306,7 +288,7 @@ class GeneratorPort implements NicPort {
     return n;
   }
 
-  txBurst(bufs: PacketBuffer[], count: number): number {
+  override txBurst(bufs: PacketBuffer[], count: number): number {
     if (this.mode === 'pass') {
       if (this.capabilities.txChecksumOffload) for (let i = 0; i < count; i++) fillTcpChecksum(bufs[i]!);
       return this.inner.txBurst(bufs, count);
