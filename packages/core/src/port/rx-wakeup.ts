@@ -15,6 +15,8 @@ export class RxWakeup {
   private timer: TimerHandle = 0;
   /** When the pending timer fires; Infinity when none is pending. */
   private timerAtNs = Infinity;
+  /** The clock read into a register (`Clock.nowInto`): no heap number per frame queued. */
+  private readonly nowNs = new Float64Array(1);
   // Bound once so arranging a wakeup never allocates a closure.
   private readonly onMicrotask = (): void => {
     this.microtaskQueued = false;
@@ -67,7 +69,7 @@ export class RxWakeup {
 
   private arrange(dueNs: number): void {
     if (dueNs === Infinity) return;
-    const now = this.clock.now();
+    const now = this.readClock();
     if (dueNs <= now) {
       if (!this.microtaskQueued) {
         this.microtaskQueued = true;
@@ -88,12 +90,21 @@ export class RxWakeup {
     if (!this.armed || this.fn === null) return;
     // A polling consumer may have drained the queue since this was arranged: check again.
     const due = this.nextEventNs();
-    if (due > this.clock.now()) {
+    if (due > this.readClock()) {
       this.arrange(due);
       return;
     }
     this.armed = false;
     this.fn();
+  }
+
+  /** The clock's time; callers are small enough that V8 inlines this (the double stays unboxed). */
+  private readClock(): number {
+    const reg = this.nowNs;
+    const clock = this.clock;
+    if (clock.nowInto !== undefined) clock.nowInto(reg, 0);
+    else reg[0] = clock.now();
+    return reg[0]!;
   }
 
   private cancelTimer(): void {

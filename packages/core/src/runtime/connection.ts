@@ -8,6 +8,7 @@ import { TcpState, type TcpError } from '../control/tcp-state.js';
 import type { CcFlowState, CongestionControl } from '../control/cc/congestion-control.js';
 import type { RtoEstimator } from '../control/rto.js';
 import type { SeqNumber } from '../wire/seq.js';
+import { copyBytes } from '../util/copy-frame.js';
 
 export interface ConnectionHandlers {
   /** Handshake completed (active open) or accepted (passive open). */
@@ -113,8 +114,8 @@ export class Connection {
     if (n === 0) return 0;
     const ring = this.txRing;
     const first = Math.min(n, ring.length - this.txWritePos);
-    ring.set(data.subarray(offset, offset + first), this.txWritePos);
-    if (first < n) ring.set(data.subarray(offset + first, offset + n), 0);
+    copyInto(ring, this.txWritePos, data, offset, first);
+    if (first < n) copyInto(ring, 0, data, offset + first, n - first);
     this.commit(n);
     return n;
   }
@@ -187,4 +188,19 @@ export class Connection {
   abort(): void {
     this.host.abort(this);
   }
+}
+
+/** Below this many bytes a write copies without a view of the source (see `copyBytes`). */
+const VIEWLESS_COPY_MAX = 2048;
+
+/**
+ * `ring[at, at + len) = data[offset, offset + len)`. A whole source is one native copy; a part
+ * of one would need a view (`subarray`, about 100 B of garbage per write: an RPC's every
+ * write), so short parts are copied by `copyBytes` and only long ones, where a view is little
+ * per byte and a native copy much faster, take a view.
+ */
+function copyInto(ring: Uint8Array, at: number, data: Uint8Array, offset: number, len: number): void {
+  if (offset === 0 && len === data.length) ring.set(data, at);
+  else if (len < VIEWLESS_COPY_MAX) copyBytes(data, offset, ring, at, len);
+  else ring.set(data.subarray(offset, offset + len), at);
 }

@@ -196,6 +196,11 @@ export class DataPath implements DataPathApi {
   private readonly dmaDone = new Uint32Array(256);
   /** Where a simulated backend hears which stage runs (null: nobody is charging time). */
   private probe: StageProbe | null = null;
+  /**
+   * The clock's time (ns) for this burst, read once by `startBurst`. A register, not a return
+   * value: a clock with `nowInto` (the simulator's fractional ns) writes it without boxing.
+   */
+  private readonly burstNs = new Float64Array(1);
   /** Installed user modules in order; a module's index is its counter slot (never reused). */
   private readonly moduleList: DataPathModule[] = [];
   private readonly moduleSlots: number[] = [];
@@ -292,8 +297,12 @@ export class DataPath implements DataPathApi {
    * post-processing (TSval) take it from their contexts, so no u32 crosses a call as an argument.
    */
   private startBurst(): void {
+    const reg = this.burstNs;
+    const clock = this.clock;
+    if (clock.nowInto !== undefined) clock.nowInto(reg, 0);
+    else reg[0] = clock.now();
     // int32 bits of the u32 microsecond clock: every consumer takes it modulo 2^32.
-    const ts = Math.floor(this.clock.now() / 1000) | 0;
+    const ts = Math.floor(reg[0]! / 1000) | 0;
     this.protoCfg.nowTs = ts;
     this.post.tsNow = ts;
   }
@@ -788,19 +797,21 @@ export class DataPath implements DataPathApi {
 
   /** Queue manager -> protocol -> post -> DMA -> egress, up to one burst. Returns segments sent. */
   pollTx(): number {
-    this.qm.clockNs = this.clock.now();
     this.startBurst();
+    this.qm.clockNs = this.burstNs[0]!;
     let sent = 0;
     const res = this.res;
     const probe = this.probe;
     while (sent < this.txBufs.length) {
-      if (probe !== null) probe.enter('qm', -1);
+      // The queue manager is polled before its stage is reported: an idle poll (most of them)
+      // is no work item, and the queue manager touches no modelled memory, so reporting 'qm'
+      // only for a flow it hands out gives a simulator the same items.
       const flowId = this.qm.pollAtClock();
-      if (flowId < 0) {
-        if (probe !== null) probe.itemDone();
-        break;
+      if (flowId < 0) break;
+      if (probe !== null) {
+        probe.enter('qm', -1);
+        probe.enter('protocol', flowId);
       }
-      if (probe !== null) probe.enter('protocol', flowId);
       const tcp = this.tables.protocol.at(flowId);
       const bufs = this.tables.buffers.at(flowId);
       const cc = this.tables.cc.at(flowId);
