@@ -34,6 +34,7 @@ export * from './runtime/tcp-stack.js';
 export * from './runtime/stack-api.js';
 export * from './runtime/inline-stack.js';
 export * from './runtime/module-loader.js';
+export * from './ebpf/index.js';
 export * from './runtime/virtual-time.js';
 export * from './port/index.js';
 export * from './util/index.js';

@@ -74,6 +74,8 @@ export interface ModuleConfig {
   path: string;
   /** Passed to `createModule` as it is (JSON: a module on a worker thread gets a copy). */
   options?: Record<string, unknown>;
+  /** An eBPF object's program section to run (default: its one XDP section, `SEC("xdp")`). */
+  section?: string;
 }
 
 /** A fully resolved configuration: every field present. */
@@ -231,7 +233,7 @@ export const CONFIG_SCHEMA = {
         type: 'object',
         additionalProperties: false,
         required: ['path'],
-        properties: { path: nonEmpty, options: { type: 'object' } },
+        properties: { path: nonEmpty, options: { type: 'object' }, section: nonEmpty },
       },
     },
   },

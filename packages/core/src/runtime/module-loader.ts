@@ -4,10 +4,18 @@
  * (pipeline/hooks.ts). Called where the data path runs, once per data path: the inline and
  * simulated stacks on the application's thread, each x86 NIC core on its own thread, so a module
  * instance (and its state) is never shared between threads.
+ *
+ * A file that starts with the ELF magic is an eBPF object (`clang -O2 -target bpf -c`): its XDP
+ * program (or the section `section` names) becomes an ingress module (ebpf/xdp-module.ts) named
+ * `<file name without .o>:<section>`.
  */
+import { open, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModuleConfig } from '../config/schema.js';
 import type { DataPathModule } from '../pipeline/hooks.js';
+import { extractXdpProgram, isElf } from '../ebpf/elf.js';
+import { XdpModule } from '../ebpf/xdp-module.js';
 
 /** A module file that could not be loaded or made no usable module; names the file and why. */
 export class ModuleLoadError extends Error {
@@ -32,6 +40,12 @@ export async function loadDataPathModules(modules: readonly ModuleConfig[]): Pro
 }
 
 async function loadOne(m: ModuleConfig): Promise<DataPathModule> {
+  if (await startsWithElfMagic(m.path)) return loadXdpObject(m);
+  if (m.section !== undefined)
+    throw new ModuleLoadError(
+      m.path,
+      '"section" names a program section of an eBPF object; this is no ELF file',
+    );
   let exports: Record<string, unknown>;
   try {
     exports = (await import(pathToFileURL(m.path).href)) as Record<string, unknown>;
@@ -72,4 +86,37 @@ function checked(path: string, made: unknown): DataPathModule {
   if (hooks.length === 0)
     throw new ModuleLoadError(path, `the module "${m.name}" has no hook (ingress, afterProtocol or egress)`);
   return made as DataPathModule;
+}
+
+/** The first 4 bytes are the ELF magic (false for a missing or short file: the import reports it). */
+async function startsWithElfMagic(path: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const head = new Uint8Array(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    return bytesRead === 4 && isElf(head);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** An eBPF object's XDP program as an ingress module; refusals name the file and why. */
+async function loadXdpObject(m: ModuleConfig): Promise<DataPathModule> {
+  if (m.options !== undefined && Object.keys(m.options).length > 0)
+    throw new ModuleLoadError(
+      m.path,
+      'an eBPF program takes no options (set its parameters at compile time, e.g. clang -DPORT=7001)',
+    );
+  try {
+    const { section, code } = extractXdpProgram(await readFile(m.path), m.section);
+    const file = basename(m.path).replace(/\.o$/, '');
+    return XdpModule.fromCode(code, { name: `${file}:${section}` });
+  } catch (err) {
+    throw new ModuleLoadError(m.path, `eBPF object refused: ${(err as Error).message}`);
+  }
 }
