@@ -294,6 +294,20 @@ export class QueueManager {
   }
 
   /**
+   * `pollAtClock`'s first step alone: brings the wheel to `clockNs` (due flows join the FIFO)
+   * and says whether a flow waits in the FIFO, i.e. whether `pollAtClock` would hand one out
+   * (or, with no credit left, count `noCredit`). Nothing is taken.
+   */
+  readyAtClock(): boolean {
+    const nowNs = this.clockNs;
+    if (nowNs > this.now) {
+      this.now = nowNs;
+      this.advance(nowNs);
+    }
+    return this.heads[this.ready]! >= 0;
+  }
+
+  /**
    * After `poll` returned `flowId`: it sent `bytes` at `nowNs`. Charges the bytes to its rate
    * (next-allowed time += bytes x nsPerByte), subtracts them from its ready bytes and re-queues
    * it if it is still active with bytes left. `bytes = 0` puts it back in line uncharged.

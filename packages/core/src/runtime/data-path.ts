@@ -919,6 +919,30 @@ export class DataPath implements DataPathApi {
     return sent;
   }
 
+  /**
+   * Whether `pollTx` (or the control plane's `poll`) would find work now, for a runner that
+   * skips a round with none (a simulated NIC after delivering notifications): exceptions or flow
+   * events for the control plane, DMA in flight, frames built and not yet handed to the port,
+   * notifications not yet published, a flow the queue manager would hand out. Not looked at:
+   * the port's frames (`rxBurst` is the only way to see them; the caller knows its port) and
+   * the request rings (a caller fetches them on its own schedule, `pollRequests`).
+   *
+   * The queue manager is asked last, at the clock, as `pollTx` asks it first: its wheel moves
+   * to now, exactly what the skipped `pollTx` would have done, so skipping it changes nothing.
+   */
+  hasPendingWork(): boolean {
+    if (this.exceptions.length > 0 || this.flowEvents.length > 0) return true;
+    if (this.txCount > 0 || this.egressDirtyCount > 0 || this.unpublishedCount > 0) return true;
+    const dma = this.dma;
+    if (dma.inFlight(DmaDirection.ToHost) !== 0 || dma.inFlight(DmaDirection.FromHost) !== 0) return true;
+    const reg = this.burstNs;
+    const clock = this.clock;
+    if (clock.nowInto !== undefined) clock.nowInto(reg, 0);
+    else reg[0] = clock.now();
+    this.qm.clockNs = reg[0]!;
+    return this.qm.readyAtClock();
+  }
+
   /** Raw frame from the control plane (SYN, SYN-ACK, RST, ARP): `build` writes it. */
   sendControlFrame(build: (buf: Buffer) => number): void {
     this.flushTx(); // what the data path built before goes first

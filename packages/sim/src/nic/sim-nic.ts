@@ -71,7 +71,17 @@ export class SimTcpStack extends TcpStack {
     const rx = dp.pollRx();
     let work = rx;
     nic.afterRx();
-    if (nic.requestsDue()) {
+    const requests = nic.requestsDue();
+    // Nothing received, no requests due, nothing for the control plane or the transmit side:
+    // the rest of the round would find nothing (most such rounds follow a delivery of
+    // notifications whose application reactions cross PCIe later). Skipping it leaves every
+    // modelled figure as it was: what the skipped stages would have done with no work (the
+    // queue manager's wheel moving to now, the blocked-transmit flag) is done by the check.
+    if (rx === 0 && !requests && nic.quietRound()) {
+      this.leftWork = false;
+      return 0;
+    }
+    if (requests) {
       nic.fetching = true;
       work += dp.pollRequests();
       nic.fetching = false;
@@ -441,6 +451,19 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     const dp = this.stack.dataPath;
     for (let i = 0; i < n; i++) dp.exceptions.push(ex[i]!.entry);
     ex.splice(0, n);
+  }
+
+  /**
+   * After a receive burst that found nothing and with no requests due: true when the rest of
+   * the poll round would do nothing (no exception due for the control plane, nothing pending in
+   * the data path, transmit blocked or no flow due).
+   */
+  quietRound(): boolean {
+    if (this.exceptions.length > 0 && this.exceptions[0]!.atPs <= this.engine.nowPs) return false;
+    const dp = this.stack.dataPath;
+    if (dp.exceptions.length > 0 || dp.flowEvents.length > 0) return false;
+    // Blocked transmit: the round would not poll it either (the flag is set the same way).
+    return !this.txAllowed() || !dp.hasPendingWork();
   }
 
   /** Transmit only while the modelled pipeline has credits (FlexTOE's queue manager). */
