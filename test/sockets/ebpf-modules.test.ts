@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ import {
   allocatedBy,
   extractXdpProgram,
   HookVerdict,
+  loadDataPathModules,
+  ModuleLoadError,
   PacketBuffer,
   XdpModule,
   type FlexToeConfigInput,
@@ -32,6 +34,7 @@ const NAME = 'drop-tcp-port:xdp';
 
 const CASES: readonly [string, FlexToeConfigInput][] = [
   ['x86 inline', { backend: 'x86', x86: { placement: 'inline' } }],
+  ['x86 run-to-completion (NIC-core thread)', { backend: 'x86', x86: { placement: 'run-to-completion' } }],
   ['agilio-sim', { backend: 'agilio-sim' }],
 ];
 
@@ -151,16 +154,62 @@ describe('eBPF/XDP data-path modules (clang-compiled objects in config.modules)'
     let bestBytes = Infinity;
     let bestNs = Infinity;
     for (let round = 0; round < 3; round++) {
+      bestBytes = Math.min(bestBytes, allocatedBy(run));
       const t0 = performance.now();
-      const bytes = allocatedBy(run);
-      const ns = ((performance.now() - t0) * 1e6) / frames;
-      bestBytes = Math.min(bestBytes, bytes);
-      bestNs = Math.min(bestNs, ns);
+      run();
+      bestNs = Math.min(bestNs, ((performance.now() - t0) * 1e6) / frames);
     }
     console.log(
       `      drop-tcp-port.bpf: ${bestNs.toFixed(0)} ns/frame, ${m.vm.steps} instructions, ` +
         `${bestBytes} bytes allocated over ${frames} frames`,
     );
     expect(bestBytes / frames, 'bytes allocated per frame').to.be.below(1);
+  });
+
+  /** Compiles C source `text` into `<dir>/<name>.o` and returns the path. */
+  const compile = (name: string, text: string): string => {
+    const src = join(dir, `${name}.c`);
+    writeFileSync(src, `#define SEC(n) __attribute__((section(n), used))\n${text}`);
+    const out = join(dir, `${name}.o`);
+    execFileSync('clang', ['-O2', '-target', 'bpf', '-c', src, '-o', out], { stdio: 'pipe' });
+    return out;
+  };
+  const refusal = async (path: string, section?: string): Promise<string> => {
+    try {
+      await loadDataPathModules([{ path, ...(section ? { section } : {}) }]);
+    } catch (e) {
+      expect(e).to.be.instanceOf(ModuleLoadError);
+      expect((e as Error).message).to.include(path);
+      return (e as Error).message;
+    }
+    throw new Error(`${path} was loaded`);
+  };
+
+  it('refuses objects it cannot run, naming the file and why', async () => {
+    const global = compile(
+      'global',
+      'unsigned long long seen;\nSEC("xdp") int count(void *ctx) { seen++; return 2; }',
+    );
+    expect(await refusal(global)).to.match(/relocation\(s\) \(first against "seen"\).*global data/);
+    const helper = compile(
+      'helper',
+      'static long (*get_pid)(void) = (void *)14;\nSEC("xdp") int pid(void *ctx) { return get_pid() & 1 ? 1 : 2; }',
+    );
+    expect(await refusal(helper)).to.match(/calls helper id 14, which this runtime does not provide/);
+    const two = compile(
+      'two',
+      'SEC("xdp/a") int a(void *ctx) { return 1; }\nSEC("xdp/b") int b(void *ctx) { return 2; }',
+    );
+    expect(await refusal(two)).to.match(/several XDP program sections \("xdp\/a", "xdp\/b"\)/);
+    expect(await refusal(two, 'xdp/c')).to.match(/no program section "xdp\/c"/);
+    const [b] = await loadDataPathModules([{ path: two, section: 'xdp/b' }]);
+    expect(b!.name).to.equal('two:xdp/b');
+    expect(b!.ingress!(synFrame(1))).to.equal(HookVerdict.Pass);
+    try {
+      await loadDataPathModules([{ path: object, options: { port: 1 } }]);
+      expect.fail('options were accepted');
+    } catch (e) {
+      expect((e as Error).message).to.match(/takes no options/);
+    }
   });
 });
