@@ -182,6 +182,12 @@ describe('ebpf/vm: the eBPF interpreter', () => {
     expect(vm.run()).to.equal(RUN_ABORTED);
     expect(vm.abortReason).to.equal(BpfAbort.LoadOutOfBounds);
     expect(vm.abortPc).to.equal(0);
+    // r0 = *(u64 *)(r10 - 8); *(u64 *)(r10 - 8) = 7: a second run must not see the first's store.
+    const twice = new BpfVm(verifyProgram(programOf([[0x79, 0, 10, -8, 0], [0x7a, 10, 0, -8, 7], EXIT])), {
+      contextBytes: 20,
+    });
+    expect(r0Of([], twice)).to.equal(0n);
+    expect(r0Of([], twice), 'the stack is zero at each run').to.equal(0n);
     const over = new BpfVm(verifyProgram(programOf([[0x7a, 10, 0, -4, 0], EXIT])), { contextBytes: 20 });
     expect(over.run(), 'an 8-byte store crossing the top of the stack').to.equal(RUN_ABORTED);
     expect(over.abortReason).to.equal(BpfAbort.StoreOutOfBounds);

@@ -6,7 +6,8 @@
  * Memory is three regions at fixed 32-bit addresses, so pointers are ordinary register values a
  * program can add to and compare (the packet bounds checks every XDP program makes):
  * - the packet `[PACKET_BASE, PACKET_BASE + length)`, readable and writable (XDP may rewrite);
- * - the 512-byte stack `[STACK_BASE, STACK_BASE + 512)`, r10 pointing at its end, zeroed per run;
+ * - the 512-byte stack `[STACK_BASE, STACK_BASE + 512)`, r10 pointing at its end, zero at each run's
+ *   start (what the previous run wrote is cleared, so no packet's bytes carry over);
  * - the context (for XDP: struct xdp_md) at CONTEXT_BASE, read-only.
  * Every load and store is checked against them at run time; any other address aborts the run
  * (the kernel's verifier would have refused the program; we refuse the packet instead).
@@ -61,6 +62,8 @@ export class BpfVm {
   /** Instructions the last run executed. */
   steps = 0;
 
+  /** Lowest stack byte written since the stack was last zeroed. */
+  private stackLow = STACK_BYTES;
   private packet: Uint8Array = EMPTY;
   private packetLength = 0;
   private readonly clockNs: () => number;
@@ -99,9 +102,14 @@ export class BpfVm {
     const imms = p.imm;
     const lo = this.lo;
     const hi = this.hi;
-    lo.fill(0);
-    hi.fill(0);
-    this.stack.fill(0);
+    for (let r = 0; r < REGISTER_COUNT; r++) {
+      lo[r] = 0;
+      hi[r] = 0;
+    }
+    // Zero what the last run wrote of the stack (from its lowest store up), not all 512 bytes.
+    const stack = this.stack;
+    for (let i = this.stackLow; i < STACK_BYTES; i++) stack[i] = 0;
+    this.stackLow = STACK_BYTES;
     lo[1] = CONTEXT_BASE;
     lo[FRAME_POINTER] = STACK_BASE + STACK_BYTES;
     this.abortReason = BpfAbort.None;
@@ -217,6 +225,7 @@ export class BpfVm {
     if (addr >= STACK_BASE && addr + size <= STACK_BASE + STACK_BYTES) {
       this.mem = this.stack;
       this.index = addr - STACK_BASE;
+      if (write && this.index < this.stackLow) this.stackLow = this.index;
       return true;
     }
     if (!write && addr >= CONTEXT_BASE && addr + size <= CONTEXT_BASE + this.context.length) {
