@@ -114,6 +114,40 @@ describe('ebpf/vm: the eBPF interpreter', () => {
     expect(r0Of([...lddw(0, 2n ** 64n - 1n), aluK(ALU32, op.mov, 0, -1), EXIT])).to.equal(0xffffffffn);
   });
 
+  it('immediate operands are sign-extended to 64 bits (add, mov, jeq, jne against a BigInt reference)', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        (a, k) => {
+          const K = BigInt(k);
+          expect(r0Of([...lddw(0, a), aluK(ALU64, op.add, 0, k), EXIT])).to.equal(u64(a + K));
+          expect(r0Of([...lddw(0, a), aluK(ALU64, op.mov, 0, k), EXIT])).to.equal(u64(K));
+          for (const code of [0x10, 0x50]) {
+            const taken = r0Of([
+              ...lddw(1, a),
+              aluK(ALU64, op.mov, 0, 1),
+              jmp(0x05, code, 1, k, 1),
+              aluK(ALU64, op.mov, 0, 0),
+              EXIT,
+            ]);
+            expect(taken === 1n).to.equal((a === u64(K)) === (code === 0x10));
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(
+      r0Of([
+        ...lddw(1, 2n ** 64n - 5n),
+        aluK(ALU64, op.mov, 0, 1),
+        jmp(0x05, 0x10, 1, -5, 1),
+        aluK(ALU64, op.mov, 0, 0),
+        EXIT,
+      ]),
+    ).to.equal(1n);
+  });
+
   it('masks shift counts (64-bit: 6 bits, 32-bit: 5 bits) and sign-extends 64-bit immediates', () => {
     expect(r0Of([aluK(ALU64, op.mov, 0, 1), aluK(ALU64, op.lsh, 0, 65), EXIT])).to.equal(2n);
     expect(r0Of([aluK(ALU32, op.mov, 0, 1), aluK(ALU32, op.lsh, 0, 33), EXIT])).to.equal(2n);

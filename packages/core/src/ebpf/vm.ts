@@ -120,6 +120,79 @@ export class BpfVm {
       steps++;
       const op = ops[pc]!;
       const d = dsts[pc]!;
+      // The instructions compiled packet parsers run most, inline (the general cases below
+      // compute the same results through the helper methods).
+      switch (op) {
+        case 0xb7: {
+          // mov64 dst, imm
+          const k = imms[pc]!;
+          lo[d] = k;
+          hi[d] = k >> 31;
+          pc++;
+          continue;
+        }
+        case 0xbf: {
+          // mov64 dst, src
+          const s = srcs[pc]!;
+          lo[d] = lo[s]!;
+          hi[d] = hi[s]!;
+          pc++;
+          continue;
+        }
+        case 0x07: {
+          // add64 dst, imm
+          const k = imms[pc]!;
+          const l = (lo[d]! >>> 0) + (k >>> 0);
+          lo[d] = l | 0;
+          hi[d] = (hi[d]! + (k >> 31) + (l > 0xffffffff ? 1 : 0)) | 0;
+          pc++;
+          continue;
+        }
+        case 0x0f: {
+          // add64 dst, src
+          const s = srcs[pc]!;
+          const l = (lo[d]! >>> 0) + (lo[s]! >>> 0);
+          lo[d] = l | 0;
+          hi[d] = (hi[d]! + hi[s]! + (l > 0xffffffff ? 1 : 0)) | 0;
+          pc++;
+          continue;
+        }
+        case 0x15:
+        case 0x55: {
+          // jeq/jne dst, imm
+          const k = imms[pc]!;
+          const equal = lo[d] === k && hi[d] === k >> 31;
+          pc += equal === (op === 0x15) ? 1 + offs[pc]! : 1;
+          continue;
+        }
+        case 0x71:
+        case 0x69:
+        case 0x61: {
+          // ldxb/ldxh/ldxw from the packet (header fields); other regions take the general path.
+          const s = srcs[pc]!;
+          const size = op === 0x71 ? 1 : op === 0x69 ? 2 : 4;
+          const i = (lo[s]! >>> 0) + offs[pc]! - PACKET_BASE;
+          if (hi[s] === 0 && i >= 0 && i + size <= this.packetLength) {
+            const m = this.packet;
+            lo[d] =
+              size === 1
+                ? m[i]!
+                : size === 2
+                  ? m[i]! | (m[i + 1]! << 8)
+                  : m[i]! | (m[i + 1]! << 8) | (m[i + 2]! << 16) | (m[i + 3]! << 24);
+            hi[d] = 0;
+            pc++;
+            continue;
+          }
+          break;
+        }
+        case 0x2d: {
+          // jgt dst, src (the `data + n > data_end` bounds check)
+          const s = srcs[pc]!;
+          pc += ugt64(lo[d]!, hi[d]!, lo[s]!, hi[s]!) ? 1 + offs[pc]! : 1;
+          continue;
+        }
+      }
       switch (op & 0x07) {
         case 0x07: {
           // ALU64 (RFC 9669 4.1): operand src or sign-extended imm.
