@@ -59,7 +59,7 @@ export class BpfVm {
   /** Why the last run aborted and at which instruction. */
   abortReason = BpfAbort.None;
   abortPc = -1;
-  /** Instructions the last run executed. */
+  /** Instructions the last run executed (set when it exits; not on an abort). */
   steps = 0;
 
   /** Lowest stack byte written since the stack was last zeroed. */
