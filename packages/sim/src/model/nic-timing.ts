@@ -303,7 +303,8 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     }
     if (this.cur < 0) {
       if (s === QM) {
-        // Most queue-manager polls find no flow ready: build the item only once one is.
+        // The data path reports 'qm' only for a flow the queue manager handed out, right
+        // before its protocol stage: the item is built there (an idle poll is no work item).
         this.qmPending = true;
         return;
       }
@@ -314,7 +315,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   }
 
   itemDone(): void {
-    // An idle queue-manager poll (no flow was ready) is no work item.
+    // A 'qm' not followed by 'protocol' (the data path no longer reports idle polls) is no item.
     this.qmPending = false;
     const it = this.cur;
     if (it < 0) return;
