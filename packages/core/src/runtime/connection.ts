@@ -190,8 +190,12 @@ export class Connection {
   }
 }
 
-/** Below this many bytes a write copies without a view of the source (see `copyBytes`). */
-const VIEWLESS_COPY_MAX = 2048;
+/**
+ * Below this many bytes a write copies without a view of the source (`copyBytes`, a word loop
+ * in JavaScript). As `copyFrameVia`'s bound for short frames: beyond a few hundred bytes the
+ * native copy wins even with its view (both-ends pipeline-micro rows, 1448 B partial writes).
+ */
+const VIEWLESS_COPY_MAX = 256;
 
 /**
  * `ring[at, at + len) = data[offset, offset + len)`. A whole source is one native copy; a part
