@@ -4,12 +4,14 @@ import { expect } from 'chai';
 import type { SimAllocationResult } from './sim-allocation.fixture.js';
 
 /**
- * The simulator's per-segment garbage, a regression guard. It is not zero: the core data path
- * and the virtual wire read the engine's clock through calls V8 does not always inline (a
- * picosecond time is no small integer, so it is boxed), and so do a few of the simulator's own
- * calls: about 75-130 B per segment on this machine. Before the engine's clock fields started as
- * doubles and times crossed calls through typed registers it was 650-660 B (a heap number per
- * instant, per reservation argument, per DMA; a view per payload copy), which this bound fails.
+ * The simulator's per-segment garbage, a regression guard. It is not zero: the virtual wire reads
+ * the engine's clock through calls V8 does not always inline (a picosecond time is no small
+ * integer, so it is boxed; the data path and `RxWakeup` read it into a register instead), and so
+ * do a few of the simulator's own calls: about 25-110 B per segment on this machine (V8's
+ * sampling heap profiler's figure varies that much between runs). Before the engine's clock
+ * fields started as doubles and times crossed calls through typed registers it was 650-660 B (a
+ * heap number per instant, per reservation argument, per DMA; a view per payload copy), which
+ * this bound fails.
  */
 describe('simulated NICs: steady-state allocation (fresh process)', function () {
   this.timeout(300_000);
