@@ -418,4 +418,20 @@ describe('QueueManager', () => {
     expect(step(qm, 0)).to.equal(999);
     expect(() => new QueueManager(1000, { buffer, byteOffset: 72 })).to.throw(RangeError, /needs/);
   });
+
+  it('readyAtClock moves the wheel to the clock and takes nothing; pollAtClock then hands the flow out', () => {
+    const qm = new QueueManager(4, { slotNs: 1000 });
+    qm.setRate(2, 10); // 10 ns per byte: after one MSS the flow waits 14 480 ns
+    qm.activate(2, 10 * MSS);
+    expect(step(qm, 0)).to.equal(2);
+    qm.clockNs = 5000;
+    expect(qm.readyAtClock()).to.equal(false); // still in the wheel
+    expect(qm.credits).to.equal(128);
+    qm.clockNs = 20_000;
+    expect(qm.readyAtClock()).to.equal(true);
+    expect(qm.readyAtClock()).to.equal(true); // idempotent: nothing was taken
+    expect(qm.counters.events).to.equal(1);
+    expect(qm.pollAtClock()).to.equal(2);
+    expect(qm.readyAtClock()).to.equal(false);
+  });
 });
