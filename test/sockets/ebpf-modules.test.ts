@@ -8,7 +8,6 @@
  * FLEXTOE_REQUIRE_INTEROP=1 (CI) says it must run.
  */
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +23,8 @@ import {
   XdpModule,
   type FlexToeConfigInput,
 } from '@flextoe/core';
-import { createStack, createVirtualNetwork, type Stack } from '@flextoe/sockets';
 import { skipOrRequire } from '../interop/harness/require.js';
+import { runFirewallScenario } from './module-scenario.js';
 
 const SOURCE = fileURLToPath(new URL('../fixtures/modules/drop-tcp-port.bpf.c', import.meta.url));
 const BLOCKED = 7001;
@@ -37,14 +36,6 @@ const CASES: readonly [string, FlexToeConfigInput][] = [
   ['x86 run-to-completion (NIC-core thread)', { backend: 'x86', x86: { placement: 'run-to-completion' } }],
   ['agilio-sim', { backend: 'agilio-sim' }],
 ];
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** An Ethernet/IPv4/TCP SYN to `port` (just the header fields the program reads matter). */
 function synFrame(port: number): PacketBuffer {
@@ -85,52 +76,15 @@ describe('eBPF/XDP data-path modules (clang-compiled objects in config.modules)'
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const [label, base] of CASES) {
-    it(`${label}: the XDP program drops TCP to ${BLOCKED}, counted under "${NAME}"; echo on ${OPEN} is byte-exact`, async () => {
-      const wire = createVirtualNetwork();
-      const stacks: Stack[] = [];
-      try {
-        const server = await createStack({
-          ...base,
-          port: wire.attach('10.32.0.1/24'),
-          modules: [{ path: object }],
-        });
-        stacks.push(server);
-        const client = await createStack({ ...base, port: wire.attach('10.32.0.2/24') });
-        stacks.push(client);
-
-        const echo = server.net.createServer((s) => void s.pipe(s));
-        echo.listen(OPEN);
-        await once(echo, 'listening');
-        let blockedAccepted = 0;
-        const blocked = server.net.createServer(() => blockedAccepted++);
-        blocked.listen(BLOCKED);
-        await once(blocked, 'listening');
-
-        const payload = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 13) & 0xff));
-        const c = client.net.connect(OPEN, '10.32.0.1');
-        const got: Buffer[] = [];
-        c.on('data', (d: Buffer) => got.push(d));
-        await once(c, 'connect');
-        c.write(payload);
-        await until(() => Buffer.concat(got).length >= payload.length, 60_000, 'the echo');
-        expect(Buffer.concat(got).equals(payload), 'echo byte-exact').to.equal(true);
-        c.destroy();
-
-        const b = client.net.connect(BLOCKED, '10.32.0.1');
-        b.on('error', () => {});
-        const drops = (): number => server.stats().dataPath.hooks.ingressDrop[NAME] ?? 0;
-        await until(() => drops() >= 1, 60_000, `${NAME} to drop the SYN`);
-        expect(blockedAccepted, 'connections accepted on the blocked port').to.equal(0);
-        expect(b.readyState).to.equal('opening');
-        b.destroy();
-        expect(client.stats().dataPath.hooks.ingressDrop).to.deep.equal({});
-        echo.close();
-        blocked.close();
-      } finally {
-        for (const s of stacks.reverse()) await s.close();
-        wire.close();
-      }
-    });
+    it(`${label}: the XDP program drops TCP to ${BLOCKED}, counted under "${NAME}"; echo on ${OPEN} is byte-exact`, () =>
+      runFirewallScenario({
+        base,
+        modules: [{ path: object }],
+        name: NAME,
+        subnet: '10.32.0',
+        open: OPEN,
+        blocked: BLOCKED,
+      }));
   }
 
   it('the compiled program decides per frame without allocating (cost printed, best of 3 rounds)', () => {
