@@ -4,15 +4,13 @@
 // pass. A software "device" around the virtual wire does what such hardware does, so a
 // transfer between a stack on it and a stack without offload must still be byte-exact.
 import { expect } from 'chai';
-import { MemcpyDma } from '../dma/memcpy-dma.js';
 import type { NicPort, PortCapabilities } from '../hw/nic-port.js';
 import type { PacketBuffer } from '../hw/packet-buffer.js';
+import { DelegatingPort } from '../port/delegating-port.js';
 import { VirtualNetwork } from '../port/virtual-network.js';
 import { ManualClock } from '../util/manual-clock.js';
 import { finishChecksum, foldSum, sumWords } from '../wire/checksum.js';
-import type { Connection } from './connection.js';
-import { HeapMemoryTiers } from './heap-memory.js';
-import { TcpStack } from './tcp-stack.js';
+import { bytesIn, connectedPair } from './stack-pair-kit.js';
 import { runVirtual } from './virtual-time.js';
 
 const TCP_CHECKSUM = 34 + 16;
@@ -28,26 +26,22 @@ function tcpSum(f: PacketBuffer): number {
 }
 
 /** A NIC with checksum offload, in software: fills on transmit, verifies (and drops) on receive. */
-class OffloadingPort implements NicPort {
-  readonly capabilities: PortCapabilities;
+class OffloadingPort extends DelegatingPort {
+  private readonly caps: PortCapabilities;
   /** Frames whose transmit checksum field held the pseudo-header sum (the offload contract). */
   pseudoHeaderFields = 0;
   /** Received frames whose checksum the "device" verified before the data path saw them. */
   verified = 0;
 
-  constructor(private readonly inner: NicPort) {
-    this.capabilities = { ...inner.capabilities, rxChecksumOffload: true, txChecksumOffload: true };
+  constructor(inner: NicPort) {
+    super(inner);
+    this.caps = { ...inner.capabilities, rxChecksumOffload: true, txChecksumOffload: true };
   }
-  get mac(): number {
-    return this.inner.mac;
+  override get capabilities(): PortCapabilities {
+    return this.caps;
   }
-  configure = (c: Parameters<NicPort['configure']>[0]): void => this.inner.configure(c);
-  start = (): Promise<void> => this.inner.start();
-  stop = (): Promise<void> => this.inner.stop();
-  stats = (): ReturnType<NicPort['stats']> => this.inner.stats();
-  setRxWakeup = (w: (() => void) | null): void => this.inner.setRxWakeup(w);
 
-  rxBurst(bufs: PacketBuffer[], max: number): number {
+  override rxBurst(bufs: PacketBuffer[], max: number): number {
     const n = this.inner.rxBurst(bufs, max);
     for (let i = 0; i < n; i++) {
       const f = bufs[i]!;
@@ -61,7 +55,7 @@ class OffloadingPort implements NicPort {
     return n;
   }
 
-  txBurst(bufs: PacketBuffer[], count: number): number {
+  override txBurst(bufs: PacketBuffer[], count: number): number {
     for (let i = 0; i < count; i++) {
       const f = bufs[i]!;
       if (!isTcp(f)) continue;
@@ -80,36 +74,18 @@ describe('runtime/checksum offload (port capabilities)', () => {
   it('moves data byte-exact both ways between a stack on an offloading port and one without', () => {
     const clock = new ManualClock();
     const net = new VirtualNetwork({ clock, timers: clock });
-    const options = { maxFlows: 4, cc: 'const-rate' as const };
     const offloading = new OffloadingPort(net.attach());
-    const hw = (port: NicPort) => ({
-      port,
-      dma: new MemcpyDma(),
-      clock,
-      timers: clock,
-      tiers: new HeapMemoryTiers(),
-    });
-    const a = new TcpStack(hw(offloading), { ip: '10.0.0.1/24', ...options });
-    const b = new TcpStack(hw(net.attach()), { ip: '10.0.0.2/24', ...options });
-    const got = { a: [] as Buffer[], b: [] as Buffer[] };
-    let server: Connection | null = null;
-    a.listen(7, (s) => {
-      server = s;
-      s.handlers.onReadable = (c) => got.a.push(c.read()!);
-    });
-    const client = b.connect('10.0.0.1', 7, { onReadable: (c) => got.b.push(c.read()!) });
-    expect(runVirtual([a, b], clock, () => server !== null && client.canWrite, 10e9)).to.equal(true);
+    const { a, b, server, client, got } = connectedPair(clock, offloading, net.attach());
     const up = Buffer.alloc(200_000);
     const down = Buffer.alloc(150_000);
     for (let i = 0; i < up.length; i++) up[i] = (i * 7 + (i >>> 9)) & 0xff;
     for (let i = 0; i < down.length; i++) down[i] = (i * 13 + 1) & 0xff;
-    const bytes = (chunks: Buffer[]): number => chunks.reduce((n, c) => n + c.length, 0);
     let upSent = 0;
     let downSent = 0;
     const done = (): boolean => {
       if (upSent < up.length) upSent += client.write(up, upSent);
-      if (downSent < down.length) downSent += server!.write(down, downSent);
-      return bytes(got.a) === up.length && bytes(got.b) === down.length;
+      if (downSent < down.length) downSent += server.write(down, downSent);
+      return bytesIn(got.a) === up.length && bytesIn(got.b) === down.length;
     };
     expect(runVirtual([a, b], clock, done, 60e9)).to.equal(true);
     expect(Buffer.concat(got.a).equals(up)).to.equal(true);

@@ -4,42 +4,35 @@
 // start). Writes of odd sizes put the ring positions at every residue; the transfer must stay
 // byte-exact both ways, and the frames must really have left from several placements.
 import { expect } from 'chai';
-import { MemcpyDma } from '../dma/memcpy-dma.js';
 import type { NicPort, PortCapabilities } from '../hw/nic-port.js';
 import type { PacketBuffer } from '../hw/packet-buffer.js';
+import { DelegatingPort } from '../port/delegating-port.js';
 import { VirtualNetwork } from '../port/virtual-network.js';
 import { ManualClock } from '../util/manual-clock.js';
 import { finishChecksum, sumWords } from '../wire/checksum.js';
-import type { Connection } from './connection.js';
-import { HeapMemoryTiers } from './heap-memory.js';
-import { TcpStack } from './tcp-stack.js';
+import { bytesIn, connectedPair } from './stack-pair-kit.js';
 import { runVirtual } from './virtual-time.js';
 
 const TCP_CHECKSUM = 34 + 16;
 
 /** A port that records where each transmitted data frame starts (modulo 8) and can offload. */
-class PlacementPort implements NicPort {
-  readonly capabilities: PortCapabilities;
+class PlacementPort extends DelegatingPort {
+  private readonly caps: PortCapabilities;
   /** Residues modulo 8 of the byte offsets data frames left from. */
   readonly placements = new Set<number>();
 
   constructor(
-    private readonly inner: NicPort,
+    inner: NicPort,
     private readonly offload: boolean,
   ) {
-    this.capabilities = { ...inner.capabilities, txChecksumOffload: offload };
+    super(inner);
+    this.caps = { ...inner.capabilities, txChecksumOffload: offload };
   }
-  get mac(): number {
-    return this.inner.mac;
+  override get capabilities(): PortCapabilities {
+    return this.caps;
   }
-  configure = (c: Parameters<NicPort['configure']>[0]): void => this.inner.configure(c);
-  start = (): Promise<void> => this.inner.start();
-  stop = (): Promise<void> => this.inner.stop();
-  stats = (): ReturnType<NicPort['stats']> => this.inner.stats();
-  setRxWakeup = (w: (() => void) | null): void => this.inner.setRxWakeup(w);
-  rxBurst = (bufs: PacketBuffer[], max: number): number => this.inner.rxBurst(bufs, max);
 
-  txBurst(bufs: PacketBuffer[], count: number): number {
+  override txBurst(bufs: PacketBuffer[], count: number): number {
     for (let i = 0; i < count; i++) {
       const f = bufs[i]!;
       const b = f.data;
@@ -63,31 +56,13 @@ describe('runtime/data path transmit frame placement', () => {
     it(`moves odd-sized writes byte-exact both ways from every ring position (TX checksum offload ${offload})`, () => {
       const clock = new ManualClock();
       const net = new VirtualNetwork({ clock, timers: clock });
-      const options = { maxFlows: 4, cc: 'const-rate' as const };
       const portA = new PlacementPort(net.attach(), offload);
       const portB = new PlacementPort(net.attach(), false);
-      const hw = (port: NicPort) => ({
-        port,
-        dma: new MemcpyDma(),
-        clock,
-        timers: clock,
-        tiers: new HeapMemoryTiers(),
-      });
-      const a = new TcpStack(hw(portA), { ip: '10.0.0.1/24', ...options });
-      const b = new TcpStack(hw(portB), { ip: '10.0.0.2/24', ...options });
-      const got = { a: [] as Buffer[], b: [] as Buffer[] };
-      let server: Connection | null = null;
-      a.listen(7, (s) => {
-        server = s;
-        s.handlers.onReadable = (c) => got.a.push(c.read()!);
-      });
-      const client = b.connect('10.0.0.1', 7, { onReadable: (c) => got.b.push(c.read()!) });
-      expect(runVirtual([a, b], clock, () => server !== null && client.canWrite, 10e9)).to.equal(true);
+      const { a, b, server, client, got } = connectedPair(clock, portA, portB);
       const up = Buffer.alloc(120_000);
       const down = Buffer.alloc(90_000);
       for (let i = 0; i < up.length; i++) up[i] = (i * 7 + (i >>> 9)) & 0xff;
       for (let i = 0; i < down.length; i++) down[i] = (i * 13 + 1) & 0xff;
-      const bytes = (chunks: Buffer[]): number => chunks.reduce((n, c) => n + c.length, 0);
       // Chunks of 1, 4, 7, ... 1449 B, odd and even: the TX ring positions take every residue.
       let upSent = 0;
       let downSent = 0;
@@ -97,8 +72,8 @@ describe('runtime/data path transmit frame placement', () => {
         if (upSent < up.length)
           upSent += client.write(up.subarray(upSent, Math.min(up.length, upSent + chunk('up'))));
         if (downSent < down.length)
-          downSent += server!.write(down.subarray(downSent, Math.min(down.length, downSent + chunk('down'))));
-        return bytes(got.a) === up.length && bytes(got.b) === down.length;
+          downSent += server.write(down.subarray(downSent, Math.min(down.length, downSent + chunk('down'))));
+        return bytesIn(got.a) === up.length && bytesIn(got.b) === down.length;
       };
       expect(runVirtual([a, b], clock, done, 60e9)).to.equal(true);
       expect(Buffer.concat(got.a).equals(up)).to.equal(true);
