@@ -23,7 +23,7 @@ import { TcpFlag } from '../wire/tcp.js';
 import { TcpOptionFlag, TcpOptions, TCP_MAX_WINDOW_SCALE } from '../wire/tcp-options.js';
 import { LinkHeader } from '../wire/vlan.js';
 import { Request } from '../pipeline/context-queue.js';
-import { advertisedWindow } from '../pipeline/protocol.js';
+import { advertisedWindow, receiveWindow } from '../pipeline/protocol.js';
 import { FlowFlag } from '../state/flow-records.js';
 import type { DataPathApi } from '../runtime/data-path-api.js';
 import { FlowEvent } from '../runtime/data-path.js';
@@ -476,7 +476,7 @@ export class ControlPlane {
           new TcpError('ECONNRESET', `connection reset by ${ipStr(c.remoteIp)}:${c.remotePort}`),
           false,
         );
-      } else if (seq.inWindow(t.seq, tcp.rcvNxt, Math.max(1, tcp.rxAvail))) {
+      } else if (seq.inWindow(t.seq, tcp.rcvNxt, Math.max(1, receiveWindow(tcp)))) {
         this.challengeAck(c);
       }
       return;

@@ -350,6 +350,73 @@ describe('RFC 9293 states, segment by segment', () => {
       expect(c.readableLength).to.equal(100);
     });
 
+    /** ESTABLISHED, 100 B of ours in flight, the peer's `RX` bytes filling our receive buffer. */
+    function zeroWindowWithDataInFlight() {
+      const { k, c } = established();
+      c.write(bytes(100));
+      expect(k.sent().map((s) => fields(s))).to.deep.equal([
+        { flags: A | P, seq: ISS + 1, ack: IRS + 1, len: 100 },
+      ]);
+      for (let off = 0; off < RX; off += 1024)
+        k.send({ ...ACK, seq: IRS + 1 + off, ack: ISS + 1, payload: bytes(1024, off) });
+      const acks = k.sent();
+      expect(fields(acks[acks.length - 1]!, true)).to.deep.equal({
+        flags: A,
+        seq: ISS + 101,
+        ack: IRS + 1 + RX,
+        window: 0,
+        len: 0,
+      });
+      expect(c.writableLength).to.equal(c.txSize - 100);
+      return { k, c };
+    }
+
+    it('takes the ACK on a zero-window probe and drops its byte ("special allowance ... to accept valid ACKs")', () => {
+      // The deadlock this guards against: a peer probing our zero window while it holds our
+      // data un-ACKed; if the ACK on its probes is discarded, our TX ring never frees.
+      const { k, c } = zeroWindowWithDataInFlight();
+      k.send({ ...ACK, seq: IRS + 1 + RX, ack: ISS + 101, payload: bytes(1, RX) });
+      expect(fields(k.one(), true)).to.deep.equal({
+        flags: A,
+        seq: ISS + 101,
+        ack: IRS + 1 + RX,
+        window: 0,
+        len: 0,
+      });
+      expect(c.writableLength, 'our 100 B acknowledged').to.equal(c.txSize);
+      expect(c.readableLength, 'the probe byte is not taken').to.equal(RX);
+      expect(k.stack.stats().dataPath.protocol.drops.NotAcceptable).to.equal(1);
+    });
+
+    it('takes the ACK on a pure ACK at the right edge of the window (SEG.SEQ = RCV.NXT + RCV.WND, as Linux)', () => {
+      const { k, c } = established();
+      c.write(bytes(100));
+      k.sent();
+      k.send({ ...ACK, seq: IRS + 1 + RX, ack: ISS + 101 });
+      expect(fields(k.one(), true)).to.deep.equal({
+        flags: A,
+        seq: ISS + 101,
+        ack: IRS + 1,
+        window: RX,
+        len: 0,
+      });
+      expect(c.writableLength).to.equal(c.txSize);
+    });
+
+    it('does not take the ACK on an old duplicate or on a segment beyond the right edge', () => {
+      const { k, c } = established();
+      k.send({ ...ACK, seq: IRS + 1, ack: ISS + 1, payload: bytes(100) });
+      c.write(bytes(100));
+      k.sent();
+      k.send({ ...ACK, seq: IRS + 1, ack: ISS + 101, payload: bytes(50) }); // below RCV.NXT
+      k.send({ ...ACK, seq: IRS + 102 + RX, ack: ISS + 101, payload: bytes(10) }); // beyond RCV.NXT + RCV.WND
+      expect(k.sent().map((s) => fields(s))).to.deep.equal([
+        { flags: A, seq: ISS + 101, ack: IRS + 101, len: 0 },
+        { flags: A, seq: ISS + 101, ack: IRS + 101, len: 0 },
+      ]);
+      expect(c.writableLength, 'still in flight').to.equal(c.txSize - 100);
+    });
+
     it('answers an ACK of something not yet sent (SEG.ACK > SND.NXT) with an ACK and drops the segment', () => {
       const { k, c } = established();
       k.send({ ...ACK, seq: IRS + 1, ack: ISS + 1000, payload: bytes(10) });

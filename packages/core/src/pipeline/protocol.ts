@@ -117,6 +117,22 @@ export function segmentAcceptable(
   return seq.inWindow(segSeq, rcvNxt, rcvWnd) || seq.inWindow(seq.add32(segSeq, segLen - 1), rcvNxt, rcvWnd);
 }
 
+/**
+ * RCV.WND for the acceptability test (RFC 9293 3.3.1, 3.10.7.4): the window we offered, up to
+ * the right edge last advertised (RCV.ADV; `advertisedWindow` rounds it up to the scale's
+ * granularity and never moves it left, so it can lie beyond the free buffer), or the free host
+ * buffer when that is larger (freed since the last advertisement). Bytes beyond the free buffer
+ * are trimmed by `processData`; the segment itself, and the ACK it carries, are acceptable.
+ */
+export function receiveWindow(tcp: ProtocolRecord): number {
+  let w = tcp.rxAvail;
+  if (tcp.has(FlowFlag.RcvAdvValid)) {
+    const promised = seq.diff(tcp.rcvAdv, tcp.rcvNxt);
+    if (promised > w) w = promised;
+  }
+  return w;
+}
+
 /** Go-back-N (FlexTOE): resume sending at SND.UNA; everything in flight becomes unsent again. */
 export function goBackN(tcp: ProtocolRecord, txSize: number): void {
   const finInFlight = tcp.has(FlowFlag.TxFinSent) && !tcp.has(FlowFlag.TxFinAcked) ? 1 : 0;
@@ -167,11 +183,24 @@ export function protocolRx(
     return;
   }
 
-  if (!segmentAcceptable(s.seq, segLen, rcvNxt, tcp.rxAvail)) {
+  const rcvWnd = receiveWindow(tcp);
+  if (!segmentAcceptable(s.seq, segLen, rcvNxt, rcvWnd)) {
     // RFC 9293 3.10.7.4: "If an incoming segment is not acceptable, an acknowledgment should
     // be sent in reply (unless the RST bit is set)".
     out.actions = A.Drop;
     out.dropReason = DataPathDrop.NotAcceptable;
+    // Ibid.: "If the RCV.WND is zero, no segments will be acceptable, but special allowance
+    // should be made to accept valid ACKs". A segment from RCV.NXT up to the right edge we
+    // offered is the peer's current one (a zero-window probe at RCV.NXT; a pure ACK whose
+    // SEG.SEQ is the peer's SND.NXT, past bytes we had to trim): its ACK field is processed,
+    // its text is not. Dropping those ACKs deadlocked a bidirectional transfer: the peer's
+    // bytes waited for our receive buffer, our application waited for TX ring space, and the
+    // ACKs that would free it were discarded with the probes (Linux accepts SEG.SEQ up to
+    // RCV.NXT + RCV.WND inclusive for the same reason, tcp_sequence). Old duplicates
+    // (SEG.SEQ < RCV.NXT) are not looked at.
+    if ((flags & TcpFlag.ACK) !== 0 && seq.ge(s.seq, rcvNxt) && seq.le(s.seq, seq.add32(rcvNxt, rcvWnd))) {
+      processAck(s, tcp, rxSize, txSize, cfg, out);
+    }
     // The peer did not get our ACK of its FIN and said it again: the host restarts TIME-WAIT.
     if (
       fin === 1 &&
