@@ -43,12 +43,17 @@ const MAX_WINDOW_FIELD = 0xffff;
  * the MSS alike): a free buffer of 1.03 MSS offered whole would be filled by one full segment
  * and a silly 0.03 MSS one. `rxSize` 0 turns the rule off (every byte freed is offered at once).
  *
- * Never shrinking: rounding RCV.WND down to the scale's granularity would move the promised
- * edge left once RCV.NXT has advanced by less than 2^shift since (RFC 7323 2.4 and Appendix F;
- * RFC 9293 3.8.6: the receiver SHOULD NOT shrink the window, SHLD-14), so the promised edge is
- * rounded up instead, as Linux tcp_select_window does: at most 2^shift - 1 bytes beyond the
- * free buffer, which are trimmed if they come. Pure: the protocol stage records the edge with
- * `advertiseWindow`.
+ * The kept edge and the scale: RCV.NXT moves by segment lengths, the window field only in units
+ * of 2^shift, so the old edge is often not expressible (RFC 7323 2.4 and Appendix F). It is
+ * rounded up (the window does not shrink, RFC 9293 3.8.6 SHLD-14) when the free buffer holds the
+ * rounded edge, and down otherwise: a retraction of less than 2^shift bytes, which Appendix F
+ * describes and a sender must tolerate (RFC 9293 3.8.6: "robust against window shrinking",
+ * MUST-34). Never the other way: rounding up on every ACK let the edge creep past the free
+ * buffer by up to 2^shift - 1 bytes per segment received while the application was not reading
+ * (Linux's default does the same and covers it with buffer slack; its tcp_shrink_window=1 is
+ * this rule), and a ring has no slack: the peer's bytes past it were refused and went again
+ * after a timeout. With the edge inside the free buffer, every byte the peer was ever allowed to
+ * send fits. Pure: the protocol stage records the edge with `advertiseWindow`.
  */
 export function advertisedWindow(tcp: ProtocolRecord, rxSize = 0, mss = 0): number {
   const shift = tcp.rcvWscale;
@@ -63,7 +68,8 @@ export function advertisedWindow(tcp: ProtocolRecord, rxSize = 0, mss = 0): numb
       // Below one step the old right edge stays where it is; above, it moves by whole steps.
       w = grow >= step ? (promised + grow - (grow % step)) >>> shift : 0;
     }
-    const keep = (promised + (1 << shift) - 1) >>> shift;
+    let keep = (promised + (1 << shift) - 1) >>> shift;
+    if (keep << shift > avail) keep = avail >>> shift;
     if (keep > w) w = keep;
   }
   return w > MAX_WINDOW_FIELD ? MAX_WINDOW_FIELD : w;
@@ -119,10 +125,10 @@ export function segmentAcceptable(
 
 /**
  * RCV.WND for the acceptability test (RFC 9293 3.3.1, 3.10.7.4): the window we offered, up to
- * the right edge last advertised (RCV.ADV; `advertisedWindow` rounds it up to the scale's
- * granularity and never moves it left, so it can lie beyond the free buffer), or the free host
- * buffer when that is larger (freed since the last advertisement). Bytes beyond the free buffer
- * are trimmed by `processData`; the segment itself, and the ACK it carries, are acceptable.
+ * the right edge last advertised (RCV.ADV), or the free host buffer when that is larger (freed
+ * since the last advertisement, or an edge retracted by the scale's rounding, `advertisedWindow`).
+ * Bytes beyond the free buffer would be trimmed by `processData`; the segment itself, and the
+ * ACK it carries, are acceptable.
  */
 export function receiveWindow(tcp: ProtocolRecord): number {
   let w = tcp.rxAvail;
