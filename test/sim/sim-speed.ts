@@ -39,6 +39,17 @@ const CASES: Record<string, SimBenchmarkOptions> = {
     cc: 'dctcp-rate',
     wire: { loss: 0.01, reorder: 0.01, seed: 5 },
   },
+  // FlexTOE's layout against run to completion (the ablation's baseline) in the same dump.
+  'agilio-rpc-rtc': {
+    spec: agilioSpec(agilioParams({ layout: 'run-to-completion' })),
+    workload: 'rpc',
+    rpcs: scale * 5000,
+  },
+  'bluefield-bulk-rtc': {
+    spec: bluefieldSpec(bluefieldParams({ layout: 'run-to-completion' })),
+    workload: 'bulk',
+    bulkBytes: scale * (4 << 20),
+  },
   'bluefield-rpc-timely': {
     spec: bluefieldSpec(bluefieldParams({})),
     workload: 'rpc',
