@@ -147,27 +147,26 @@ class Pool {
   }
 }
 
-/** A binary min-heap of (time, value) pairs on the time. */
+/**
+ * A binary min-heap of (time, value) pairs on the time. Times go in through `reg` and the top is
+ * read from the arrays: a double passed to or returned from a call V8 does not inline is boxed.
+ */
 class FinishHeap {
-  private t = new Float64Array(64);
-  private v = new Float64Array(64);
+  t = new Float64Array(64);
+  v = new Float64Array(64);
+  /** `push` input: [time, value]. */
+  readonly reg = new Float64Array(2);
   size = 0;
 
-  min(): number {
-    return this.t[0]!;
-  }
-
-  minValue(): number {
-    return this.v[0]!;
-  }
-
-  push(time: number, value: number): void {
+  push(): void {
     if (this.size === this.t.length) {
       this.t = grown(this.t, this.size * 2);
       this.v = grown(this.v, this.size * 2);
     }
     const t = this.t;
     const v = this.v;
+    const time = this.reg[0]!;
+    const value = this.reg[1]!;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -735,8 +734,11 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     const latencyNs = (this.iEnd[it]! - this.iArrival[it]!) / 1000;
     this.freeItem(it);
     if (at > this.engine.nowPs) {
-      // It finishes when its last segment ends (no event): counted then (`settle`).
-      this.finishing[k]!.push(at, latencyNs);
+      // It finishes when its last segment ends (no event): counted then (`inFlightNow`).
+      const h = this.finishing[k]!;
+      h.reg[0] = at;
+      h.reg[1] = latencyNs;
+      h.push();
       return;
     }
     this.itemCount[k]!++;
@@ -752,10 +754,11 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
    */
   inFlightNow(k: number): number {
     const h = this.finishing[k]!;
+    if (h.size === 0 || h.t[0]! > this.engine.nowPs) return this.inFlight[k]!;
     const now = this.engine.nowPs;
-    while (h.size > 0 && h.min() <= now) {
+    while (h.size > 0 && h.t[0]! <= now) {
       this.itemCount[k]!++;
-      this.latency[k]!.record(h.minValue());
+      this.latency[k]!.record(h.v[0]!);
       this.inFlight[k]!--;
       h.pop();
     }
@@ -773,11 +776,9 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
    */
   wakeOnFinish(k: number): void {
     const h = this.finishing[k]!;
-    if (h.size === 0) return;
-    const t = h.min();
-    if (t >= this.finishWakePs[k]!) return;
-    this.finishWakePs[k] = t;
-    this.engine.at(t, this, EV_FINISH, k);
+    if (h.size === 0 || h.t[0]! >= this.finishWakePs[k]!) return;
+    this.finishWakePs[k] = h.t[0]!;
+    this.engine.at(h.t[0]!, this, EV_FINISH, k);
   }
 
   private freeItem(it: number): void {
