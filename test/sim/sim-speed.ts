@@ -85,7 +85,7 @@ for (const [name, opts] of Object.entries(CASES)) {
   }
   const s = last!.speed;
   console.log(
-    `${name.padEnd(15)} segments ${s.segments}  events ${s.events}  cpu ${s.cpuSeconds.toFixed(2)} s  ` +
+    `${name.padEnd(15)} segments ${s.segments}  events ${s.events} (${(s.events / s.segments).toFixed(1)}/segment)  cpu ${s.cpuSeconds.toFixed(2)} s  ` +
       `wall ${s.wallSeconds.toFixed(2)} s  median ${Math.round(median(perCpu))} seg/CPU-s  (runs: ${perCpu.map((x) => Math.round(x)).join(', ')})  ` +
       `median ${Math.round(median(perWall))} seg/wall-s  simulated ${(last!.simulatedNs / 1e6).toFixed(2)} ms`,
   );
