@@ -39,6 +39,17 @@ const CASES: Record<string, SimBenchmarkOptions> = {
     cc: 'dctcp-rate',
     wire: { loss: 0.01, reorder: 0.01, seed: 5 },
   },
+  // FlexTOE's layout against run to completion (the ablation's baseline) in the same dump.
+  'agilio-rpc-rtc': {
+    spec: agilioSpec(agilioParams({ layout: 'run-to-completion' })),
+    workload: 'rpc',
+    rpcs: scale * 5000,
+  },
+  'bluefield-bulk-rtc': {
+    spec: bluefieldSpec(bluefieldParams({ layout: 'run-to-completion' })),
+    workload: 'bulk',
+    bulkBytes: scale * (4 << 20),
+  },
   'bluefield-rpc-timely': {
     spec: bluefieldSpec(bluefieldParams({})),
     workload: 'rpc',
@@ -74,7 +85,7 @@ for (const [name, opts] of Object.entries(CASES)) {
   }
   const s = last!.speed;
   console.log(
-    `${name.padEnd(15)} segments ${s.segments}  events ${s.events}  cpu ${s.cpuSeconds.toFixed(2)} s  ` +
+    `${name.padEnd(15)} segments ${s.segments}  events ${s.events} (${(s.events / s.segments).toFixed(1)}/segment)  cpu ${s.cpuSeconds.toFixed(2)} s  ` +
       `wall ${s.wallSeconds.toFixed(2)} s  median ${Math.round(median(perCpu))} seg/CPU-s  (runs: ${perCpu.map((x) => Math.round(x)).join(', ')})  ` +
       `median ${Math.round(median(perWall))} seg/wall-s  simulated ${(last!.simulatedNs / 1e6).toFixed(2)} ms`,
   );

@@ -84,6 +84,7 @@ const DONE = 2;
 // Event kinds.
 const EV_ARRIVE = 1;
 const EV_DONE = 2;
+const EV_FINISH = 3;
 
 /** Bytes of one context-queue notification the NIC writes to host memory. */
 const NOTIFICATION_BYTES = 16;
@@ -146,6 +147,60 @@ class Pool {
   }
 }
 
+/**
+ * A binary min-heap of (time, value) pairs on the time. Times go in through `reg` and the top is
+ * read from the arrays: a double passed to or returned from a call V8 does not inline is boxed.
+ */
+class FinishHeap {
+  t = new Float64Array(64);
+  v = new Float64Array(64);
+  /** `push` input: [time, value]. */
+  readonly reg = new Float64Array(2);
+  size = 0;
+
+  push(): void {
+    if (this.size === this.t.length) {
+      this.t = grown(this.t, this.size * 2);
+      this.v = grown(this.v, this.size * 2);
+    }
+    const t = this.t;
+    const v = this.v;
+    const time = this.reg[0]!;
+    const value = this.reg[1]!;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (t[p]! <= time) break;
+      t[i] = t[p]!;
+      v[i] = v[p]!;
+      i = p;
+    }
+    t[i] = time;
+    v[i] = value;
+  }
+
+  pop(): void {
+    const t = this.t;
+    const v = this.v;
+    const n = --this.size;
+    if (n === 0) return;
+    const time = t[n]!;
+    const value = v[n]!;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && t[c + 1]! < t[c]!) c++;
+      if (t[c]! >= time) break;
+      t[i] = t[c]!;
+      v[i] = v[c]!;
+      i = c;
+    }
+    t[i] = time;
+    v[i] = value;
+  }
+}
+
 function grown<T extends Float64Array | Int32Array | Int8Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
@@ -191,6 +246,8 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   private iLastStage = new Int8Array(256);
   /** The first segment of the item that may not have started (segments before it all have). */
   private iScan = new Int32Array(256);
+  /** When the item's last terminal segment ends (it holds its slot until then), else 0. */
+  private iFinishAt = new Float64Array(256);
 
   // Segments.
   private readonly segs: Pool;
@@ -223,6 +280,9 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   private qmPending = false;
   private advancing = false;
   private readonly pending = new Int32Array(256);
+  /** Per item kind: items whose last segment ends later, by that time, with their latency. */
+  private readonly finishing = [new FinishHeap(), new FinishHeap(), new FinishHeap()];
+  private readonly finishWakePs = new Float64Array(3).fill(Infinity);
   private pendingCount = 0;
 
   // Statistics.
@@ -375,6 +435,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   }
 
   resetCounters(): void {
+    this.settle();
     for (const h of this.latency) h.reset();
     this.itemCount.fill(0);
     this.controlAccesses = 0;
@@ -405,6 +466,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     this.iFlow[it] = -1;
     this.iLastCore[it] = -1;
     this.iLastStage[it] = -1;
+    this.iFinishAt[it] = 0;
     this.cur = it;
     return it;
   }
@@ -506,6 +568,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   /** The program is complete: start what can start. */
   private launch(it: number): void {
     const k = this.iKind[it]!;
+    this.inFlightNow(k);
     this.inFlight[k]!++;
     if (this.inFlight[k]! > this.maxInFlight[k]!) this.maxInFlight[k] = this.inFlight[k]!;
     this.advance(it);
@@ -523,6 +586,8 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
         if (leading) this.iScan[it] = this.sNext[sg]!;
         continue;
       }
+      // Every segment before this one has started: nothing but the item waits for its end.
+      const first = leading;
       leading = false;
       let at: number;
       switch (this.sRole[sg]) {
@@ -554,7 +619,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
       }
       this.sState[sg] = RUNNING;
       if (at > now) this.engine.at(at, this, EV_ARRIVE, sg);
-      else this.start(sg);
+      else this.start(sg, first && this.sNext[sg] === -1);
     }
     this.advancing = false;
     if (this.iDone[it] === this.iSegs[it]) this.complete(it);
@@ -564,7 +629,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
    * Segment `sg` starts now (its inputs are ready). The time is read here, not passed: a double
    * passed to a call V8 does not inline is boxed.
    */
-  private start(sg: number): void {
+  private start(sg: number, last = false): void {
     const at = this.engine.nowPs;
     const stage = this.sStage[sg]!;
     const flow = this.sFlow[sg]!;
@@ -586,11 +651,20 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     // timed now (the MAC and the context queue keep their own order); the others release
     // dependants when they end.
     if (role === NOTE || role === BUILD) this.segmentDone(sg);
-    else this.engine.at(endPs, this, EV_DONE, sg);
+    else if (last && role === PROTO) {
+      // The item's last protocol run, every other segment started: nothing waits for its end
+      // but the item's own completion, which holds its slot until then (`finishAt`); no event.
+      if (endPs > this.iFinishAt[this.sItem[sg]!]!) this.iFinishAt[this.sItem[sg]!] = endPs;
+      this.segmentDone(sg);
+    } else this.engine.at(endPs, this, EV_DONE, sg);
   }
 
   onSimEvent(kind: number, arg: number): void {
-    if (kind === EV_ARRIVE) this.start(arg);
+    if (kind === EV_FINISH) {
+      this.finishWakePs[arg] = Infinity;
+      this.inFlightNow(arg);
+      this.host.itemFinished(arg);
+    } else if (kind === EV_ARRIVE) this.start(arg);
     else if (kind === EV_DONE) this.segmentDone(arg);
   }
 
@@ -656,11 +730,55 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
 
   private finish(it: number): void {
     const k = this.iKind[it]!;
-    this.itemCount[k]!++;
-    this.latency[k]!.record((this.iEnd[it]! - this.iArrival[it]!) / 1000);
-    this.inFlight[k]!--;
+    const at = this.iFinishAt[it]!;
+    const latencyNs = (this.iEnd[it]! - this.iArrival[it]!) / 1000;
     this.freeItem(it);
+    if (at > this.engine.nowPs) {
+      // It finishes when its last segment ends (no event): counted then (`inFlightNow`).
+      const h = this.finishing[k]!;
+      h.reg[0] = at;
+      h.reg[1] = latencyNs;
+      h.push();
+      return;
+    }
+    this.itemCount[k]!++;
+    this.latency[k]!.record(latencyNs);
+    this.inFlight[k]!--;
     this.host.itemFinished(k);
+  }
+
+  /**
+   * Items of kind `k` in flight now: items whose last segment ended by now are counted as
+   * finished first (exactly when an event at their end would have counted them: every event
+   * of an instant runs before the NIC's poll round).
+   */
+  inFlightNow(k: number): number {
+    const h = this.finishing[k]!;
+    if (h.size === 0 || h.t[0]! > this.engine.nowPs) return this.inFlight[k]!;
+    const now = this.engine.nowPs;
+    while (h.size > 0 && h.t[0]! <= now) {
+      this.itemCount[k]!++;
+      this.latency[k]!.record(h.v[0]!);
+      this.inFlight[k]!--;
+      h.pop();
+    }
+    return this.inFlight[k]!;
+  }
+
+  /** Counts every item finished by now (before statistics are read or reset). */
+  settle(): void {
+    for (let k = 0; k < 3; k++) this.inFlightNow(k);
+  }
+
+  /**
+   * The NIC is blocked on kind `k`'s slots: an event tells it (itemFinished) when the first
+   * finishing item frees its slot, as the item's last event did.
+   */
+  wakeOnFinish(k: number): void {
+    const h = this.finishing[k]!;
+    if (h.size === 0 || h.t[0]! >= this.finishWakePs[k]!) return;
+    this.finishWakePs[k] = h.t[0]!;
+    this.engine.at(h.t[0]!, this, EV_FINISH, k);
   }
 
   private freeItem(it: number): void {
@@ -693,6 +811,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     this.iLastCore = grown(this.iLastCore, n);
     this.iLastStage = grown(this.iLastStage, n);
     this.iScan = grown(this.iScan, n);
+    this.iFinishAt = grown(this.iFinishAt, n);
   }
 
   private growSegs(n: number): void {

@@ -327,8 +327,11 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
   }
 
   rxRoom(): number {
-    const room = this.rxCapacity - this.timing.inFlight[ItemKind.Rx]!;
-    if (room <= 0) this.rxBlocked = true;
+    const room = this.rxCapacity - this.timing.inFlightNow(ItemKind.Rx);
+    if (room <= 0) {
+      this.rxBlocked = true;
+      this.timing.wakeOnFinish(ItemKind.Rx);
+    }
     return room;
   }
 
@@ -468,8 +471,9 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
 
   /** Transmit only while the modelled pipeline has credits (FlexTOE's queue manager). */
   txAllowed(): boolean {
-    if (this.timing.inFlight[ItemKind.Tx]! < this.spec.txCredits) return true;
+    if (this.timing.inFlightNow(ItemKind.Tx) < this.spec.txCredits) return true;
     this.txBlocked = true;
+    this.timing.wakeOnFinish(ItemKind.Tx);
     return false;
   }
 

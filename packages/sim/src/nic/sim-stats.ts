@@ -131,6 +131,7 @@ export function collectStats(nic: SimNic): SimStats {
     slotWaitNs: nic.pcie.slotWaitPs[d]! / 1000,
   });
   const t = nic.timing;
+  t.settle(); // items whose last segment ended by now are counted
   return {
     model: nic.spec.name,
     timeMode: nic.engine.mode,
