@@ -526,13 +526,12 @@ export class DataPath implements DataPathApi {
     }
     const ring = q.notifications;
     const d = ring.data;
-    if (this.unpublished[context] !== 0 && kind === Notification.RxData) {
-      // One RX notification per flow per burst: "N more bytes received" adds to the one this
-      // burst already wrote for the flow when nothing came between them, so the application
-      // reads one entry where the segments of a burst would each have written one; order and
-      // byte counts are unchanged. (TX-freed entries are not merged: with both merged, the
-      // allocation fixture's sender ran a pattern that allocated in the application side,
-      // 0.2-0.5 B/segment instead of 0.04; cause not found yet.)
+    if (this.unpublished[context] !== 0 && (kind === Notification.RxData || kind === Notification.TxFreed)) {
+      // One RX-data and one TX-freed notification per flow per burst: "N more bytes received"
+      // ("N more bytes acknowledged") adds to the entry of that kind this burst already wrote
+      // for the flow when nothing came between them, so the application reads one entry where
+      // the segments (ACKs) of a burst would each have written one; order and byte counts are
+      // unchanged. A simulated NIC (probe set) publishes each entry at once and merges none.
       const last = this.lastNotification[context]!;
       if (d[last] === kind && d[last + 1] === opaque) {
         d[last + 2] = d[last + 2]! + n;
