@@ -82,6 +82,8 @@ export function checkDmaCopy(
 
 export class MemcpyDma implements DmaEngine {
   readonly limits: DmaLimits;
+  /** The copy is made inside `submit`; only its completion report waits for `poll`. */
+  readonly copiesAtSubmit = true;
   /** Completion ring of (tag << 1 | direction); a power of two so indexes wrap with a mask. */
   private readonly done: Uint32Array;
   private readonly mask: number;

@@ -38,5 +38,11 @@ export interface DmaEngine {
   poll(out: Uint32Array, max: number): number;
   /** Copies submitted but not yet returned by `poll`, per direction. */
   inFlight(direction: DmaDirection): number;
+  /**
+   * True when `submit` has finished the copy by the time it returns (the bytes are in place;
+   * `poll` only reports it later). The data path then reads a payload it just had copied
+   * without waiting for the completion. Absent or false: completion is only known via `poll`.
+   */
+  readonly copiesAtSubmit?: boolean;
 }
 export const DmaEngine = Symbol.for('flextoe.hw.DmaEngine');

@@ -194,6 +194,8 @@ export class DataPath implements DataPathApi {
   /** Per context with unpublished notifications, the word offset of the last one written. */
   private lastNotification = new Int32Array(4);
   private readonly dmaDone = new Uint32Array(256);
+  /** The engine's copies are done when `submit` returns (`DmaEngine.copiesAtSubmit`). */
+  private readonly dmaCopiesAtSubmit: boolean;
   /** Where a simulated backend hears which stage runs (null: nobody is charging time). */
   private probe: StageProbe | null = null;
   /**
@@ -218,6 +220,7 @@ export class DataPath implements DataPathApi {
     readonly tiers: MemoryTiers,
   ) {
     this.tables = new FlowStateTables(opts.maxFlows, tiers);
+    this.dmaCopiesAtSubmit = dma.copiesAtSubmit === true;
     let cap = 2;
     while (cap < opts.maxFlows * 2) cap <<= 1;
     const tableRegion = tiers.allocate('flow-table', FlowTable.bytesFor(cap));
@@ -526,13 +529,12 @@ export class DataPath implements DataPathApi {
     }
     const ring = q.notifications;
     const d = ring.data;
-    if (this.unpublished[context] !== 0 && kind === Notification.RxData) {
-      // One RX notification per flow per burst: "N more bytes received" adds to the one this
-      // burst already wrote for the flow when nothing came between them, so the application
-      // reads one entry where the segments of a burst would each have written one; order and
-      // byte counts are unchanged. (TX-freed entries are not merged: with both merged, the
-      // allocation fixture's sender ran a pattern that allocated in the application side,
-      // 0.2-0.5 B/segment instead of 0.04; cause not found yet.)
+    if (this.unpublished[context] !== 0 && (kind === Notification.RxData || kind === Notification.TxFreed)) {
+      // One RX-data and one TX-freed notification per flow per burst: "N more bytes received"
+      // ("N more bytes acknowledged") adds to the entry of that kind this burst already wrote
+      // for the flow when nothing came between them, so the application reads one entry where
+      // the segments (ACKs) of a burst would each have written one; order and byte counts are
+      // unchanged. A simulated NIC (probe set) publishes each entry at once and merges none.
       const last = this.lastNotification[context]!;
       if (d[last] === kind && d[last + 1] === opaque) {
         d[last + 2] = d[last + 2]! + n;
@@ -873,8 +875,9 @@ export class DataPath implements DataPathApi {
           );
         }
         // Post-processing sums the payload into the checksum unless the port does: with an
-        // asynchronous engine that payload must have landed first.
-        if (copied > 0 && !this.post.txChecksumOffload) this.awaitDma();
+        // asynchronous engine that payload must have landed first. An engine that copies at
+        // submit has it in place already; its completion is collected with the burst's.
+        if (copied > 0 && !this.post.txChecksumOffload && !this.dmaCopiesAtSubmit) this.awaitDma();
         if (copied < 0) {
           // No payload, no segment (its bytes would be stale): dropped before egress, its number
           // passed over; the protocol stage counts the bytes sent, so TCP recovers them. Only an

@@ -47,8 +47,10 @@ export const FlowFlag = {
 } as const;
 
 // The flags word: flag bits 0..15, window scales 16..23, duplicate-ACK counter 24..31.
-const FLAGS_WSCALE_SHIFT = 16;
-const FLAGS_DUPACK_SHIFT = 24;
+const enum FlagsWord {
+  WscaleShift = 16,
+  DupackShift = 24,
+}
 
 /**
  * Protocol state, 64 B = 16 words; only the protocol stage writes it (FlexTOE). Names follow
@@ -90,6 +92,31 @@ export const ProtocolWord = {
   /** SND.WL1: the sequence number of the last window update. */
   sndWl1: 15,
 } as const;
+
+/**
+ * `ProtocolWord` as a const enum for the accessors: tsc writes the numbers in place, where a
+ * property of the object costs each accessor a context load and a property load in bytecode;
+ * that pushed the setters past V8's small-function inlining size (27 B of bytecode), so every
+ * record store in `protocolTx` was a call (their own samples in a profile).
+ */
+const enum P {
+  flags = 0,
+  sndNxt = 1,
+  txNextPos = 2,
+  txSent = 3,
+  txAvail = 4,
+  sndWnd = 5,
+  tsRecent = 6,
+  rcvNxt = 7,
+  rxNextPos = 8,
+  rxAvail = 9,
+  oooStart = 10,
+  oooLen = 11,
+  rcvAdv = 12,
+  sndMax = 13,
+  sndWl2 = 14,
+  sndWl1 = 15,
+}
 
 /**
  * A cursor over one table of fixed-size records: `at(flowId)` points it at a record and
@@ -138,136 +165,137 @@ export class ProtocolRecord extends RecordCursor {
   }
 
   get flags(): number {
-    return this.w[this.base + ProtocolWord.flags]! & 0xffff;
+    return this.w[this.base + P.flags]! & 0xffff;
   }
   set flags(v: number) {
-    const i = this.base + ProtocolWord.flags;
+    const i = this.base + P.flags;
     this.w[i] = (this.w[i]! & 0xffff0000) | (v & 0xffff);
   }
   has(flag: number): boolean {
     return (this.w[this.base]! & flag) !== 0;
   }
+  // Compound assignments: 25 and 27 B of bytecode, within V8's small-function inlining size.
   set(flag: number): void {
-    this.w[this.base] = this.w[this.base]! | flag;
+    this.w[this.base] |= flag;
   }
   unset(flag: number): void {
-    this.w[this.base] = this.w[this.base]! & ~flag;
+    this.w[this.base] &= ~flag;
   }
 
   /** RFC 7323 2.3: shift count the peer applies to windows it advertises (we scale its windows). */
   get sndWscale(): number {
-    return (this.w[this.base]! >>> FLAGS_WSCALE_SHIFT) & 0xf;
+    return (this.w[this.base]! >>> FlagsWord.WscaleShift) & 0xf;
   }
   /** RFC 7323 2.3: shift count we apply to windows we advertise. */
   get rcvWscale(): number {
-    return (this.w[this.base]! >>> (FLAGS_WSCALE_SHIFT + 4)) & 0xf;
+    return (this.w[this.base]! >>> (FlagsWord.WscaleShift + 4)) & 0xf;
   }
   setWscale(snd: number, rcv: number): void {
     const i = this.base;
     this.w[i] =
       (this.w[i]! & 0xff00ffff) |
-      ((snd & 0xf) << FLAGS_WSCALE_SHIFT) |
-      ((rcv & 0xf) << (FLAGS_WSCALE_SHIFT + 4));
+      ((snd & 0xf) << FlagsWord.WscaleShift) |
+      ((rcv & 0xf) << (FlagsWord.WscaleShift + 4));
   }
 
   get sndNxt(): SeqNumber {
-    return this.bits[this.base + ProtocolWord.sndNxt]! as SeqNumber;
+    return this.bits[this.base + P.sndNxt]! as SeqNumber;
   }
   set sndNxt(v: SeqNumber) {
-    this.w[this.base + ProtocolWord.sndNxt] = v;
+    this.w[this.base + P.sndNxt] = v;
   }
   get sndMax(): SeqNumber {
-    return this.bits[this.base + ProtocolWord.sndMax]! as SeqNumber;
+    return this.bits[this.base + P.sndMax]! as SeqNumber;
   }
   set sndMax(v: SeqNumber) {
-    this.w[this.base + ProtocolWord.sndMax] = v;
+    this.w[this.base + P.sndMax] = v;
   }
   get txNextPos(): number {
-    return this.w[this.base + ProtocolWord.txNextPos]!;
+    return this.w[this.base + P.txNextPos]!;
   }
   set txNextPos(v: number) {
-    this.w[this.base + ProtocolWord.txNextPos] = v;
+    this.w[this.base + P.txNextPos] = v;
   }
   get txSent(): number {
-    return this.w[this.base + ProtocolWord.txSent]!;
+    return this.w[this.base + P.txSent]!;
   }
   set txSent(v: number) {
-    this.w[this.base + ProtocolWord.txSent] = v;
+    this.w[this.base + P.txSent] = v;
   }
   get txAvail(): number {
-    return this.w[this.base + ProtocolWord.txAvail]!;
+    return this.w[this.base + P.txAvail]!;
   }
   set txAvail(v: number) {
-    this.w[this.base + ProtocolWord.txAvail] = v;
+    this.w[this.base + P.txAvail] = v;
   }
   get sndWnd(): number {
-    return this.w[this.base + ProtocolWord.sndWnd]!;
+    return this.w[this.base + P.sndWnd]!;
   }
   set sndWnd(v: number) {
-    this.w[this.base + ProtocolWord.sndWnd] = v;
+    this.w[this.base + P.sndWnd] = v;
   }
   /** int32 bits of the u32 timestamp (compare with `seq`, as RFC 7323 5.3 does). */
   get tsRecent(): number {
-    return this.bits[this.base + ProtocolWord.tsRecent]!;
+    return this.bits[this.base + P.tsRecent]!;
   }
   set tsRecent(v: number) {
-    this.w[this.base + ProtocolWord.tsRecent] = v;
+    this.w[this.base + P.tsRecent] = v;
   }
   get rcvNxt(): SeqNumber {
-    return this.bits[this.base + ProtocolWord.rcvNxt]! as SeqNumber;
+    return this.bits[this.base + P.rcvNxt]! as SeqNumber;
   }
   set rcvNxt(v: SeqNumber) {
-    this.w[this.base + ProtocolWord.rcvNxt] = v;
+    this.w[this.base + P.rcvNxt] = v;
   }
   get rxNextPos(): number {
-    return this.w[this.base + ProtocolWord.rxNextPos]!;
+    return this.w[this.base + P.rxNextPos]!;
   }
   set rxNextPos(v: number) {
-    this.w[this.base + ProtocolWord.rxNextPos] = v;
+    this.w[this.base + P.rxNextPos] = v;
   }
   get rxAvail(): number {
-    return this.w[this.base + ProtocolWord.rxAvail]!;
+    return this.w[this.base + P.rxAvail]!;
   }
   set rxAvail(v: number) {
-    this.w[this.base + ProtocolWord.rxAvail] = v;
+    this.w[this.base + P.rxAvail] = v;
   }
   get oooStart(): SeqNumber {
-    return this.bits[this.base + ProtocolWord.oooStart]! as SeqNumber;
+    return this.bits[this.base + P.oooStart]! as SeqNumber;
   }
   set oooStart(v: SeqNumber) {
-    this.w[this.base + ProtocolWord.oooStart] = v;
+    this.w[this.base + P.oooStart] = v;
   }
   get oooLen(): number {
-    return this.w[this.base + ProtocolWord.oooLen]!;
+    return this.w[this.base + P.oooLen]!;
   }
   set oooLen(v: number) {
-    this.w[this.base + ProtocolWord.oooLen] = v;
+    this.w[this.base + P.oooLen] = v;
   }
   /** Duplicate-ACK counter (RFC 5681 3.2), saturating at 255 (the threshold is 3). */
   get dupAcks(): number {
-    return this.w[this.base]! >>> FLAGS_DUPACK_SHIFT;
+    return this.w[this.base]! >>> FlagsWord.DupackShift;
   }
   set dupAcks(v: number) {
     const i = this.base;
-    this.w[i] = (this.w[i]! & 0x00ffffff) | ((v > 0xff ? 0xff : v) << FLAGS_DUPACK_SHIFT);
+    this.w[i] = (this.w[i]! & 0x00ffffff) | ((v > 0xff ? 0xff : v) << FlagsWord.DupackShift);
   }
   get rcvAdv(): SeqNumber {
-    return this.bits[this.base + ProtocolWord.rcvAdv]! as SeqNumber;
+    return this.bits[this.base + P.rcvAdv]! as SeqNumber;
   }
   set rcvAdv(v: SeqNumber) {
-    this.w[this.base + ProtocolWord.rcvAdv] = v;
+    this.w[this.base + P.rcvAdv] = v;
   }
   get sndWl1(): SeqNumber {
-    return this.bits[this.base + ProtocolWord.sndWl1]! as SeqNumber;
+    return this.bits[this.base + P.sndWl1]! as SeqNumber;
   }
   set sndWl1(v: SeqNumber) {
-    this.w[this.base + ProtocolWord.sndWl1] = v;
+    this.w[this.base + P.sndWl1] = v;
   }
   get sndWl2(): SeqNumber {
-    return this.bits[this.base + ProtocolWord.sndWl2]! as SeqNumber;
+    return this.bits[this.base + P.sndWl2]! as SeqNumber;
   }
   set sndWl2(v: SeqNumber) {
-    this.w[this.base + ProtocolWord.sndWl2] = v;
+    this.w[this.base + P.sndWl2] = v;
   }
 }
 
@@ -275,16 +303,16 @@ export class ProtocolRecord extends RecordCursor {
  * Connection identity, 32 B: what post-processing needs to build headers and pre-processing
  * to confirm a lookup. MACs are 48-bit numbers split into a high 16 and low 32 bits.
  */
-const Id = {
-  localIp: 0,
-  remoteIp: 1,
-  ports: 2,
-  localMacHi: 3,
-  localMacLo: 4,
-  remoteMacHi: 5,
-  remoteMacLo: 6,
-  group: 7,
-} as const;
+const enum Id {
+  localIp = 0,
+  remoteIp = 1,
+  ports = 2,
+  localMacHi = 3,
+  localMacLo = 4,
+  remoteMacHi = 5,
+  remoteMacLo = 6,
+  group = 7,
+}
 
 export class IdentityRecord extends RecordCursor {
   constructor(region: MemoryRegion, tiers: MemoryTiers | null) {
@@ -396,7 +424,14 @@ export class IdentityRecord extends RecordCursor {
 }
 
 /** Host buffer info, 32 B: where the flow's RX and TX rings live in host memory. */
-const Buf = { rxSize: 0, txSize: 1, context: 2, opaque: 3, txHeadPos: 4, maxSndWnd: 5 } as const;
+const enum Buf {
+  rxSize = 0,
+  txSize = 1,
+  context = 2,
+  opaque = 3,
+  txHeadPos = 4,
+  maxSndWnd = 5,
+}
 
 export class BuffersRecord extends RecordCursor {
   constructor(region: MemoryRegion, tiers: MemoryTiers | null) {
@@ -445,16 +480,16 @@ export class BuffersRecord extends RecordCursor {
  * Congestion-control counters, 32 B: the data path accumulates, the control plane reads and
  * resets them each control interval and writes the rate (FlexTOE, DESIGN.md 1).
  */
-const Cc = {
-  nsPerByte: 0,
-  cwnd: 1,
-  rttUs: 2,
-  ackedBytes: 3,
-  ecnBytes: 4,
-  fastRetransmits: 5,
-  lastProgressUs: 6,
-  txSegments: 7,
-} as const;
+const enum Cc {
+  nsPerByte = 0,
+  cwnd = 1,
+  rttUs = 2,
+  ackedBytes = 3,
+  ecnBytes = 4,
+  fastRetransmits = 5,
+  lastProgressUs = 6,
+  txSegments = 7,
+}
 
 export class CcRecord extends RecordCursor {
   private readonly f: Float32Array;

@@ -64,6 +64,25 @@ describe('wire/checksum (RFC 1071, RFC 1624)', () => {
     );
   });
 
+  it("folds the word path's carries exactly at the extremes (all-ones words, long ranges)", () => {
+    // The 32-bit word sum passes 2^32 within two words of 0xff bytes: every carry fold runs.
+    for (const length of [132, 133, 1448, 4096, 65535, 65536]) {
+      for (const fill of [0xff, 0xfe, 0x01]) {
+        const bytes = new Uint8Array(length).fill(fill);
+        bytes[length >>> 1] = 0;
+        expect(internetChecksum(bytes, 0, length), `${length} B of ${fill}`).to.equal(
+          referenceChecksum(bytes),
+        );
+        expect(internetChecksum(bytes, 2, length)).to.equal(referenceChecksum(bytes.subarray(2)));
+      }
+    }
+    for (const sum of [0xffffffff, 0x100000000, 0xfffffffffff, 2 ** 53 - 1]) {
+      const folded = foldSum(sum);
+      expect(folded).to.be.within(1, 0xffff);
+      expect(folded % 0xffff).to.equal(sum % 0xffff);
+    }
+  });
+
   it('a buffer carrying its own checksum verifies; any single-bit flip does not', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 2, maxLength: 200 }), fc.nat(), (bytes, bit) => {
