@@ -47,6 +47,27 @@ export interface DeviceStats {
   readonly rxNoMbuf: number;
   readonly rxOversize: number;
   readonly txNoMbuf: number;
+  /** Extra empty tx_bursts issued as kicks (net_af_xdp). */
+  readonly txKicks: number;
+  /**
+   * net_af_xdp only: the kernel's XDP_STATISTICS of the port's XDP sockets, which DPDK 22.11's
+   * ethdev stats leave out (linux/if_xdp.h `struct xdp_statistics`).
+   */
+  readonly xdp?: XdpSocketStats;
+}
+
+export interface XdpSocketStats {
+  /** Received frames dropped for reasons other than invalid descriptors. */
+  readonly rxDropped: number;
+  readonly rxInvalidDescs: number;
+  /** TX descriptors the kernel refused (bad address or length): frames never sent. */
+  readonly txInvalidDescs: number;
+  /** Received frames dropped because the socket's RX ring was full. */
+  readonly rxRingFull: number;
+  /** Times the kernel found the fill ring empty (a received frame had no buffer). */
+  readonly rxFillRingEmptyDescs: number;
+  /** Times the kernel found the TX ring empty (not a drop). */
+  readonly txRingEmptyDescs: number;
 }
 
 /** A thread as DPDK sees it (`lcoreInfo()`). */

@@ -288,6 +288,15 @@ export class DpdkPort implements NicPort {
         'tx-no-mbuf': s.txNoMbuf,
         'tx-runt': this.dropTxRunt,
         'tx-oversize': this.dropTxOversize,
+        // net_af_xdp: what the kernel dropped on the port's XDP socket (XDP_STATISTICS).
+        ...(s.xdp
+          ? {
+              'xdp-rx-dropped': s.xdp.rxDropped,
+              'xdp-rx-invalid': s.xdp.rxInvalidDescs,
+              'xdp-rx-ring-full': s.xdp.rxRingFull,
+              'xdp-tx-invalid': s.xdp.txInvalidDescs,
+            }
+          : {}),
       },
     };
   }
