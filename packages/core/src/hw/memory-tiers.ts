@@ -50,5 +50,11 @@ export interface MemoryTiers {
    * Must not allocate.
    */
   recordAccess(region: MemoryRegion, bytes: number, write: boolean, key?: number): void;
+  /**
+   * True when `recordAccess` only counts and nothing is timed (the inline runner's heap tiers):
+   * the data path's flow-state cursors then report no record access (a call per cursor move on
+   * the hot path that only bumped a counter). Absent: every access is reported.
+   */
+  readonly countOnly?: boolean;
 }
 export const MemoryTiers = Symbol.for('flextoe.hw.MemoryTiers');

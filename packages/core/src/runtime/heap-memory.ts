@@ -1,7 +1,8 @@
 /**
  * Memory tiers for the inline runner and the x86 backend: every region is its own
  * SharedArrayBuffer (so worker threads can share it), tiers are named after what they model,
- * and accesses are counted per tier rather than charged.
+ * and accesses are counted per tier rather than charged. `countOnly`: the flow-state record
+ * cursors do not report their accesses here (the flow table's and other regions' still count).
  */
 import type { MemoryRegion, MemoryTiers, RegionPurpose, TierInfo } from '../hw/memory-tiers.js';
 
@@ -12,6 +13,7 @@ const HOST_TIERS: readonly TierInfo[] = [
 
 export class HeapMemoryTiers implements MemoryTiers {
   readonly tiers: readonly TierInfo[] = HOST_TIERS;
+  readonly countOnly = true;
   private readonly used = new Map<string, number>();
   private nextId = 0;
   /** Accesses recorded per region id (the x86 backend's per-tier counts). */

@@ -5,8 +5,8 @@
  * same bytes serve one thread (simulators) or several (x86, SharedArrayBuffer).
  *
  * Stages read and write through a cursor: `table.at(flowId)` points the cursor at a record
- * (and records one bulk access with the memory tiers, as an NFP thread reading a record from
- * CLS/EMEM), then plain accessors read words. No allocation.
+ * (and, where the memory tiers time accesses, records one bulk access, as an NFP thread reading
+ * a record from CLS/EMEM), then plain accessors read words. No allocation.
  */
 import type { MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
 import type { SeqNumber } from '../wire/seq.js';
@@ -119,35 +119,46 @@ const enum P {
 }
 
 /**
- * A cursor over one table of fixed-size records: `at(flowId)` points it at a record and
- * records one bulk access with the memory tiers (as an NFP thread reading a record).
+ * A cursor over one table of fixed-size records: `at(flowId)` points it at a record. It records
+ * nothing: its `at` is 20 B of bytecode, under V8's small-function inlining size (27 B), so
+ * every cursor move on the data path's hot loops is inlined (with the `recordAccess` call in it,
+ * `at` was a call at each of its sites once the loops' inlining budget ran out). Where the
+ * memory tiers time accesses (simulated NICs), `FlowStateTables` builds the `Recording*`
+ * subclasses, whose `at` also records the access: the same calls in the same order as before.
  */
 abstract class RecordCursor {
   protected readonly w: Uint32Array;
   protected base = 0;
   /** Flow id the cursor points at. */
   flowId = -1;
+  /** 32-bit words per record. */
+  private readonly words: number;
 
   constructor(
-    private readonly region: MemoryRegion,
-    private readonly tiers: MemoryTiers | null,
-    private readonly recordBytes: number,
-    private readonly writes: boolean,
+    protected readonly region: MemoryRegion,
+    protected readonly tiers: MemoryTiers | null,
+    protected readonly recordBytes: number,
+    protected readonly writes: boolean,
   ) {
     this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
+    this.words = recordBytes >>> 2;
   }
 
-  /** Points the cursor at `flowId`'s record and records the access. */
+  /** Points the cursor at `flowId`'s record. */
   at(flowId: number): this {
     this.flowId = flowId;
-    this.base = flowId * (this.recordBytes >>> 2);
-    this.tiers?.recordAccess(this.region, this.recordBytes, this.writes, flowId);
+    this.base = flowId * this.words;
     return this;
+  }
+
+  /** Records one bulk access to the record the cursor points at (the recording subclasses). */
+  protected record(): void {
+    this.tiers?.recordAccess(this.region, this.recordBytes, this.writes, this.flowId);
   }
 
   /** Zeroes the record (flow removal / install). */
   clear(): void {
-    this.w.fill(0, this.base, this.base + (this.recordBytes >>> 2));
+    this.w.fill(0, this.base, this.base + this.words);
   }
 }
 
@@ -555,7 +566,40 @@ export class CcRecord extends RecordCursor {
   }
 }
 
-/** The four tables for `maxFlows` flows, allocated from the backend's memory tiers. */
+// Cursors that also record each record access with the memory tiers (simulated NICs time it).
+export class RecordingProtocolRecord extends ProtocolRecord {
+  override at(flowId: number): this {
+    super.at(flowId);
+    this.record();
+    return this;
+  }
+}
+export class RecordingIdentityRecord extends IdentityRecord {
+  override at(flowId: number): this {
+    super.at(flowId);
+    this.record();
+    return this;
+  }
+}
+export class RecordingBuffersRecord extends BuffersRecord {
+  override at(flowId: number): this {
+    super.at(flowId);
+    this.record();
+    return this;
+  }
+}
+export class RecordingCcRecord extends CcRecord {
+  override at(flowId: number): this {
+    super.at(flowId);
+    this.record();
+    return this;
+  }
+}
+
+/**
+ * The four tables for `maxFlows` flows, allocated from the backend's memory tiers. The cursors
+ * record each record access unless the tiers say they only count (`MemoryTiers.countOnly`).
+ */
 export class FlowStateTables {
   readonly protocol: ProtocolRecord;
   readonly identity: IdentityRecord;
@@ -566,15 +610,20 @@ export class FlowStateTables {
     readonly maxFlows: number,
     tiers: MemoryTiers,
   ) {
-    this.protocol = new ProtocolRecord(
-      tiers.allocate('protocol-state', maxFlows * PROTOCOL_RECORD_BYTES),
-      tiers,
-    );
-    this.identity = new IdentityRecord(
-      tiers.allocate('flow-identity', maxFlows * IDENTITY_RECORD_BYTES),
-      tiers,
-    );
-    this.buffers = new BuffersRecord(tiers.allocate('flow-buffers', maxFlows * BUFFERS_RECORD_BYTES), tiers);
-    this.cc = new CcRecord(tiers.allocate('cc-state', maxFlows * CC_RECORD_BYTES), tiers);
+    const protocol = tiers.allocate('protocol-state', maxFlows * PROTOCOL_RECORD_BYTES);
+    const identity = tiers.allocate('flow-identity', maxFlows * IDENTITY_RECORD_BYTES);
+    const buffers = tiers.allocate('flow-buffers', maxFlows * BUFFERS_RECORD_BYTES);
+    const cc = tiers.allocate('cc-state', maxFlows * CC_RECORD_BYTES);
+    if (tiers.countOnly === true) {
+      this.protocol = new ProtocolRecord(protocol, null);
+      this.identity = new IdentityRecord(identity, null);
+      this.buffers = new BuffersRecord(buffers, null);
+      this.cc = new CcRecord(cc, null);
+    } else {
+      this.protocol = new RecordingProtocolRecord(protocol, tiers);
+      this.identity = new RecordingIdentityRecord(identity, tiers);
+      this.buffers = new RecordingBuffersRecord(buffers, tiers);
+      this.cc = new RecordingCcRecord(cc, tiers);
+    }
   }
 }
