@@ -168,6 +168,11 @@ export class SimEngine implements Clock, Timers {
   private readonly dirty: SimParticipant[] = [];
   private dirtyHead = 0;
   private dirtyTail = 0;
+  /**
+   * A participant was detached since the dirty list was last emptied: only then may the list
+   * hold one that must not be polled (a set lookup per poll otherwise).
+   */
+  private detached = false;
   private closed = false;
   /** A step of the loop is queued (microtask, immediate or timer) or running. */
   private scheduled = false;
@@ -274,7 +279,7 @@ export class SimEngine implements Clock, Timers {
   }
 
   detach(p: SimParticipant): void {
-    this.participants.delete(p);
+    if (this.participants.delete(p)) this.detached = true;
     this.participantList = [...this.participants];
   }
 
@@ -514,7 +519,7 @@ export class SimEngine implements Clock, Timers {
     while (this.dirtyHead < this.dirtyTail) {
       const p = dirty[this.dirtyHead++]!;
       p.simDirty = false;
-      if (!this.participants.has(p)) continue;
+      if (this.detached && !this.participants.has(p)) continue;
       const r = p.simPoll();
       if ((r & SimPoll.App) !== 0) app = true;
       if ((r & SimPoll.Work) !== 0) {
@@ -531,6 +536,7 @@ export class SimEngine implements Clock, Timers {
     }
     this.dirtyHead = 0;
     this.dirtyTail = 0;
+    this.detached = false;
     return app;
   }
 

@@ -86,6 +86,47 @@ const EV_ARRIVE = 1;
 const EV_DONE = 2;
 const EV_FINISH = 3;
 
+// Strides of the item and segment records (powers of two: the index is a shift).
+const I_KIND = 0;
+const I_FIRST = 1;
+const I_LAST = 2;
+const I_SEGS = 3;
+const I_DONE = 4;
+const I_HAS_PROTO = 5;
+const I_COPIES = 6;
+const I_COPIES_DONE = 7;
+const I_TO_HOST = 8;
+const I_FROM_HOST = 9;
+const I_FLOW = 10;
+const I_LAST_CORE = 11;
+const I_LAST_STAGE = 12;
+const I_SCAN = 13;
+const II = 16;
+const IF_ARRIVAL = 0;
+const IF_ROOT_END = 1;
+const IF_PROTO_END = 2;
+const IF_TO_DONE = 3;
+const IF_FROM_DONE = 4;
+const IF_END = 5;
+const IF_FINISH_AT = 6;
+const IF = 8;
+const S_ITEM = 0;
+const S_NEXT = 1;
+const S_STAGE = 2;
+const S_ROLE = 3;
+const S_STATE = 4;
+const S_CORE = 5;
+const S_FLOW = 6;
+const S_A = 7;
+const S_B = 8;
+const SI = 16;
+const SF_COMPUTE = 0;
+const SF_CRIT_READ = 1;
+const SF_CRIT_WRITE = 2;
+const SF_OTHER = 3;
+const SF_END = 4;
+const SF = 8;
+
 /** Bytes of one context-queue notification the NIC writes to host memory. */
 const NOTIFICATION_BYTES = 16;
 
@@ -225,48 +266,31 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
 
   // Items.
   private readonly items: Pool;
-  private iKind = new Int8Array(256);
-  private iArrival = new Float64Array(256);
-  private iFirst = new Int32Array(256);
-  private iLast = new Int32Array(256);
-  private iSegs = new Int32Array(256);
-  private iDone = new Int32Array(256);
-  private iRootEnd = new Float64Array(256);
-  private iProtoEnd = new Float64Array(256);
-  private iHasProto = new Int8Array(256);
-  private iCopies = new Int32Array(256);
-  private iCopiesDone = new Int32Array(256);
-  private iToHost = new Int8Array(256);
-  private iFromHost = new Int8Array(256);
-  private iToDone = new Float64Array(256);
-  private iFromDone = new Float64Array(256);
-  private iEnd = new Float64Array(256);
-  private iFlow = new Int32Array(256);
-  private iLastCore = new Int32Array(256);
-  private iLastStage = new Int8Array(256);
-  /** The first segment of the item that may not have started (segments before it all have). */
-  private iScan = new Int32Array(256);
-  /** When the item's last terminal segment ends (it holds its slot until then), else 0. */
-  private iFinishAt = new Float64Array(256);
+  /**
+   * An item's integer fields at `ii[it * II + k]` and its times at `ifl[it * IF + k]`, k in the
+   * order of the comments below: one array of each kind rather than an array per field, so a
+   * stage run touches two or three cache lines of an item, not twenty, and a method loads two
+   * arrays' bounds, not twenty (measured in packages/sim/README.md, "Simulation speed").
+   * Integers: kind, first segment, last segment, segments, segments done, has a protocol run,
+   * copies, copies done, copies to host, copies from host, flow, last core, last stage, and the
+   * first segment that may not have started (the ones before it all have).
+   * Times: arrival, root end, protocol end, to-host copies done, from-host copies done, last
+   * effect, and when the item's last terminal segment ends (it holds its slot until then) or 0.
+   */
+  private ii = new Int32Array(256 * II);
+  private ifl = new Float64Array(256 * IF);
 
   // Segments.
   private readonly segs: Pool;
-  private sItem = new Int32Array(1024);
-  private sNext = new Int32Array(1024);
-  private sStage = new Int8Array(1024);
-  private sRole = new Int8Array(1024);
-  private sState = new Int8Array(1024);
-  private sCore = new Int32Array(1024);
-  private sFlow = new Int32Array(1024);
-  private sCompute = new Float64Array(1024);
-  private sCritRead = new Float64Array(1024);
-  private sCritWrite = new Float64Array(1024);
-  private sOther = new Float64Array(1024);
-  private sEnd = new Float64Array(1024);
-  /** DMA commands of a copy segment (index into the command pool), notifications of a note
-   * segment (first number), the frame of a build segment. */
-  private sA = new Int32Array(1024);
-  private sB = new Int32Array(1024);
+  /**
+   * A segment's integer fields at `si[sg * SI + k]`: item, next segment, stage, role, state,
+   * core, flow, and two role-specific words (a copy segment's DMA commands, index into the
+   * command pool; a note segment's first notification and count; a build segment's frame).
+   * Its times at `sf[sg * SF + k]`: compute (cycles), critical read and write waits, other
+   * waits (ps), end (ps).
+   */
+  private si = new Int32Array(1024 * SI);
+  private sf = new Float64Array(1024 * SF);
 
   // DMA commands recorded by copy segments.
   private readonly cmds: Pool;
@@ -343,22 +367,22 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     if (s === PRE) {
       if (this.cur >= 0) this.park();
       const it = this.openItem(ItemKind.Rx);
-      this.host.nextArrival(this.iArrival, it);
+      this.host.nextArrival(this.ifl, it * IF + IF_ARRIVAL);
       this.openSegment(PRE, ROOT, -1);
       return;
     }
     if (s === PROTOCOL) {
-      if (this.cur >= 0 && this.iLastStage[this.cur] === PRE) this.park();
+      if (this.cur >= 0 && this.ii[this.cur * II + I_LAST_STAGE] === PRE) this.park();
       if (this.qmPending) {
         this.qmPending = false;
         const it = this.openItem(ItemKind.Tx);
-        this.iArrival[it] = this.engine.nowPs;
+        this.ifl[it * IF + IF_ARRIVAL] = this.engine.nowPs;
         this.openSegment(QM, ROOT, -1);
         this.closeSegment();
       } else if (this.cur < 0 && !this.resume(flowId)) this.openHostItem();
-      if (flowId >= 0) this.iFlow[this.cur] = flowId;
-      this.openSegment(PROTOCOL, PROTO, this.iFlow[this.cur]!);
-      this.iHasProto[this.cur] = 1;
+      if (flowId >= 0) this.ii[this.cur * II + I_FLOW] = flowId;
+      this.openSegment(PROTOCOL, PROTO, this.ii[this.cur * II + I_FLOW]!);
+      this.ii[this.cur * II + I_HAS_PROTO] = 1;
       return;
     }
     if (this.cur < 0) {
@@ -370,7 +394,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
       }
       this.openHostItem();
     }
-    if (flowId >= 0) this.iFlow[this.cur] = flowId;
+    if (flowId >= 0) this.ii[this.cur * II + I_FLOW] = flowId;
     this.openSegment(s, s === DMA ? COPY : s === CTXQ ? NOTE : s === POST ? BUILD : ROOT, -1);
   }
 
@@ -392,27 +416,27 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
       this.controlAccesses++;
       return;
     }
-    const r = this.mem.access(region, bytes, write, key, this.sCore[sg]!);
-    const stage = this.sStage[sg]!;
-    if (stage === PRE && this.mem.isFlowTable(region)) this.iFlow[this.cur] = key;
+    const r = this.mem.access(region, bytes, write, key, this.si[sg * SI + S_CORE]!);
+    const stage = this.si[sg * SI + S_STAGE]!;
+    if (stage === PRE && this.mem.isFlowTable(region)) this.ii[this.cur * II + I_FLOW] = key;
     if (r.flowLocked && stage === PROTOCOL) {
-      this.sCritRead[sg]! += r.cycles * this.psc;
-      this.sCritWrite[sg]! += r.writeCycles * this.psc;
-      if (r.cycles > this.syncCycles) this.sCompute[sg]! += this.switchCycles;
+      this.sf[sg * SF + SF_CRIT_READ]! += r.cycles * this.psc;
+      this.sf[sg * SF + SF_CRIT_WRITE]! += r.writeCycles * this.psc;
+      if (r.cycles > this.syncCycles) this.sf[sg * SF + SF_COMPUTE]! += this.switchCycles;
     } else this.charge(sg, r.cycles);
   }
 
   onDma(direction: DmaDirection, bytes: number): void {
     const sg = this.seg;
-    if (sg < 0 || this.sRole[sg] !== COPY) return;
+    if (sg < 0 || this.si[sg * SI + S_ROLE] !== COPY) return;
     const c = this.cmds.alloc();
     this.cDir[c] = direction;
     this.cBytes[c] = bytes;
-    this.cNext[c] = this.sA[sg]!;
-    this.sA[sg] = c;
+    this.cNext[c] = this.si[sg * SI + S_A]!;
+    this.si[sg * SI + S_A] = c;
     const it = this.cur;
-    if (direction === DmaDirection.ToHost) this.iToHost[it] = 1;
-    else this.iFromHost[it] = 1;
+    if (direction === DmaDirection.ToHost) this.ii[it * II + I_TO_HOST] = 1;
+    else this.ii[it * II + I_FROM_HOST] = 1;
   }
 
   /** Launches pre-processed items still waiting for their protocol step (a new burst starts). */
@@ -447,26 +471,26 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
 
   private openItem(kind: number): number {
     const it = this.items.alloc();
-    this.iKind[it] = kind;
-    this.iFirst[it] = -1;
-    this.iScan[it] = -1;
-    this.iLast[it] = -1;
-    this.iSegs[it] = 0;
-    this.iDone[it] = 0;
-    this.iRootEnd[it] = 0;
-    this.iProtoEnd[it] = 0;
-    this.iHasProto[it] = 0;
-    this.iCopies[it] = 0;
-    this.iCopiesDone[it] = 0;
-    this.iToHost[it] = 0;
-    this.iFromHost[it] = 0;
-    this.iToDone[it] = 0;
-    this.iFromDone[it] = 0;
-    this.iEnd[it] = 0;
-    this.iFlow[it] = -1;
-    this.iLastCore[it] = -1;
-    this.iLastStage[it] = -1;
-    this.iFinishAt[it] = 0;
+    this.ii[it * II + I_KIND] = kind;
+    this.ii[it * II + I_FIRST] = -1;
+    this.ii[it * II + I_SCAN] = -1;
+    this.ii[it * II + I_LAST] = -1;
+    this.ii[it * II + I_SEGS] = 0;
+    this.ii[it * II + I_DONE] = 0;
+    this.ifl[it * IF + IF_ROOT_END] = 0;
+    this.ifl[it * IF + IF_PROTO_END] = 0;
+    this.ii[it * II + I_HAS_PROTO] = 0;
+    this.ii[it * II + I_COPIES] = 0;
+    this.ii[it * II + I_COPIES_DONE] = 0;
+    this.ii[it * II + I_TO_HOST] = 0;
+    this.ii[it * II + I_FROM_HOST] = 0;
+    this.ifl[it * IF + IF_TO_DONE] = 0;
+    this.ifl[it * IF + IF_FROM_DONE] = 0;
+    this.ifl[it * IF + IF_END] = 0;
+    this.ii[it * II + I_FLOW] = -1;
+    this.ii[it * II + I_LAST_CORE] = -1;
+    this.ii[it * II + I_LAST_STAGE] = -1;
+    this.ifl[it * IF + IF_FINISH_AT] = 0;
     this.cur = it;
     return it;
   }
@@ -478,7 +502,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
    */
   private openHostItem(): void {
     const it = this.openItem(ItemKind.Host);
-    this.iArrival[it] = this.engine.nowPs + this.host.hostWorkDelayPs();
+    this.ifl[it * IF + IF_ARRIVAL] = this.engine.nowPs + this.host.hostWorkDelayPs();
     this.openSegment(CTXQ, ROOT, -1);
     this.closeSegment();
   }
@@ -494,7 +518,7 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     const n = this.pendingCount;
     for (let i = 0; i < n; i++) {
       const it = this.pending[i]!;
-      if (this.iFlow[it] !== flowId) continue;
+      if (this.ii[it * II + I_FLOW] !== flowId) continue;
       this.pending.copyWithin(i, i + 1, n);
       this.pendingCount--;
       this.cur = it;
@@ -506,35 +530,35 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   private openSegment(stage: number, role: number, flow: number): void {
     const it = this.cur;
     const sg = this.segs.alloc();
-    this.sItem[sg] = it;
-    this.sNext[sg] = -1;
-    this.sStage[sg] = stage;
-    this.sRole[sg] = role;
-    this.sState[sg] = NEW;
-    this.sCore[sg] = this.cores.coreFor(stage, stage === PROTOCOL ? this.host.groupOf(flow) : 0);
-    this.sFlow[sg] = flow;
-    this.sCompute[sg] = this.stageCycles[stage]!;
-    this.sCritRead[sg] = 0;
-    this.sCritWrite[sg] = 0;
-    this.sOther[sg] = 0;
-    this.sEnd[sg] = 0;
-    this.sA[sg] = -1;
-    this.sB[sg] = 0;
-    if (this.iLast[it]! >= 0) this.sNext[this.iLast[it]!] = sg;
-    else this.iFirst[it] = sg;
-    if (this.iScan[it] === -1) this.iScan[it] = sg;
-    this.iLast[it] = sg;
-    this.iSegs[it]!++;
-    if (role === COPY) this.iCopies[it]!++;
+    this.si[sg * SI + S_ITEM] = it;
+    this.si[sg * SI + S_NEXT] = -1;
+    this.si[sg * SI + S_STAGE] = stage;
+    this.si[sg * SI + S_ROLE] = role;
+    this.si[sg * SI + S_STATE] = NEW;
+    this.si[sg * SI + S_CORE] = this.cores.coreFor(stage, stage === PROTOCOL ? this.host.groupOf(flow) : 0);
+    this.si[sg * SI + S_FLOW] = flow;
+    this.sf[sg * SF + SF_COMPUTE] = this.stageCycles[stage]!;
+    this.sf[sg * SF + SF_CRIT_READ] = 0;
+    this.sf[sg * SF + SF_CRIT_WRITE] = 0;
+    this.sf[sg * SF + SF_OTHER] = 0;
+    this.sf[sg * SF + SF_END] = 0;
+    this.si[sg * SI + S_A] = -1;
+    this.si[sg * SI + S_B] = 0;
+    if (this.ii[it * II + I_LAST]! >= 0) this.si[this.ii[it * II + I_LAST]! * SI + S_NEXT] = sg;
+    else this.ii[it * II + I_FIRST] = sg;
+    if (this.ii[it * II + I_SCAN] === -1) this.ii[it * II + I_SCAN] = sg;
+    this.ii[it * II + I_LAST] = sg;
+    this.ii[it * II + I_SEGS]!++;
+    if (role === COPY) this.ii[it * II + I_COPIES]!++;
     this.seg = sg;
   }
 
   /** A memory wait outside the flow lock: on an NFP thread, a switch plus a hidden wait. */
   private charge(sg: number, cycles: number): void {
-    if (cycles <= this.syncCycles) this.sCompute[sg]! += cycles;
+    if (cycles <= this.syncCycles) this.sf[sg * SF + SF_COMPUTE]! += cycles;
     else {
-      this.sCompute[sg]! += this.switchCycles;
-      this.sOther[sg]! += cycles * this.psc;
+      this.sf[sg * SF + SF_COMPUTE]! += this.switchCycles;
+      this.sf[sg * SF + SF_OTHER]! += cycles * this.psc;
     }
   }
 
@@ -542,32 +566,32 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     const sg = this.seg;
     if (sg < 0) return;
     this.seg = -1;
-    const it = this.sItem[sg]!;
-    const stage = this.sStage[sg]!;
-    const core = this.sCore[sg]!;
+    const it = this.si[sg * SI + S_ITEM]!;
+    const stage = this.si[sg * SI + S_STAGE]!;
+    const core = this.si[sg * SI + S_CORE]!;
     // Intrinsic accesses (packet buffer, work rings) and the hand-off from the previous stage.
     const tiers = this.intrinsicTiers;
     const to = this.intrinsicFrom[stage + 1]!;
     for (let i = this.intrinsicFrom[stage]!; i < to; i++) this.charge(sg, this.mem.intrinsic(tiers[i]!, 64));
-    const prev = this.iLastCore[it]!;
+    const prev = this.ii[it * II + I_LAST_CORE]!;
     if (prev >= 0) {
       const where = prev === core ? 0 : this.clusterOf[prev] === this.clusterOf[core] ? 1 : 2;
       this.charge(sg, this.mem.intrinsic(this.handoff[where]!, 64));
     }
-    this.iLastCore[it] = core;
-    this.iLastStage[it] = stage;
-    const role = this.sRole[sg]!;
+    this.ii[it * II + I_LAST_CORE] = core;
+    this.ii[it * II + I_LAST_STAGE] = stage;
+    const role = this.si[sg * SI + S_ROLE]!;
     if (role === NOTE) {
-      this.sA[sg] = this.host.holdNotifications();
-      this.sB[sg] = this.host.heldCount;
-    } else if (role === BUILD) this.sA[sg] = this.host.frameBuilt();
+      this.si[sg * SI + S_A] = this.host.holdNotifications();
+      this.si[sg * SI + S_B] = this.host.heldCount;
+    } else if (role === BUILD) this.si[sg * SI + S_A] = this.host.frameBuilt();
   }
 
   // ---------------------------------------------------------------- executing programs
 
   /** The program is complete: start what can start. */
   private launch(it: number): void {
-    const k = this.iKind[it]!;
+    const k = this.ii[it * II + I_KIND]!;
     this.inFlightNow(k);
     this.inFlight[k]!++;
     if (this.inFlight[k]! > this.maxInFlight[k]!) this.maxInFlight[k] = this.inFlight[k]!;
@@ -581,35 +605,50 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     // Segments start roughly in program order: the walk begins after the leading ones that
     // already started, and moves that mark on while it finds more.
     let leading = true;
-    for (let sg = this.iScan[it]!; sg >= 0; sg = this.sNext[sg]!) {
-      if (this.sState[sg] !== NEW) {
-        if (leading) this.iScan[it] = this.sNext[sg]!;
+    for (let sg = this.ii[it * II + I_SCAN]!; sg >= 0; sg = this.si[sg * SI + S_NEXT]!) {
+      if (this.si[sg * SI + S_STATE] !== NEW) {
+        if (leading) this.ii[it * II + I_SCAN] = this.si[sg * SI + S_NEXT]!;
         continue;
       }
       // Every segment before this one has started: nothing but the item waits for its end.
       const first = leading;
       leading = false;
       let at: number;
-      switch (this.sRole[sg]) {
+      switch (this.si[sg * SI + S_ROLE]) {
         case ROOT:
-          at = this.iArrival[it]!;
+          at = this.ifl[it * IF + IF_ARRIVAL]!;
           break;
         case PROTO:
-          if (this.iFirst[it] !== sg && this.iRootEnd[it] === 0) continue;
-          at = this.iFirst[it] === sg ? this.iArrival[it]! : this.iRootEnd[it]!;
+          if (this.ii[it * II + I_FIRST] !== sg && this.ifl[it * IF + IF_ROOT_END] === 0) continue;
+          at =
+            this.ii[it * II + I_FIRST] === sg
+              ? this.ifl[it * IF + IF_ARRIVAL]!
+              : this.ifl[it * IF + IF_ROOT_END]!;
           break;
         case COPY:
-          if (this.iHasProto[it] === 1 && this.iProtoEnd[it] === 0) continue;
-          at = this.iProtoEnd[it]! || this.iRootEnd[it]! || this.iArrival[it]!;
+          if (this.ii[it * II + I_HAS_PROTO] === 1 && this.ifl[it * IF + IF_PROTO_END] === 0) continue;
+          at =
+            this.ifl[it * IF + IF_PROTO_END]! ||
+            this.ifl[it * IF + IF_ROOT_END]! ||
+            this.ifl[it * IF + IF_ARRIVAL]!;
           break;
         case NOTE:
         case BUILD: {
-          if (this.iHasProto[it] === 1 && this.iProtoEnd[it] === 0) continue;
-          const waitsForCopy = this.sRole[sg] === NOTE ? this.iToHost[it] === 1 : this.iFromHost[it] === 1;
-          if (waitsForCopy && this.iCopiesDone[it]! < this.iCopies[it]!) continue;
-          at = this.iProtoEnd[it]! || this.iRootEnd[it]! || this.iArrival[it]!;
+          if (this.ii[it * II + I_HAS_PROTO] === 1 && this.ifl[it * IF + IF_PROTO_END] === 0) continue;
+          const waitsForCopy =
+            this.si[sg * SI + S_ROLE] === NOTE
+              ? this.ii[it * II + I_TO_HOST] === 1
+              : this.ii[it * II + I_FROM_HOST] === 1;
+          if (waitsForCopy && this.ii[it * II + I_COPIES_DONE]! < this.ii[it * II + I_COPIES]!) continue;
+          at =
+            this.ifl[it * IF + IF_PROTO_END]! ||
+            this.ifl[it * IF + IF_ROOT_END]! ||
+            this.ifl[it * IF + IF_ARRIVAL]!;
           if (waitsForCopy) {
-            const d = this.sRole[sg] === NOTE ? this.iToDone[it]! : this.iFromDone[it]!;
+            const d =
+              this.si[sg * SI + S_ROLE] === NOTE
+                ? this.ifl[it * IF + IF_TO_DONE]!
+                : this.ifl[it * IF + IF_FROM_DONE]!;
             if (d > at) at = d;
           }
           break;
@@ -617,12 +656,12 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
         default:
           continue;
       }
-      this.sState[sg] = RUNNING;
+      this.si[sg * SI + S_STATE] = RUNNING;
       if (at > now) this.engine.at(at, this, EV_ARRIVE, sg);
-      else this.start(sg, first && this.sNext[sg] === -1);
+      else this.start(sg, first && this.si[sg * SI + S_NEXT] === -1);
     }
     this.advancing = false;
-    if (this.iDone[it] === this.iSegs[it]) this.complete(it);
+    if (this.ii[it * II + I_DONE] === this.ii[it * II + I_SEGS]) this.complete(it);
   }
 
   /**
@@ -631,22 +670,22 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
    */
   private start(sg: number, last = false): void {
     const at = this.engine.nowPs;
-    const stage = this.sStage[sg]!;
-    const flow = this.sFlow[sg]!;
+    const stage = this.si[sg * SI + S_STAGE]!;
+    const flow = this.si[sg * SI + S_FLOW]!;
     const locked = stage === PROTOCOL && flow >= 0;
     if (locked && flow >= this.flowFree.length) this.ensureFlows(flow + 1);
     const io = this.cores.io;
     io[RunIo.Arrival] = at;
     io[RunIo.LockFree] = locked ? this.flowFree[flow]! : 0;
-    io[RunIo.CritRead] = this.sCritRead[sg]!;
-    io[RunIo.Compute] = this.sCompute[sg]!;
-    io[RunIo.CritWrite] = this.sCritWrite[sg]!;
-    io[RunIo.OtherWait] = this.sOther[sg]!;
-    this.cores.reserveRun(stage, this.sCore[sg]!);
+    io[RunIo.CritRead] = this.sf[sg * SF + SF_CRIT_READ]!;
+    io[RunIo.Compute] = this.sf[sg * SF + SF_COMPUTE]!;
+    io[RunIo.CritWrite] = this.sf[sg * SF + SF_CRIT_WRITE]!;
+    io[RunIo.OtherWait] = this.sf[sg * SF + SF_OTHER]!;
+    this.cores.reserveRun(stage, this.si[sg * SI + S_CORE]!);
     const endPs = io[RunIo.End]!;
     if (locked) this.flowFree[flow] = io[RunIo.LockRelease]!;
-    this.sEnd[sg] = endPs;
-    const role = this.sRole[sg]!;
+    this.sf[sg * SF + SF_END] = endPs;
+    const role = this.si[sg * SI + S_ROLE]!;
     // Nothing waits for a notification or a built frame inside the item: their effects are
     // timed now (the MAC and the context queue keep their own order); the others release
     // dependants when they end.
@@ -654,7 +693,8 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
     else if (last && role === PROTO) {
       // The item's last protocol run, every other segment started: nothing waits for its end
       // but the item's own completion, which holds its slot until then (`finishAt`); no event.
-      if (endPs > this.iFinishAt[this.sItem[sg]!]!) this.iFinishAt[this.sItem[sg]!] = endPs;
+      if (endPs > this.ifl[this.si[sg * SI + S_ITEM]! * IF + IF_FINISH_AT]!)
+        this.ifl[this.si[sg * SI + S_ITEM]! * IF + IF_FINISH_AT] = endPs;
       this.segmentDone(sg);
     } else this.engine.at(endPs, this, EV_DONE, sg);
   }
@@ -669,53 +709,53 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   }
 
   private segmentDone(sg: number): void {
-    const it = this.sItem[sg]!;
-    const end = this.sEnd[sg]!;
-    this.sState[sg] = DONE;
-    this.iDone[it]!++;
+    const it = this.si[sg * SI + S_ITEM]!;
+    const end = this.sf[sg * SF + SF_END]!;
+    this.si[sg * SI + S_STATE] = DONE;
+    this.ii[it * II + I_DONE]!++;
     let last = end;
-    switch (this.sRole[sg]) {
+    switch (this.si[sg * SI + S_ROLE]) {
       case ROOT:
-        this.iRootEnd[it] = end;
+        this.ifl[it * IF + IF_ROOT_END] = end;
         break;
       case PROTO:
-        this.iProtoEnd[it] = end;
+        this.ifl[it * IF + IF_PROTO_END] = end;
         break;
       case COPY: {
         const reg = this.pcie.timeReg;
-        for (let c = this.sA[sg]!; c >= 0;) {
+        for (let c = this.si[sg * SI + S_A]!; c >= 0;) {
           const dir = this.cDir[c]! as DmaDirection;
           reg[0] = end;
           this.pcie.issueTimed(dir, this.cBytes[c]!);
           const done = reg[0]!;
           if (dir === DmaDirection.ToHost) {
-            if (done > this.iToDone[it]!) this.iToDone[it] = done;
-          } else if (done > this.iFromDone[it]!) this.iFromDone[it] = done;
+            if (done > this.ifl[it * IF + IF_TO_DONE]!) this.ifl[it * IF + IF_TO_DONE] = done;
+          } else if (done > this.ifl[it * IF + IF_FROM_DONE]!) this.ifl[it * IF + IF_FROM_DONE] = done;
           if (done > last) last = done;
           const next = this.cNext[c]!;
           this.cmds.release(c);
           c = next;
         }
-        this.iCopiesDone[it]!++;
+        this.ii[it * II + I_COPIES_DONE]!++;
         break;
       }
       case NOTE: {
         const reg = this.pcie.timeReg;
         reg[0] = end;
         this.pcie.issueTimed(DmaDirection.ToHost, NOTIFICATION_BYTES);
-        this.host.notificationsReady(this.sA[sg]!, this.sB[sg]!, reg, 0);
+        this.host.notificationsReady(this.si[sg * SI + S_A]!, this.si[sg * SI + S_B]!, reg, 0);
         const seen = reg[0]!;
         if (seen > last) last = seen;
         break;
       }
       case BUILD:
-        this.host.frameReady(this.sA[sg]!, end);
+        this.host.frameReady(this.si[sg * SI + S_A]!, end);
         break;
     }
-    if (last > this.iEnd[it]!) this.iEnd[it] = last;
+    if (last > this.ifl[it * IF + IF_END]!) this.ifl[it * IF + IF_END] = last;
     // advance() is walking this item's segments: it completes the item when done.
     if (this.advancing) return;
-    if (this.iDone[it] === this.iSegs[it]) this.complete(it);
+    if (this.ii[it * II + I_DONE] === this.ii[it * II + I_SEGS]) this.complete(it);
     else this.advance(it);
   }
 
@@ -729,9 +769,9 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   }
 
   private finish(it: number): void {
-    const k = this.iKind[it]!;
-    const at = this.iFinishAt[it]!;
-    const latencyNs = (this.iEnd[it]! - this.iArrival[it]!) / 1000;
+    const k = this.ii[it * II + I_KIND]!;
+    const at = this.ifl[it * IF + IF_FINISH_AT]!;
+    const latencyNs = (this.ifl[it * IF + IF_END]! - this.ifl[it * IF + IF_ARRIVAL]!) / 1000;
     this.freeItem(it);
     if (at > this.engine.nowPs) {
       // It finishes when its last segment ends (no event): counted then (`inFlightNow`).
@@ -782,8 +822,8 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   }
 
   private freeItem(it: number): void {
-    for (let sg = this.iFirst[it]!; sg >= 0;) {
-      const next = this.sNext[sg]!;
+    for (let sg = this.ii[it * II + I_FIRST]!; sg >= 0;) {
+      const next = this.si[sg * SI + S_NEXT]!;
       this.segs.release(sg);
       sg = next;
     }
@@ -791,43 +831,12 @@ export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarge
   }
 
   private growItems(n: number): void {
-    this.iKind = grown(this.iKind, n);
-    this.iArrival = grown(this.iArrival, n);
-    this.iFirst = grown(this.iFirst, n);
-    this.iLast = grown(this.iLast, n);
-    this.iSegs = grown(this.iSegs, n);
-    this.iDone = grown(this.iDone, n);
-    this.iRootEnd = grown(this.iRootEnd, n);
-    this.iProtoEnd = grown(this.iProtoEnd, n);
-    this.iHasProto = grown(this.iHasProto, n);
-    this.iCopies = grown(this.iCopies, n);
-    this.iCopiesDone = grown(this.iCopiesDone, n);
-    this.iToHost = grown(this.iToHost, n);
-    this.iFromHost = grown(this.iFromHost, n);
-    this.iToDone = grown(this.iToDone, n);
-    this.iFromDone = grown(this.iFromDone, n);
-    this.iEnd = grown(this.iEnd, n);
-    this.iFlow = grown(this.iFlow, n);
-    this.iLastCore = grown(this.iLastCore, n);
-    this.iLastStage = grown(this.iLastStage, n);
-    this.iScan = grown(this.iScan, n);
-    this.iFinishAt = grown(this.iFinishAt, n);
+    this.ii = grown(this.ii, n * II);
+    this.ifl = grown(this.ifl, n * IF);
   }
 
   private growSegs(n: number): void {
-    this.sItem = grown(this.sItem, n);
-    this.sNext = grown(this.sNext, n);
-    this.sStage = grown(this.sStage, n);
-    this.sRole = grown(this.sRole, n);
-    this.sState = grown(this.sState, n);
-    this.sCore = grown(this.sCore, n);
-    this.sFlow = grown(this.sFlow, n);
-    this.sCompute = grown(this.sCompute, n);
-    this.sCritRead = grown(this.sCritRead, n);
-    this.sCritWrite = grown(this.sCritWrite, n);
-    this.sOther = grown(this.sOther, n);
-    this.sEnd = grown(this.sEnd, n);
-    this.sA = grown(this.sA, n);
-    this.sB = grown(this.sB, n);
+    this.si = grown(this.si, n * SI);
+    this.sf = grown(this.sf, n * SF);
   }
 }
