@@ -420,3 +420,44 @@ export function wasmPayload(): WasmPayload | null {
   }
   return loaded;
 }
+
+// ---- The shared memory as an arena ----
+
+/** Regions start on cache lines. The first line is left unused (no region at address 0). */
+const ARENA_ALIGN = 64;
+let arenaTop = ARENA_ALIGN;
+/** The memory's buffer objects handed out (one per size the memory had): views over them are ours. */
+const arenaBuffers = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A zeroed range of `byteLength` bytes in the payload memory (grown as needed; never freed: the
+ * memory tiers' regions live as long as their stack), or null without the module or when the
+ * memory's maximum is reached (the caller allocates elsewhere and its copies take JavaScript).
+ * `buffer` is the memory's buffer at this size: byte `byteOffset` of it is address `byteOffset`
+ * of the functions above.
+ */
+export function allocatePayloadMemory(
+  byteLength: number,
+): { buffer: SharedArrayBuffer; byteOffset: number } | null {
+  const w = wasmPayload();
+  if (w === null) return null;
+  const at = arenaTop;
+  const end = at + ((byteLength + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1));
+  const have = w.memory.buffer.byteLength;
+  if (end > have) {
+    try {
+      w.memory.grow(Math.ceil((end - have) / WASM_PAGE));
+    } catch {
+      return null;
+    }
+  }
+  arenaTop = end;
+  const buffer = w.memory.buffer;
+  arenaBuffers.add(buffer);
+  return { buffer, byteOffset: at };
+}
+
+/** True when `buffer` is the payload memory's (a view over it can be passed by address). */
+export function isPayloadBuffer(buffer: ArrayBufferLike): boolean {
+  return arenaBuffers.has(buffer);
+}
