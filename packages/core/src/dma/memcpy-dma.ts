@@ -5,6 +5,7 @@
 import { DmaDirection, type DmaEngine, type DmaLimits } from '../hw/dma-engine.js';
 import { copyBytes, copyBytesVia, copyBytesWide, WIDE_COPY_MIN } from '../util/copy-frame.js';
 import { doublesOf, LITTLE_ENDIAN, wordsOf } from '../wire/bytes.js';
+import { foldSum, sumWords } from '../wire/checksum.js';
 import { isPayloadBuffer, wasmPayload } from '../util/wasm-payload.js';
 
 /** The WebAssembly payload passes (null without them: the JavaScript copies below). */
@@ -175,6 +176,40 @@ export class MemcpyDma implements DmaEngine {
     this.done[(this.head + this.count) & this.mask] = (tag << 1) | direction;
     this.count++;
     return true;
+  }
+
+  /**
+   * `submit` that sums what it copies (`DmaEngine.submitSummed`): between two views of the
+   * WebAssembly payload memory one SIMD pass copies and sums (1448 B: ~57 ns against ~75 ns for
+   * copy then sum, ~355 ns in JavaScript); otherwise `submit`, then the destination is summed.
+   */
+  submitSummed(
+    direction: DmaDirection,
+    src: Uint8Array,
+    srcOffset: number,
+    dst: Uint8Array,
+    dstOffset: number,
+    length: number,
+    tag: number,
+  ): number {
+    if (WASM !== null && src !== dst) {
+      const toHost = direction === DmaDirection.ToHost;
+      if ((toHost ? this.pendingToHost : this.pendingFromHost) >= this.limits.inFlightPerQueue) return -1;
+      checkDmaCopy(this.limits, src, srcOffset, dst, dstOffset, length);
+      const v = this.views;
+      const si = v.find(src, -1);
+      const di = v.find(dst, si);
+      if ((v.wasm[si]! & v.wasm[di]!) !== 0) {
+        const sum = WASM.copySum(v.bases[di]! + dstOffset, v.bases[si]! + srcOffset, length);
+        if (toHost) this.pendingToHost++;
+        else this.pendingFromHost++;
+        this.done[(this.head + this.count) & this.mask] = (tag << 1) | direction;
+        this.count++;
+        return sum;
+      }
+    }
+    if (!this.submit(direction, src, srcOffset, dst, dstOffset, length, tag)) return -1;
+    return foldSum(sumWords(dst, dstOffset, dstOffset + length, 0));
   }
 
   poll(out: Uint32Array, max: number): number {

@@ -51,6 +51,12 @@ export class PostprocessContext {
    */
   frameWasm = false;
   /**
+   * The payload's RFC 1071 sum (folded, 0..0xffff) when the DMA stage summed it while copying it
+   * into the frame (`DmaEngine.submitSummed`), for the next `buildSegment` only (it resets it);
+   * -1: `buildSegment` sums the frame's payload bytes.
+   */
+  payloadSum = -1;
+  /**
    * The port fills TCP checksums on transmit (`PortCapabilities.txChecksumOffload`): the TCP
    * checksum field then carries the pseudo-header sum, as DPDK's PKT_TX_TCP_CKSUM expects
    * (`rte_ipv4_phdr_cksum`), and the payload is not read at all. The IPv4 header checksum is
@@ -167,7 +173,10 @@ export function buildSegment(
     sum += ((TcpOptionKind.Nop << 8) | TcpOptionKind.Nop) + ((TcpOptionKind.Timestamps << 8) | 10);
     sum += valHi + valLo + ecrHi + ecrLo;
   }
-  if (payloadLength > 0) {
+  if (ctx.payloadSum >= 0) {
+    sum += ctx.payloadSum;
+    ctx.payloadSum = -1;
+  } else if (payloadLength > 0) {
     const start = TCP_OPTIONS + optionsLength;
     const words = ctx.frameWords;
     sum =

@@ -205,6 +205,13 @@ export class DataPath implements DataPathApi {
   private readonly dmaDone = new Uint32Array(256);
   /** The engine's copies are done when `submit` returns (`DmaEngine.copiesAtSubmit`). */
   private readonly dmaCopiesAtSubmit: boolean;
+  /**
+   * The engine copies at submit and sums what it copies (`DmaEngine.submitSummed`), and the
+   * transmit slots lie in the WebAssembly payload memory: with software checksums the TX payload
+   * is copied and summed in one SIMD pass. (In JavaScript one fused pass was no faster than two:
+   * README, fourth pass; so frames elsewhere keep copy, then sum.)
+   */
+  private readonly dmaSumsAtCopy: boolean;
   /** Where a simulated backend hears which stage runs (null: nobody is charging time). */
   private probe: StageProbe | null = null;
   /**
@@ -230,6 +237,7 @@ export class DataPath implements DataPathApi {
   ) {
     this.tables = new FlowStateTables(opts.maxFlows, tiers);
     this.dmaCopiesAtSubmit = dma.copiesAtSubmit === true;
+    this.dmaSumsAtCopy = false; // set once the frame slots are placed (below)
     let cap = 2;
     while (cap < opts.maxFlows * 2) cap <<= 1;
     const tableRegion = tiers.allocate('flow-table', FlowTable.bytesFor(cap));
@@ -289,6 +297,8 @@ export class DataPath implements DataPathApi {
     this.txWords = new Int32Array(tx, 0, tx.byteLength >>> 2);
     this.pre.frameWasm = isPayloadBuffer(rx);
     this.post.frameWasm = isPayloadBuffer(tx);
+    this.dmaSumsAtCopy =
+      this.dmaCopiesAtSubmit && typeof dma.submitSummed === 'function' && this.post.frameWasm;
     this.rxPayloadViewsOn = !this.pre.frameWasm;
     this.rxBufs = [];
     this.txBufs = [];
@@ -879,15 +889,25 @@ export class DataPath implements DataPathApi {
       if (res.txLength > 0) {
         if (probe !== null) probe.enter('dma', flowId);
         const dst = at + off;
-        let copied = dmaFromRing(
-          this.dma,
-          this.txRings[flowId]!,
-          res.txPos,
-          this.txMemory,
-          dst,
-          res.txLength,
-          flowId,
-        );
+        const ring = this.txRings[flowId]!;
+        let copied: number;
+        if (this.dmaSumsAtCopy && !this.post.txChecksumOffload && res.txPos + res.txLength <= ring.length) {
+          // One pass copies and sums the payload; post-processing adds the sum. A copy across
+          // the ring's end (two copies) takes the plain path and the frame is summed.
+          const sum = this.dma.submitSummed!(
+            DmaDirection.FromHost,
+            ring,
+            res.txPos,
+            this.txMemory,
+            dst,
+            res.txLength,
+            flowId,
+          );
+          this.post.payloadSum = sum;
+          copied = sum < 0 ? -1 : 1;
+        } else {
+          copied = dmaFromRing(this.dma, ring, res.txPos, this.txMemory, dst, res.txLength, flowId);
+        }
         if (copied < 0) {
           // The engine's in-flight bound: its completions free it (the frames built so far wait
           // for them anyway), then the copy goes again.
