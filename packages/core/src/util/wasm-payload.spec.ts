@@ -11,6 +11,12 @@ describe('wasmPayload (WebAssembly SIMD payload passes)', () => {
   it('validates, and loads on this runtime (Node 20: SIMD, shared memory, bulk memory)', () => {
     const wasm = (globalThis as { WebAssembly?: { validate(b: Uint8Array): boolean } }).WebAssembly;
     expect(wasm?.validate(payloadModuleBytes())).to.equal(true);
+    if (process.env.FLEXTOE_NO_WASM === '1') {
+      // The switch the A/B measurements use: no module, no arena (callers keep JavaScript).
+      expect(w).to.equal(null);
+      expect(allocatePayloadMemory(64)).to.equal(null);
+      return;
+    }
     expect(w).to.not.equal(null);
     expect(w!.memory.buffer).to.be.instanceOf(SharedArrayBuffer);
   });
