@@ -44,5 +44,20 @@ export interface DmaEngine {
    * without waiting for the completion. Absent or false: completion is only known via `poll`.
    */
   readonly copiesAtSubmit?: boolean;
+  /**
+   * `submit` that also returns the RFC 1071 sum of the bytes it copied (big-endian 16-bit words
+   * from the first byte, an odd last byte padded with zero, folded to 0..0xffff), or -1 where
+   * `submit` returns false. Only engines that copy at submit offer it: the TX data path with
+   * software checksums then reads the payload once instead of copying it and summing the frame.
+   */
+  submitSummed?(
+    direction: DmaDirection,
+    src: Uint8Array,
+    srcOffset: number,
+    dst: Uint8Array,
+    dstOffset: number,
+    length: number,
+    tag: number,
+  ): number;
 }
 export const DmaEngine = Symbol.for('flextoe.hw.DmaEngine');

@@ -56,5 +56,11 @@ export interface MemoryTiers {
    * the hot path that only bumped a counter). Absent: every access is reported.
    */
   readonly countOnly?: boolean;
+  /**
+   * True when 'host-buffers' and 'packet-buffers' regions lie in the WebAssembly payload memory
+   * (`util/wasm-payload.ts`, the inline runner's heap tiers): the data path then allocates its
+   * frame slots here too, and payload copies and sums between them run in WebAssembly.
+   */
+  readonly payloadMemory?: boolean;
 }
 export const MemoryTiers = Symbol.for('flextoe.hw.MemoryTiers');

@@ -4,12 +4,16 @@
  * counters. Replicated: reads the flow's identity, writes only CC counters and the frame.
  */
 import { finishChecksum, foldSum, sumWords, sumWordsVia } from '../wire/checksum.js';
+import { wasmPayload } from '../util/wasm-payload.js';
 import { EtherType } from '../wire/ethernet.js';
 import { Ecn } from '../wire/ipv4.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { TcpOptionKind } from '../wire/tcp-options.js';
 import type { CcRecord, IdentityRecord } from '../state/flow-records.js';
 import { ProtocolAction as A, type ProtocolResult } from './work-items.js';
+
+/** The WebAssembly payload passes (`frameWasm` is only set when they exist). */
+const WASM = wasmPayload();
 
 /** RTT EWMA on the NIC: rtt = 7/8 rtt + 1/8 sample (RFC 6298 2.3's alpha). */
 function ewmaRtt(old: number, sample: number): number {
@@ -41,6 +45,17 @@ export class PostprocessContext {
    */
   frameWords: Int32Array | null = null;
   frameBase = 0;
+  /**
+   * `frameWords` lie over the WebAssembly payload memory (`util/wasm-payload.ts`): the payload
+   * sum runs there, at address `frameBase` + offset in the frame.
+   */
+  frameWasm = false;
+  /**
+   * The payload's RFC 1071 sum (folded, 0..0xffff) when the DMA stage summed it while copying it
+   * into the frame (`DmaEngine.submitSummed`), for the next `buildSegment` only (it resets it);
+   * -1: `buildSegment` sums the frame's payload bytes.
+   */
+  payloadSum = -1;
   /**
    * The port fills TCP checksums on transmit (`PortCapabilities.txChecksumOffload`): the TCP
    * checksum field then carries the pseudo-header sum, as DPDK's PKT_TX_TCP_CKSUM expects
@@ -158,12 +173,17 @@ export function buildSegment(
     sum += ((TcpOptionKind.Nop << 8) | TcpOptionKind.Nop) + ((TcpOptionKind.Timestamps << 8) | 10);
     sum += valHi + valLo + ecrHi + ecrLo;
   }
-  if (payloadLength > 0) {
+  if (ctx.payloadSum >= 0) {
+    sum += ctx.payloadSum;
+    ctx.payloadSum = -1;
+  } else if (payloadLength > 0) {
     const start = TCP_OPTIONS + optionsLength;
     const words = ctx.frameWords;
     sum =
       words !== null
-        ? sumWordsVia(words, ctx.frameBase, frame, start, start + payloadLength, sum)
+        ? ctx.frameWasm
+          ? sum + WASM!.sum(ctx.frameBase + start, payloadLength)
+          : sumWordsVia(words, ctx.frameBase, frame, start, start + payloadLength, sum)
         : sumWords(frame, start, start + payloadLength, sum);
   }
   const tcpChecksum = finishChecksum(sum);

@@ -15,6 +15,7 @@
 import { WireError } from '../wire/drop-reason.js';
 import { MAC_BROADCAST } from '../wire/ethernet.js';
 import { checksumVerifies, sumWords, sumWordsVia } from '../wire/checksum.js';
+import { wasmPayload } from '../util/wasm-payload.js';
 import { L4Kind, ParsedFrame, ParseFlag, parseFrame } from '../wire/frame.js';
 import { Ecn } from '../wire/ipv4.js';
 import type { SeqNumber } from '../wire/seq.js';
@@ -23,6 +24,9 @@ import type { PacketBuffer } from '../hw/packet-buffer.js';
 import type { FlowTable } from '../state/flow-table.js';
 import { SlowPathReason } from './slow-path.js';
 import type { RxSummary } from './work-items.js';
+
+/** The WebAssembly payload passes (`frameWasm` is only set when they exist). */
+const WASM = wasmPayload();
 
 export enum PreVerdict {
   /** A segment of an installed flow: `RxSummary` is filled. */
@@ -50,6 +54,11 @@ export class PreprocessContext {
    */
   frameWords: Int32Array | null = null;
   frameBase = 0;
+  /**
+   * `frameWords` lie over the WebAssembly payload memory (`util/wasm-payload.ts`): the payload
+   * sum runs there, at address `frameBase` + offset in the frame.
+   */
+  frameWasm = false;
   /** Our MAC's high 16 bits and low 32 bits (int32), as the fast path compares them. */
   readonly macHi: number;
   readonly macLo: number;
@@ -237,7 +246,9 @@ export function preprocessFast(frame: PacketBuffer, ctx: PreprocessContext, out:
       payloadStart === segmentEnd
         ? headerSum
         : words !== null
-          ? sumWordsVia(words, ctx.frameBase, b, payloadStart, segmentEnd, headerSum)
+          ? ctx.frameWasm
+            ? headerSum + WASM!.sum(ctx.frameBase + payloadStart, segmentEnd - payloadStart)
+            : sumWordsVia(words, ctx.frameBase, b, payloadStart, segmentEnd, headerSum)
           : sumWords(b, payloadStart, segmentEnd, headerSum);
     if (!checksumVerifies(sum)) return false;
   }

@@ -69,6 +69,11 @@ class RefusingDma extends MemcpyDma {
     if (args[0] === DmaDirection.FromHost && this.refuse.has(++this.fromHost)) return false;
     return super.submit(...args);
   }
+  // The one-pass copy and sum (transmit payloads, software checksums) refuses the same way.
+  override submitSummed(...args: Parameters<DmaEngine['submit']>): number {
+    if (args[0] === DmaDirection.FromHost && this.refuse.has(++this.fromHost)) return -1;
+    return super.submitSummed(...args);
+  }
 }
 
 describe('runtime/data-path egress re-sequencing', () => {

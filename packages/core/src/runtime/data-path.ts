@@ -21,7 +21,7 @@
 import type { Clock } from '../hw/clock.js';
 import type { StageProbe } from '../hw/execution-units.js';
 import { DmaDirection, type DmaEngine } from '../hw/dma-engine.js';
-import type { MemoryTiers } from '../hw/memory-tiers.js';
+import type { MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
 import type { NicPort } from '../hw/nic-port.js';
 import { PacketBuffer, PacketPool } from '../hw/packet-buffer.js';
 import { FlowFlag, FlowStateTables, type BuffersRecord, type ProtocolRecord } from '../state/flow-records.js';
@@ -59,6 +59,7 @@ import {
 import { SlowPathReason } from '../pipeline/slow-path.js';
 import { DataPathDrop, ProtocolAction as A, ProtocolResult, RxSummary } from '../pipeline/work-items.js';
 import { copyFrame } from '../util/copy-frame.js';
+import { isPayloadBuffer } from '../util/wasm-payload.js';
 import { WIRE_ERROR_COUNT } from '../wire/drop-reason.js';
 import { ParseFlag } from '../wire/frame.js';
 import { TcpFlag } from '../wire/tcp.js';
@@ -160,6 +161,14 @@ export class DataPath implements DataPathApi {
   /** Per flow, where its host TX ring starts in its ArrayBuffer (`byteOffset`, read once). */
   private readonly txRingBase: Int32Array;
   private readonly stride: number;
+  /** The slots' byte offsets in their buffers (`rxMemory`/`txMemory` start there; 64-byte aligned). */
+  private readonly rxOff: number;
+  private readonly txOff: number;
+  /**
+   * Long RX payloads are DMA'd from a view that starts at them (`rxPayloadViews`), except when the
+   * slots lie in the WebAssembly payload memory (copies by address from `rxMemory`: one engine view).
+   */
+  private readonly rxPayloadViewsOn: boolean;
   private readonly rxMemory: Uint8Array;
   private readonly txMemory: Uint8Array;
   private readonly rxWords: Int32Array;
@@ -196,6 +205,13 @@ export class DataPath implements DataPathApi {
   private readonly dmaDone = new Uint32Array(256);
   /** The engine's copies are done when `submit` returns (`DmaEngine.copiesAtSubmit`). */
   private readonly dmaCopiesAtSubmit: boolean;
+  /**
+   * The engine copies at submit and sums what it copies (`DmaEngine.submitSummed`), and the
+   * transmit slots lie in the WebAssembly payload memory: with software checksums the TX payload
+   * is copied and summed in one SIMD pass. (In JavaScript one fused pass was no faster than two:
+   * README, fourth pass; so frames elsewhere keep copy, then sum.)
+   */
+  private readonly dmaSumsAtCopy: boolean;
   /** Where a simulated backend hears which stage runs (null: nobody is charging time). */
   private probe: StageProbe | null = null;
   /**
@@ -221,6 +237,7 @@ export class DataPath implements DataPathApi {
   ) {
     this.tables = new FlowStateTables(opts.maxFlows, tiers);
     this.dmaCopiesAtSubmit = dma.copiesAtSubmit === true;
+    this.dmaSumsAtCopy = false; // set once the frame slots are placed (below)
     let cap = 2;
     while (cap < opts.maxFlows * 2) cap <<= 1;
     const tableRegion = tiers.allocate('flow-table', FlowTable.bytesFor(cap));
@@ -256,28 +273,49 @@ export class DataPath implements DataPathApi {
     for (let i = 0; i < WORK_POOL; i++) this.summaries.push(new RxSummary());
     const frameBytes = port.capabilities.maxFrameBytes;
     this.stride = (frameBytes + FRAME_ALIGN + TX_SHIFTS - 1 + 63) & ~63; // whole cache lines
-    const region = (): ArrayBufferLike =>
-      opts.sharedFrameSlots === true
-        ? new SharedArrayBuffer(this.stride * opts.burst)
-        : new ArrayBuffer(this.stride * opts.burst);
-    const rx = region();
-    const tx = region();
-    this.rxMemory = new Uint8Array(rx);
-    this.txMemory = new Uint8Array(tx);
-    this.rxWords = new Int32Array(rx);
-    this.txWords = new Int32Array(tx);
+    // Frame slots in the memory tiers' WebAssembly payload memory where they offer it (with the
+    // host rings there, payload copies and sums run in WebAssembly SIMD: `util/wasm-payload.ts`).
+    const slotBytes = this.stride * opts.burst;
+    const inPayloadMemory = opts.sharedFrameSlots !== true && tiers.payloadMemory === true;
+    const region = (): MemoryRegion | { buffer: ArrayBufferLike; byteOffset: number } =>
+      inPayloadMemory
+        ? tiers.allocate('packet-buffers', slotBytes)
+        : {
+            buffer:
+              opts.sharedFrameSlots === true ? new SharedArrayBuffer(slotBytes) : new ArrayBuffer(slotBytes),
+            byteOffset: 0,
+          };
+    const rxRegion = region();
+    const txRegion = region();
+    const rx = rxRegion.buffer;
+    const tx = txRegion.buffer;
+    this.rxOff = rxRegion.byteOffset;
+    this.txOff = txRegion.byteOffset;
+    this.rxMemory = new Uint8Array(rx, this.rxOff, slotBytes);
+    this.txMemory = new Uint8Array(tx, this.txOff, slotBytes);
+    this.rxWords = new Int32Array(rx, 0, rx.byteLength >>> 2);
+    this.txWords = new Int32Array(tx, 0, tx.byteLength >>> 2);
+    this.pre.frameWasm = isPayloadBuffer(rx);
+    this.post.frameWasm = isPayloadBuffer(tx);
+    this.dmaSumsAtCopy =
+      this.dmaCopiesAtSubmit && typeof dma.submitSummed === 'function' && this.post.frameWasm;
+    this.rxPayloadViewsOn = !this.pre.frameWasm;
     this.rxBufs = [];
     this.txBufs = [];
     this.txBufsShifted = [];
     for (let i = 0; i < opts.burst; i++) {
       const at = i * this.stride + FRAME_ALIGN;
       for (const p of [PAYLOAD_AT_NO_TS, PAYLOAD_AT_TS])
-        this.rxPayloadViews.push(new Uint8Array(rx, at + p, Math.max(0, this.stride - FRAME_ALIGN - p)));
-      this.rxBufs.push(new PacketBuffer(frameBytes, { buffer: rx, byteOffset: at }));
-      this.txBufs.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at }));
+        this.rxPayloadViews.push(
+          new Uint8Array(rx, this.rxOff + at + p, Math.max(0, this.stride - FRAME_ALIGN - p)),
+        );
+      this.rxBufs.push(new PacketBuffer(frameBytes, { buffer: rx, byteOffset: this.rxOff + at }));
+      this.txBufs.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: this.txOff + at }));
       this.txBufsShifted.push(this.txBufs[i]!);
       for (let shift = 1; shift < TX_SHIFTS; shift++)
-        this.txBufsShifted.push(new PacketBuffer(frameBytes, { buffer: tx, byteOffset: at + shift }));
+        this.txBufsShifted.push(
+          new PacketBuffer(frameBytes, { buffer: tx, byteOffset: this.txOff + at + shift }),
+        );
     }
     this.txBuilt = this.txBufs.slice();
     this.txShiftMask = caps.txChecksumOffload ? TX_SHIFTS - 1 : TX_SHIFTS - 2;
@@ -398,7 +436,7 @@ export class DataPath implements DataPathApi {
       const s = this.summaries[item]!;
       if (probe !== null) probe.enter('pre', -1);
       this.pre.frameWords = this.rxWords;
-      this.pre.frameBase = i * this.stride + FRAME_ALIGN;
+      this.pre.frameBase = this.rxOff + i * this.stride + FRAME_ALIGN;
       const v = preprocess(frame, this.pre, s);
       if (v !== PreVerdict.DataPath && probe !== null) probe.itemDone();
       if (v === PreVerdict.DataPath) {
@@ -407,7 +445,7 @@ export class DataPath implements DataPathApi {
         // Short payloads copy from the shared region: the engine's cached word loop beats a
         // native call for them, and 2 x burst views would thrash its view cache.
         s.payloadView =
-          s.payloadLength < DMA_VIEW_MIN_BYTES
+          s.payloadLength < DMA_VIEW_MIN_BYTES || !this.rxPayloadViewsOn
             ? null
             : s.payloadOffset === PAYLOAD_AT_TS
               ? this.rxPayloadViews[2 * i + 1]!
@@ -590,7 +628,7 @@ export class DataPath implements DataPathApi {
     const frame = this.txBufs[slot]!;
     this.txBuilt[slot] = frame;
     this.post.frameWords = this.txWords;
-    this.post.frameBase = slot * this.stride + FRAME_ALIGN;
+    this.post.frameBase = this.txOff + slot * this.stride + FRAME_ALIGN;
     frame.length = buildSegment(this.post, frame.data, id, res, flags, ts, false, 0);
     this.egressReady(group, order, slot);
     this.counters.acksSent++;
@@ -851,15 +889,25 @@ export class DataPath implements DataPathApi {
       if (res.txLength > 0) {
         if (probe !== null) probe.enter('dma', flowId);
         const dst = at + off;
-        let copied = dmaFromRing(
-          this.dma,
-          this.txRings[flowId]!,
-          res.txPos,
-          this.txMemory,
-          dst,
-          res.txLength,
-          flowId,
-        );
+        const ring = this.txRings[flowId]!;
+        let copied: number;
+        if (this.dmaSumsAtCopy && !this.post.txChecksumOffload && res.txPos + res.txLength <= ring.length) {
+          // One pass copies and sums the payload; post-processing adds the sum. A copy across
+          // the ring's end (two copies) takes the plain path and the frame is summed.
+          const sum = this.dma.submitSummed!(
+            DmaDirection.FromHost,
+            ring,
+            res.txPos,
+            this.txMemory,
+            dst,
+            res.txLength,
+            flowId,
+          );
+          this.post.payloadSum = sum;
+          copied = sum < 0 ? -1 : 1;
+        } else {
+          copied = dmaFromRing(this.dma, ring, res.txPos, this.txMemory, dst, res.txLength, flowId);
+        }
         if (copied < 0) {
           // The engine's in-flight bound: its completions free it (the frames built so far wait
           // for them anyway), then the copy goes again.
@@ -895,7 +943,7 @@ export class DataPath implements DataPathApi {
       }
       if (probe !== null) probe.enter('post', flowId);
       this.post.frameWords = this.txWords;
-      this.post.frameBase = at;
+      this.post.frameBase = this.txOff + at;
       frame.length = buildSegment(
         this.post,
         frame.data,

@@ -1,10 +1,12 @@
 /**
- * Memory tiers for the inline runner and the x86 backend: every region is its own
- * SharedArrayBuffer (so worker threads can share it), tiers are named after what they model,
+ * Memory tiers for the inline runner: every region is its own SharedArrayBuffer, except host
+ * rings and frame slots, which share the WebAssembly payload memory where the runtime has it
+ * (`payloadMemory`); tiers are named after what they model,
  * and accesses are counted per tier rather than charged. `countOnly`: the flow-state record
  * cursors do not report their accesses here (the flow table's and other regions' still count).
  */
 import type { MemoryRegion, MemoryTiers, RegionPurpose, TierInfo } from '../hw/memory-tiers.js';
+import { allocatePayloadMemory, wasmPayload } from '../util/wasm-payload.js';
 
 const HOST_TIERS: readonly TierInfo[] = [
   { name: 'nic', sizeBytes: 4 * 2 ** 30, accessCycles: [4, 200], scope: 'nic' },
@@ -14,6 +16,16 @@ const HOST_TIERS: readonly TierInfo[] = [
 export class HeapMemoryTiers implements MemoryTiers {
   readonly tiers: readonly TierInfo[] = HOST_TIERS;
   readonly countOnly = true;
+  /**
+   * Host rings ('host-buffers') and frame slots ('packet-buffers') are placed in the WebAssembly
+   * payload memory when the runtime has it (`util/wasm-payload.ts`): payload copies and sums
+   * between them then run in WebAssembly SIMD. `false` gives every region its own buffer.
+   */
+  readonly payloadMemory: boolean;
+
+  constructor(opts: { payloadMemory?: boolean } = {}) {
+    this.payloadMemory = (opts.payloadMemory ?? true) && wasmPayload() !== null;
+  }
   private readonly used = new Map<string, number>();
   private nextId = 0;
   /** Accesses recorded per region id (the x86 backend's per-tier counts). */
@@ -36,12 +48,16 @@ export class HeapMemoryTiers implements MemoryTiers {
     const id = this.nextId++;
     this.accesses.push(0);
     this.regionTier.push(tier);
+    const arena =
+      this.payloadMemory && (purpose === 'host-buffers' || purpose === 'packet-buffers')
+        ? allocatePayloadMemory(Math.max(8, byteLength))
+        : null;
     return {
       id,
       tier,
       purpose,
-      buffer: new SharedArrayBuffer(Math.max(8, byteLength)),
-      byteOffset: 0,
+      buffer: arena !== null ? arena.buffer : new SharedArrayBuffer(Math.max(8, byteLength)),
+      byteOffset: arena !== null ? arena.byteOffset : 0,
       byteLength,
     };
   }
