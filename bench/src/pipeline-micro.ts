@@ -103,8 +103,15 @@ export interface PipelineMicroResult {
   readonly bothEnds: PathFigures;
 }
 
-/** CPU time spent warming up before each measured run. */
-const WARM_UP_CPU_US = 400_000;
+/**
+ * CPU time spent warming up before each measured run. The paths share stage code, so the path
+ * measured before leaves V8 feedback that the next one invalidates: measured after 400 ms the
+ * second path (TX after RX) still ran re-optimised code part of the time (TX 1448 B ~505 ns a
+ * segment, ~420 ns alone or in a second run; `--trace-deopt` showed pollTx, submit and
+ * buildSegment deoptimised once the RX run had been). 1.5 s reaches the steady state a
+ * long-running data path is in (TX 1448 B 1.95M -> 2.06-2.16M segments/s in three runs).
+ */
+const WARM_UP_CPU_US = 1_500_000;
 /** Segments the verified run checks byte by byte before each timed run. */
 const VERIFIED_SEGMENTS = 4096;
 
