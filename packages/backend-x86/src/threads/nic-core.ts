@@ -68,6 +68,10 @@ export interface NicCoreCounters {
   flowEvents: number;
   /** installFlow refused on this core (flow table full or duplicate tuple). */
   installRefused: number;
+  /** Flows installed on this core (its flow groups' connections). */
+  installs: number;
+  /** Control frames (TxFrame commands) this core sent: a flow's go through the flow's core. */
+  controlFrames: number;
 }
 
 export class NicCore {
@@ -81,6 +85,8 @@ export class NicCore {
     exceptionRingFull: 0,
     flowEvents: 0,
     installRefused: 0,
+    installs: 0,
+    controlFrames: 0,
   };
   readonly notifications: SpscRing;
   private readonly ctl: Int32Array;
@@ -269,6 +275,7 @@ export class NicCore {
           const tx = this.ringView(b);
           if (!dp.installFlow(flowId, id.localIp, id.remoteIp, id.localPort, id.remotePort, rx, tx))
             this.counters.installRefused++;
+          else this.counters.installs++;
           break;
         }
         case NicCommand.RemoveFlow:
@@ -283,6 +290,7 @@ export class NicCore {
           const i = this.hostFrames.peek();
           if (i >= 0) {
             this.pending = this.hostFrames.slot(i, true);
+            this.counters.controlFrames++;
             dp.sendControlFrame(this.copyPending);
             this.pending = null;
             this.hostFrames.consume();

@@ -12,6 +12,7 @@ import {
   PacketBuffer,
   PacketPool,
   ParsedFrame,
+  ParseFlag,
   parseFrame,
   WireError,
   type Clock,
@@ -101,16 +102,40 @@ export class RemoteDataPath implements DataPathApi {
     this.coreOf(flowId).push(NicCommand.SetRate, flowId, this.rateWords[0]!, this.rateWords[1]!);
   }
 
+  /**
+   * A control frame leaves through the core that owns its flow group, behind what that core was
+   * told before (install) and ahead of what it is told after (the application's appends): the
+   * handshake's last ACK, built here with the flow's SND.MAX and TSval, must not be overtaken
+   * on the wire by the data the flow's core sends next. Sent through another core it could be
+   * (that core's transmit ring drains on its own schedule), and the peer's PAWS check (RFC 7323
+   * 5.3) then dropped it as an old duplicate. FlexTOE keeps a flow's segments in order from the
+   * protocol stage to the wire; frames of no flow (ARP, a RST for an unknown tuple) use core 0.
+   */
   sendControlFrame(build: (buf: Buffer) => number): void {
-    // Any core can transmit a control frame; the first one does.
-    const core = this.cores[0]!;
-    const slot = core.reserveFrame();
-    if (slot !== null) {
-      core.commitFrame(NicCommand.TxFrame, build(slot.data));
+    if (this.cores.length === 1) {
+      const core = this.cores[0]!;
+      const slot = core.reserveFrame();
+      if (slot !== null) {
+        core.commitFrame(NicCommand.TxFrame, build(slot.data));
+        return;
+      }
+      const f = this.scratch;
+      f.length = build(f.data);
+      core.push(NicCommand.TxFrame, 0, 0, 0, f.data, f.length);
+      this.controlFramesQueued++;
       return;
     }
+    // Several cores: the frame says which flow it belongs to, so build it first, then copy it
+    // into that core's frame ring (control frames are few: handshakes, challenge ACKs, RSTs).
     const f = this.scratch;
     f.length = build(f.data);
+    const core = this.coreOfSentFrame(f);
+    const slot = core.reserveFrame();
+    if (slot !== null) {
+      f.data.copy(slot.data, 0, 0, f.length);
+      core.commitFrame(NicCommand.TxFrame, f.length);
+      return;
+    }
     core.push(NicCommand.TxFrame, 0, 0, 0, f.data, f.length);
     this.controlFramesQueued++;
   }
@@ -126,6 +151,19 @@ export class RemoteDataPath implements DataPathApi {
     if (parseFrame(frame.data, 0, frame.length, p) !== WireError.None || p.l4 !== L4Kind.Tcp)
       return this.cores[0]!;
     const g = hash4(p.ipv4.dst, p.ipv4.src, p.tcp.dstPort, p.tcp.srcPort) % this.opts.flowGroups;
+    return this.cores[this.groupCore[g]!]!;
+  }
+
+  /**
+   * The core owning a transmitted frame's flow group: the control plane's hash of the flow
+   * (local address and port first), which is the received frame's hash with the ends swapped.
+   */
+  private coreOfSentFrame(frame: PacketBuffer): CoreLink {
+    const p = this.parsed;
+    const flags = ParseFlag.SkipIpv4Checksum | ParseFlag.SkipTcpChecksum;
+    if (parseFrame(frame.data, 0, frame.length, p, flags) !== WireError.None || p.l4 !== L4Kind.Tcp)
+      return this.cores[0]!;
+    const g = hash4(p.ipv4.src, p.ipv4.dst, p.tcp.srcPort, p.tcp.dstPort) % this.opts.flowGroups;
     return this.cores[this.groupCore[g]!]!;
   }
 

@@ -314,6 +314,35 @@ describe('x86 threaded stack (NIC cores on worker threads)', function () {
     }
   });
 
+  it("parallel placement: a flow's control frames leave through its own core (in order with its data)", async () => {
+    // Regression: every control frame went through core 0, so the handshake's last ACK of a flow
+    // on core 1 could reach the wire after the data core 1 sent next, and the peer's PAWS check
+    // dropped it (http-echo-stress.ts: drops.Paws about once per 15 iterations). The connecting
+    // side sends two per connection (SYN, the ACK of the SYN-ACK); core 0 may add ARP.
+    const { a, b, close } = await pair({ units: 2 });
+    try {
+      const data = pattern(16 << 10, 6);
+      await Promise.all(Array.from({ length: 8 }, (_, i) => transfer(a, b, 1100 + i, data, data)));
+      const perCore = b
+        .stats()
+        .x86.cores.map((c) => c.counters as { installs: number; controlFrames: number });
+      expect(perCore.reduce((n, c) => n + c.installs, 0)).to.equal(8);
+      expect(
+        perCore.every((c) => c.installs > 0),
+        `flows per core ${perCore.map((c) => c.installs)}`,
+      ).to.equal(true);
+      for (const [k, c] of perCore.entries())
+        expect(c.controlFrames, `core ${k}: control frames for ${c.installs} flows`).to.be.at.least(
+          2 * c.installs,
+        );
+      expect(perCore[1]!.controlFrames, "core 1 sends only its flows' control frames").to.equal(
+        2 * perCore[1]!.installs,
+      );
+    } finally {
+      await close();
+    }
+  });
+
   it('pre-processing replicas validate in parallel: corrupt frames dropped there, data byte-exact', async () => {
     // One NIC core fed by two replica threads, on a wire that corrupts 1% of frames.
     const clean = new VirtualNetwork({});
