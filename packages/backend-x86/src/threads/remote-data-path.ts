@@ -112,24 +112,11 @@ export class RemoteDataPath implements DataPathApi {
    * protocol stage to the wire; frames of no flow (ARP, a RST for an unknown tuple) use core 0.
    */
   sendControlFrame(build: (buf: Buffer) => number): void {
-    if (this.cores.length === 1) {
-      const core = this.cores[0]!;
-      const slot = core.reserveFrame();
-      if (slot !== null) {
-        core.commitFrame(NicCommand.TxFrame, build(slot.data));
-        return;
-      }
-      const f = this.scratch;
-      f.length = build(f.data);
-      core.push(NicCommand.TxFrame, 0, 0, 0, f.data, f.length);
-      this.controlFramesQueued++;
-      return;
-    }
-    // Several cores: the frame says which flow it belongs to, so build it first, then copy it
-    // into that core's frame ring (control frames are few: handshakes, challenge ACKs, RSTs).
+    // Built first, then copied into the core's frame ring: with several cores the frame says
+    // which flow it belongs to (control frames are few: handshakes, challenge ACKs, RSTs).
     const f = this.scratch;
     f.length = build(f.data);
-    const core = this.coreOfSentFrame(f);
+    const core = this.cores.length === 1 ? this.cores[0]! : this.coreOfSentFrame(f);
     const slot = core.reserveFrame();
     if (slot !== null) {
       f.data.copy(slot.data, 0, 0, f.length);
