@@ -249,4 +249,41 @@ describe('pipeline/protocol', () => {
       expect(f.res.txLength, 'all queued data fits: sent (no Nagle)').to.equal(100);
     });
   });
+
+  describe('duplicate ACKs (RFC 5681 2, 3.2)', () => {
+    /** A pure ACK of SND.UNA from the peer, advertising `window` bytes. */
+    function pureAck(f: Flow, window: number): RxSummary {
+      const s = segment(f, 0);
+      s.ack = seq.sub32(f.tcp.sndNxt, f.tcp.txSent);
+      s.window = window >>> SHIFT;
+      s.tcpFlags = TcpFlag.ACK;
+      return s;
+    }
+
+    function threeAcks(f: Flow, window: number): number {
+      let actions = 0;
+      for (let i = 0; i < 3; i++) {
+        protocolRx(pureAck(f, window), f.tcp, f.cfg, RING, RING, f.res);
+        actions |= f.res.actions;
+      }
+      return actions;
+    }
+
+    it('the third duplicate ACK with data outstanding retransmits from SND.UNA', () => {
+      const f = flow(1000);
+      f.tcp.txAvail = 4 * 1448;
+      f.tcp.txSent = 2 * 1448; // two segments in flight, the window unchanged
+      expect(threeAcks(f, RING) & A.Retransmitted).to.not.equal(0);
+      expect(f.tcp.txSent, 'go-back-N: SND.NXT back at SND.UNA').to.equal(0);
+    });
+
+    it('replies to a zero-window probe are not duplicate ACKs: no retransmission of the probe byte', () => {
+      const f = flow(1000);
+      f.tcp.sndWnd = 0;
+      f.tcp.txAvail = 100;
+      f.tcp.txSent = 1; // the probe's one byte of new data (RFC 9293 3.8.6.1)
+      expect(threeAcks(f, 0) & A.Retransmitted).to.equal(0);
+      expect(f.tcp.txSent, 'the probe byte stays outstanding').to.equal(1);
+    });
+  });
 });

@@ -302,10 +302,14 @@ function processAck(
     tcp.txSent > 0 &&
     s.payloadLength === 0 &&
     (s.tcpFlags & TcpFlag.FIN) === 0 &&
-    segWnd === tcp.sndWnd
+    segWnd === tcp.sndWnd &&
+    segWnd !== 0
   ) {
     // RFC 5681 2: a duplicate ACK carries no data, does not move the window, and arrives
-    // while data is outstanding.
+    // while data is outstanding. Not while the window is zero: then the outstanding byte is our
+    // zero-window probe (RFC 9293 3.8.6.1, one byte of new data) and each reply repeats SND.UNA
+    // with the same zero window; three of them are no sign of loss (BSD counts duplicate ACKs
+    // only while the retransmission timer, not the persist timer, runs).
     tcp.dupAcks = tcp.dupAcks + 1;
     if (tcp.dupAcks === DUPACK_THRESHOLD) {
       goBackN(tcp, txSize);
