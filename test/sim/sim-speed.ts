@@ -8,10 +8,24 @@
  *
  * `--golden` writes every modelled figure (all but the speed) as JSON, so two builds of the
  * simulator can be compared for identical model output.
+ *
+ * `--only core-bulk` runs the bulk case's transfer on two inline stacks (the same core data path
+ * on the same kind of virtual wire, no model at all): the ceiling a simulator running that code
+ * can approach, in the same units.
  */
 import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { agilioParams, agilioSpec } from '@flextoe/backend-agilio-sim';
 import { bluefieldParams, bluefieldSpec } from '@flextoe/backend-bluefield-sim';
+import {
+  HeapMemoryTiers,
+  ManualClock,
+  MemcpyDma,
+  runVirtual,
+  TcpStack,
+  VirtualNetwork,
+  type Connection,
+} from '@flextoe/core';
 import { runSimBenchmark, type SimBenchmarkOptions, type SimBenchmarkResult } from '@flextoe/sim';
 
 function arg(name: string): string | undefined {
@@ -65,11 +79,70 @@ function modelled(r: SimBenchmarkResult) {
   return { ...rest, server: srv, client: cli, events: speed.events };
 }
 
+/**
+ * The bulk case without a simulator: 2 MiB of warm-up, then `bytes` one way between two inline
+ * stacks on a 40 Gbit/s virtual wire in virtual time; frames both stacks received per CPU and
+ * wall second of the measured part.
+ */
+function coreBulk(bytes: number): { segments: number; perCpu: number; perWall: number } {
+  const clock = new ManualClock();
+  const net = new VirtualNetwork({ clock, timers: clock, rateGbps: 40, delayNs: 1000 });
+  const stack = (ip: string) =>
+    new TcpStack(
+      { port: net.attach(), dma: new MemcpyDma(), clock, timers: clock, tiers: new HeapMemoryTiers() },
+      { maxFlows: 4, cc: 'const-rate', ip },
+    );
+  const server = stack('10.0.0.1/24');
+  const client = stack('10.0.0.2/24');
+  let received = 0;
+  server.listen(7, (c) => {
+    c.handlers.onReadable = (x: Connection) => {
+      const n = x.readableLength;
+      x.consume(n);
+      received += n;
+    };
+  });
+  const warmup = 2 << 20;
+  const total = warmup + bytes;
+  const chunk = Buffer.alloc(64 * 1024, 0x5a);
+  let sent = 0;
+  const pump = (c: Connection): void => {
+    while (sent < total) {
+      const n = c.write(chunk, 0, Math.min(chunk.length, total - sent));
+      if (n === 0) return;
+      sent += n;
+    }
+  };
+  client.connect('10.0.0.1', 7, { onConnect: pump, onWritable: pump });
+  const stacks = [server, client];
+  const frames = () => server.dataPath.counters.rxFrames + client.dataPath.counters.rxFrames;
+  if (!runVirtual(stacks, clock, () => received >= warmup, 10e9)) throw new Error('core-bulk: warm-up stalled');
+  const f0 = frames();
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  if (!runVirtual(stacks, clock, () => received >= total, 60e9)) throw new Error('core-bulk: transfer stalled');
+  const cpu = process.cpuUsage(cpu0);
+  const wall = (performance.now() - wall0) / 1000;
+  const segments = frames() - f0;
+  server.close();
+  client.close();
+  return { segments, perCpu: segments / ((cpu.user + cpu.system) / 1e6), perWall: segments / wall };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const runs = Number(arg('--runs') ?? 3);
 const only = arg('--only')?.split(',');
 const golden: Record<string, unknown> = {};
+if (only?.includes('core-bulk')) {
+  const bytes = scale * (16 << 20);
+  if (process.argv.includes('--warm')) coreBulk(bytes);
+  const r = Array.from({ length: runs }, () => coreBulk(bytes));
+  console.log(
+    `${'core-bulk'.padEnd(15)} segments ${r[0]!.segments}  median ${Math.round(median(r.map((x) => x.perCpu)))} seg/CPU-s  ` +
+      `(runs: ${r.map((x) => Math.round(x.perCpu)).join(', ')})  median ${Math.round(median(r.map((x) => x.perWall)))} seg/wall-s  (inline stacks, no model)`,
+  );
+}
 for (const [name, opts] of Object.entries(CASES)) {
   if (only ? !only.includes(name) : name.split('-').length > 2) continue; // extra cases by name
   const perCpu: number[] = [];
