@@ -477,16 +477,13 @@ export class DataPath implements DataPathApi {
         c.wireErrors[this.pre.wireError]!++;
       }
     }
-    // Reorder buffer -> protocol stage, strictly in order per flow group. A held flow's segments
-    // wait (`holdFlow`); which flow is held is looked at only while some flow is.
+    // Reorder buffer -> protocol stage, strictly in order per flow group. While some flow is held
+    // (`holdFlow`) its segments wait instead: the common case pays one check per burst.
     const holding = this.hold.flows !== 0;
     for (let g = 0; g < this.reorder.length; g++) {
       const k = this.reorder[g]!.release(this.releaseOut, this.releaseOut.length);
-      for (let j = 0; j < k; j++) {
-        const s = this.summaries[this.releaseOut[j]!]!;
-        if (holding && this.hold.holds(s.flowId)) this.holdSegment(s);
-        else this.processRxItem(s);
-      }
+      if (holding) this.protocolOrHold(k);
+      else for (let j = 0; j < k; j++) this.processRxItem(this.summaries[this.releaseOut[j]!]!);
     }
     this.flushTx();
     this.publishNotifications();
@@ -746,6 +743,15 @@ export class DataPath implements DataPathApi {
     // The slow path may allocate: it is the host's control plane, not the per-packet path.
     this.exceptions.push({ frame: copy, reason });
     this.counters.slowPath[reason]!++;
+  }
+
+  /** The `k` items the reorder buffer released, while some flow is held: its segments wait. */
+  private protocolOrHold(k: number): void {
+    for (let j = 0; j < k; j++) {
+      const s = this.summaries[this.releaseOut[j]!]!;
+      if (this.hold.holds(s.flowId)) this.holdSegment(s);
+      else this.processRxItem(s);
+    }
   }
 
   /**
