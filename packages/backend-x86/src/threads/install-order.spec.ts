@@ -189,7 +189,7 @@ for (const cores of [1, 2]) {
         const relative = (a: number): number => (a - PEER_ISS) | 0;
         let last = seqOf(0); // what the SYN-ACK acknowledged
         for (const a of acks) {
-          const what = `ACK ${relative(a)} after ${relative(last)} (ACKs ${acks.map(relative).join(', ')})`;
+          const what = `duplicate ACK ${relative(a)} after ${relative(last)} (ACKs ${acks.map(relative).join(', ')})`;
           expect(((a - last) | 0) > 0, what).to.equal(true);
           last = a;
         }
