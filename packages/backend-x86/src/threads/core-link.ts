@@ -433,6 +433,12 @@ export class CoreLink extends WorkerLink {
   notifications: SpscRing | null = null;
   /** Notifications the host has dispatched from this core (mod 2^32; gates its flow events). */
   notificationsTaken = 0;
+  /**
+   * Exceptions the host took from this core (mod 2^32), and the count it last told the core it
+   * handled (`NicCommand.ExceptionsHandled`).
+   */
+  exceptionsTaken = 0;
+  exceptionsAcknowledged = 0;
   /** The pre-processing replicas feeding this core (none: it pre-processes in full itself). */
   readonly pre: PreLink[];
   /** The post-processing replicas finishing this core's transmitted frames (none: it does). */

@@ -62,6 +62,8 @@ export interface NicCoreCounters {
   commands: number;
   /** Rounds that skipped receive/transmit: no room for a burst of frames or notifications. */
   txBlocked: number;
+  /** Rounds that skipped receive: no room to hold a burst for flows held since their install. */
+  holdFull: number;
   exceptionsToHost: number;
   /** Exceptions dropped because the host's exception ring was full. */
   exceptionRingFull: number;
@@ -81,6 +83,7 @@ export class NicCore {
     sleeps: 0,
     commands: 0,
     txBlocked: 0,
+    holdFull: 0,
     exceptionsToHost: 0,
     exceptionRingFull: 0,
     flowEvents: 0,
@@ -117,6 +120,13 @@ export class NicCore {
   };
   private statsServed = 0;
   private stopping = false;
+  /**
+   * Exceptions this core put in the host's exception ring, and how many of them the host said it
+   * handled (`ExceptionsHandled`), mod 2^32: a flow installed while they differ is held until
+   * the host catches up (see `takeCommands`).
+   */
+  private exceptionsPublished = 0;
+  private exceptionsHandled = 0;
 
   constructor(
     readonly init: NicCoreInit,
@@ -202,9 +212,14 @@ export class NicCore {
       const txBlocked =
         (ringPort !== null && ringPort.txFree < TX_ROOM_BURSTS * this.burst) ||
         this.notifications.free < this.notificationRoom;
+      // Segments of held flows wait in the data path's store, which must never drop one: no
+      // burst is received while it lacks room for one (the host's ExceptionsHandled frees it).
+      const holdFull = dp.hold.flows !== 0 && dp.hold.room < this.burst;
+      const rxBlocked = txBlocked || holdFull;
       if (txBlocked) this.counters.txBlocked++;
       else if (runDataPath) {
-        work += dp.pollRx();
+        if (holdFull) this.counters.holdFull++;
+        else work += dp.pollRx();
         work += dp.pollTx();
       }
       work += this.publish();
@@ -227,7 +242,7 @@ export class NicCore {
       const seq = this.bell.announce();
       if (
         this.commands.size > 0 ||
-        (!txBlocked && ringPort !== null && ringPort.rxPending > 0) ||
+        (!rxBlocked && ringPort !== null && ringPort.rxPending > 0) ||
         Atomics.load(ctl, Ctl.syncReq) !== sync ||
         Atomics.load(ctl, Ctl.statsReq) !== this.statsServed
       ) {
@@ -273,9 +288,19 @@ export class NicCore {
           const id = dp.tables.identity.at(flowId);
           const rx = this.ringView(a);
           const tx = this.ringView(b);
-          if (!dp.installFlow(flowId, id.localIp, id.remoteIp, id.localPort, id.remotePort, rx, tx))
+          if (!dp.installFlow(flowId, id.localIp, id.remoteIp, id.localPort, id.remotePort, rx, tx)) {
             this.counters.installRefused++;
-          else this.counters.installs++;
+            break;
+          }
+          this.counters.installs++;
+          // Per-flow order across the slow path (FlexTOE): the flow's segments this core sent
+          // the host before the install (NoFlow exceptions) come back as Reinject commands after
+          // this one, issued while the host handles them. A segment received before those would
+          // overtake them (three such: duplicate ACKs, a spurious fast retransmit at the peer;
+          // README, "The boundary"), so the flow's segments wait until the host has handled
+          // every exception published so far. Nothing outstanding: nothing to wait for.
+          if (this.exceptionsHandled !== this.exceptionsPublished)
+            dp.holdFlow(flowId, this.exceptionsPublished);
           break;
         }
         case NicCommand.RemoveFlow:
@@ -305,6 +330,10 @@ export class NicCore {
           }
           break;
         }
+        case NicCommand.ExceptionsHandled:
+          this.exceptionsHandled = a;
+          dp.releaseHeldFlows(a);
+          break;
         case NicCommand.Stop:
           this.stopping = true;
           dp.flushTx();
@@ -347,8 +376,10 @@ export class NicCore {
     const ex = dp.exceptions;
     while (ex.length > 0) {
       const e = ex.shift()!;
-      if (this.exceptions.push(e.frame.data, e.frame.length, e.reason)) this.counters.exceptionsToHost++;
-      else this.counters.exceptionRingFull++;
+      if (this.exceptions.push(e.frame.data, e.frame.length, e.reason)) {
+        this.counters.exceptionsToHost++;
+        this.exceptionsPublished = (this.exceptionsPublished + 1) | 0;
+      } else this.counters.exceptionRingFull++;
       dp.releaseException(e.frame);
       n++;
     }
@@ -394,7 +425,7 @@ export class NicCore {
       }
     const snapshot = {
       dataPath,
-      core: { ...this.counters, cpuMs: threadCpuMs() },
+      core: { ...this.counters, hold: { ...this.dp.hold.counters }, cpuMs: threadCpuMs() },
       tiers: this.tiers.accessesByTier(),
       port: this.dp.port.stats(),
       dma: this.threadDma === null ? null : { ...this.threadDma.counters },

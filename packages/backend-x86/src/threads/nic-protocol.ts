@@ -44,6 +44,12 @@ export const NicCommand = {
   Reinject: 20,
   /** Finish the commands before this one, then leave the loop. */
   Stop: 21,
+  /**
+   * `a` = how many of this core's exceptions the host has handled (mod 2^32): it issued their
+   * installs and re-runs (the commands before this one). Releases the flows held since their
+   * install (core's `DataPath.holdFlow`: a flow's new segments must not overtake the re-runs).
+   */
+  ExceptionsHandled: 22,
 } as const;
 
 /**

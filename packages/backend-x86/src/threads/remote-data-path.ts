@@ -159,6 +159,19 @@ export class RemoteDataPath implements DataPathApi {
   }
 
   /**
+   * The control plane handled every exception `gather` took: each core that published some is
+   * told how many, behind the installs and re-runs issued for them in its command ring, and
+   * releases the flows it held at their install (core's `DataPath.holdFlow`).
+   */
+  exceptionsHandled(): void {
+    for (const core of this.cores) {
+      if (core.exceptionsAcknowledged === core.exceptionsTaken) continue;
+      core.exceptionsAcknowledged = core.exceptionsTaken;
+      core.push(NicCommand.ExceptionsHandled, 0, core.exceptionsTaken, 0);
+    }
+  }
+
+  /**
    * Moves what the cores published into `exceptions` and `flowEvents`; returns items moved. A
    * flow event moves only once the host has dispatched every notification its core published
    * before it (`CoreLink.notificationsTaken`): the application sees a connection's last bytes
@@ -187,6 +200,7 @@ export class RemoteDataPath implements DataPathApi {
         copy.length = src.length;
         this.exceptions.push({ frame: copy, reason: ex.aux(i) as SlowPathReason });
         ex.consume();
+        core.exceptionsTaken = (core.exceptionsTaken + 1) | 0;
         n++;
       }
     }

@@ -215,6 +215,8 @@ export class ControlPlane {
       dp.releaseException(e.frame);
       n++;
     }
+    // After the re-runs the exceptions called for (DataPathApi: a flow held since its install).
+    if (n > 0) dp.exceptionsHandled?.();
     const ev = dp.flowEvents;
     for (let i = 0; i < ev.length; i += 2) this.handleFlowEvent(ev[i]! as FlowEvent, ev[i + 1]!);
     n += ev.length >> 1;

@@ -47,6 +47,14 @@ export interface DataPathApi {
   /** Runs a frame through the data path again (its flow was just installed). */
   reinject(frame: PacketBuffer): void;
   /**
+   * The control plane has handled every exception it took from `exceptions`: the installs and
+   * re-runs (`reinject`) they called for are issued. A data path that applies requests later
+   * than they are made (the x86 NIC cores) holds a flow's segments from its install until then,
+   * so none overtakes a segment about to be re-run (FlexTOE keeps per-flow order across the slow
+   * path); one that applies them at once (the inline `DataPath`) has nothing to wait for.
+   */
+  exceptionsHandled?(): void;
+  /**
    * Makes flow `flowId` visible to the data path (flow table entry, host rings). The host wrote
    * its records first. False when the data path refused it (table full or duplicate tuple);
    * the x86 backend's threaded data path answers true and counts a refusal on the NIC side.

@@ -65,6 +65,7 @@ import { ParseFlag } from '../wire/frame.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { DataPathCounters, type DataPathStats } from './counters.js';
 import type { DataPathApi } from './data-path-api.js';
+import { FlowHold } from './flow-hold.js';
 
 export interface DataPathOptions {
   readonly localIp: number;
@@ -118,6 +119,11 @@ const PAYLOAD_AT_NO_TS = 54;
 const PAYLOAD_AT_TS = 66;
 /** Payloads from this long are DMA'd from a view that starts at them (`RxSummary.payloadView`). */
 const DMA_VIEW_MIN_BYTES = 256;
+/**
+ * Bursts of segments the held-flow store takes (`FlowHold`): held flows are those in their first
+ * host round trip, and a runner stops receiving while the store lacks room for a burst.
+ */
+const HOLD_BURSTS = 4;
 /** Bytes-ready we report to the queue manager: the protocol stage decides the real amount. */
 const QM_READY = 0x3fffffff;
 
@@ -191,6 +197,10 @@ export class DataPath implements DataPathApi {
   /** Frames in the batch that hold a queue-manager credit. */
   private txQmFrames = 0;
   private readonly exceptionPool: PacketPool;
+  /** Newly installed flows whose segments wait for the host (`holdFlow`), and their frames. */
+  readonly hold: FlowHold;
+  /** The held frames a release hands back, to run. */
+  private readonly heldOut: PacketBuffer[] = [];
   /** Frames for the control plane, FIFO. */
   readonly exceptions: ExceptionEntry[] = [];
   /** Flow events for the control plane: [event, flowId] pairs. */
@@ -323,6 +333,7 @@ export class DataPath implements DataPathApi {
     this.txReleased = new Uint8Array(this.txBufs.length);
     this.controlBuf = [new PacketBuffer(port.capabilities.maxFrameBytes)];
     this.exceptionPool = new PacketPool(opts.exceptionQueueEntries, port.capabilities.maxFrameBytes);
+    this.hold = new FlowHold(opts.maxFlows, HOLD_BURSTS * opts.burst, () => this.holdSlots());
     this.rxRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
     this.txRings = new Array<Uint8Array | null>(opts.maxFlows).fill(null);
     this.txRingBase = new Int32Array(opts.maxFlows);
@@ -466,10 +477,13 @@ export class DataPath implements DataPathApi {
         c.wireErrors[this.pre.wireError]!++;
       }
     }
-    // Reorder buffer -> protocol stage, strictly in order per flow group.
+    // Reorder buffer -> protocol stage, strictly in order per flow group. While some flow is held
+    // (`holdFlow`) its segments wait instead: the common case pays one check per burst.
+    const holding = this.hold.flows !== 0;
     for (let g = 0; g < this.reorder.length; g++) {
       const k = this.reorder[g]!.release(this.releaseOut, this.releaseOut.length);
-      for (let j = 0; j < k; j++) this.processRxItem(this.summaries[this.releaseOut[j]!]!);
+      if (holding) this.protocolOrHold(k);
+      else for (let j = 0; j < k; j++) this.processRxItem(this.summaries[this.releaseOut[j]!]!);
     }
     this.flushTx();
     this.publishNotifications();
@@ -731,6 +745,40 @@ export class DataPath implements DataPathApi {
     this.counters.slowPath[reason]!++;
   }
 
+  /** The `k` items the reorder buffer released, while some flow is held: its segments wait. */
+  private protocolOrHold(k: number): void {
+    for (let j = 0; j < k; j++) {
+      const s = this.summaries[this.releaseOut[j]!]!;
+      if (this.hold.holds(s.flowId)) this.holdSegment(s);
+      else this.processRxItem(s);
+    }
+  }
+
+  /**
+   * A segment of a held flow waits, copied, for the flow's release. The runner takes no burst
+   * while the store has no room for one (`hold.room`), so none is dropped.
+   */
+  private holdSegment(s: RxSummary): void {
+    this.hold.add(s.flowId, s.frame!);
+    if (this.probe !== null) this.probe.itemDone();
+  }
+
+  /**
+   * The held-frame store's slots: one region, each frame FRAME_ALIGN into its stride as in the
+   * receive slots, shared when other threads copy payloads (DMA replicas read held payloads too).
+   */
+  private holdSlots(): PacketBuffer[] {
+    const frameBytes = this.port.capabilities.maxFrameBytes;
+    const n = this.hold.capacity;
+    const bytes = this.stride * n;
+    const buffer =
+      this.opts.sharedFrameSlots === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    const slots: PacketBuffer[] = [];
+    for (let i = 0; i < n; i++)
+      slots.push(new PacketBuffer(frameBytes, { buffer, byteOffset: i * this.stride + FRAME_ALIGN }));
+    return slots;
+  }
+
   /** The control plane returns an exception frame when done with it. */
   releaseException(frame: PacketBuffer): void {
     this.exceptionPool.put(frame);
@@ -738,17 +786,49 @@ export class DataPath implements DataPathApi {
 
   /** Re-runs a frame through the data path (the control plane just installed its flow). */
   reinject(frame: PacketBuffer): void {
+    if (!this.preprocessAgain(frame)) return;
+    this.startBurst();
+    this.processRxItem(this.summaries[0]!);
+    this.flushTx();
+    this.publishNotifications();
+  }
+
+  /**
+   * Pre-processes a frame outside a receive burst (re-run or held) into `summaries[0]`: true
+   * when it belongs to an installed flow.
+   */
+  private preprocessAgain(frame: PacketBuffer): boolean {
     const s = this.summaries[0]!;
     this.pre.frameWords = null;
-    if (preprocess(frame, this.pre, s) === PreVerdict.DataPath) {
-      s.frameMemory = frame.data;
-      s.frameOffset = 0;
-      s.payloadView = null;
-      this.startBurst();
-      this.processRxItem(s);
-      this.flushTx();
-      this.publishNotifications();
-    }
+    if (preprocess(frame, this.pre, s) !== PreVerdict.DataPath) return false;
+    s.frameMemory = frame.data;
+    s.frameOffset = 0;
+    s.payloadView = null;
+    return true;
+  }
+
+  /**
+   * Holds flow `flowId`'s received segments (they wait, in order) until `releaseHeldFlows(n)`
+   * with n at or past `until` (mod 2^32): for a runner whose host applies installs and re-runs
+   * later than it makes them (see `FlowHold`). The runner counts the exceptions it publishes;
+   * `until` is that count when it applies the install.
+   */
+  holdFlow(flowId: number, until: number): void {
+    this.hold.hold(flowId, until);
+  }
+
+  /**
+   * The host has handled (re-run) the exceptions the runner published up to `handled`: every
+   * flow held until then takes its held segments, oldest first, and its later ones directly.
+   */
+  releaseHeldFlows(handled: number): void {
+    const out = this.heldOut;
+    const n = this.hold.release(handled, out);
+    if (n === 0) return;
+    this.startBurst();
+    for (let i = 0; i < n; i++) if (this.preprocessAgain(out[i]!)) this.processRxItem(this.summaries[0]!);
+    this.flushTx();
+    this.publishNotifications();
   }
 
   /** Collects the completions the engine has (never waits). */
@@ -1041,6 +1121,8 @@ export class DataPath implements DataPathApi {
     this.tables.cc.at(flowId).clear();
     this.ooo.clear(this.tables.protocol.at(flowId));
     this.qm.deactivate(flowId);
+    // Segments held for a removed flow are not run: the host has let the connection go.
+    this.hold.remove(flowId);
     this.rxRings[flowId] = null;
     this.txRings[flowId] = null;
     this.flowEvents.push(FlowEvent.FlowRemoved, flowId);
