@@ -25,7 +25,7 @@
  * Nothing here allocates after construction; a full table is a counted `tableFull`, not a throw.
  */
 
-import type { MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
+import type { AccessLog, MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
 
 const MAGIC = 0x464c_5754; // 'FLWT'
 const HEADER_WORDS = 4;
@@ -272,12 +272,14 @@ export class FlowTable {
     if (found < 0) c.misses++;
     else c.hits++;
     // The slots walked are the memory the pre-processing stage really reads.
-    if (this.accessTiers !== null)
+    if (this.accessLog !== null) this.accessLog.add(this.accessRegion!.id, flowId, this.probeLength * SLOT_WORDS * 4, false);
+    else if (this.accessTiers !== null)
       this.accessTiers.recordAccess(this.accessRegion!, this.probeLength * SLOT_WORDS * 4, false, flowId);
     return flowId;
   }
 
   private accessTiers: MemoryTiers | null = null;
+  private accessLog: AccessLog | null = null;
   private accessRegion: MemoryRegion | null = null;
 
   /**
@@ -286,6 +288,7 @@ export class FlowTable {
    */
   reportLookupsTo(tiers: MemoryTiers, region: MemoryRegion): void {
     this.accessTiers = tiers;
+    this.accessLog = tiers.accessLog ?? null;
     this.accessRegion = region;
   }
 
