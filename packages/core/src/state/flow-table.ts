@@ -272,9 +272,9 @@ export class FlowTable {
     if (found < 0) c.misses++;
     else c.hits++;
     // The slots walked are the memory the pre-processing stage really reads.
-    if (this.accessLog !== null) this.accessLog.add(this.accessRegion!.id, flowId, this.probeLength * SLOT_WORDS * 4, false);
-    else if (this.accessTiers !== null)
-      this.accessTiers.recordAccess(this.accessRegion!, this.probeLength * SLOT_WORDS * 4, false, flowId);
+    const bytes = this.probeLength * SLOT_WORDS * 4;
+    if (this.accessLog !== null) this.accessLog.add(this.accessRegion!.id, flowId, bytes, false);
+    else if (this.accessTiers !== null) this.accessTiers.recordAccess(this.accessRegion!, bytes, false, flowId);
     return flowId;
   }
 

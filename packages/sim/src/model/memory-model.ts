@@ -9,7 +9,14 @@
  * keeping what it was filled with). Latencies are drawn uniformly from each tier's documented
  * [best, worst] range with the model's seeded stream, so the same seed gives the same cycles.
  */
-import { AccessLog, type MemoryRegion, type MemoryTiers, type Prng, type RegionPurpose, type TierInfo } from '@flextoe/core';
+import {
+  AccessLog,
+  type MemoryRegion,
+  type MemoryTiers,
+  type Prng,
+  type RegionPurpose,
+  type TierInfo,
+} from '@flextoe/core';
 import { CamLruCache, DirectMappedCache, SetAssocLruCache, type SimCache } from './caches.js';
 import type { AccessPathSpec, CacheSpec, NicModelSpec } from './spec.js';
 

@@ -22,7 +22,13 @@
  * the protocol stage takes it up; it is recognised by its flow id (the flow-table lookup the
  * pre stage made reports the id it found).
  */
-import { DmaDirection, type AccessLog, type AccessLogReader, type StageKind, type StageProbe } from '@flextoe/core';
+import {
+  DmaDirection,
+  type AccessLog,
+  type AccessLogReader,
+  type StageKind,
+  type StageProbe,
+} from '@flextoe/core';
 import type { SimEventTarget } from '../engine/event-queue.js';
 import type { SimEngine } from '../engine/sim-engine.js';
 import { RunIo, SimCores, stageIndex } from './cores.js';
