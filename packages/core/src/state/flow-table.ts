@@ -274,7 +274,8 @@ export class FlowTable {
     // The slots walked are the memory the pre-processing stage really reads.
     const bytes = this.probeLength * SLOT_WORDS * 4;
     if (this.accessLog !== null) this.accessLog.add(this.accessRegion!.id, flowId, bytes, false);
-    else if (this.accessTiers !== null) this.accessTiers.recordAccess(this.accessRegion!, bytes, false, flowId);
+    else if (this.accessTiers !== null)
+      this.accessTiers.recordAccess(this.accessRegion!, bytes, false, flowId);
     return flowId;
   }
 
