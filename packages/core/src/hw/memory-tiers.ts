@@ -51,13 +51,6 @@ export interface MemoryTiers {
    */
   recordAccess(region: MemoryRegion, bytes: number, write: boolean, key?: number): void;
   /**
-   * Where the data path appends the accesses it would report through `recordAccess`, when the
-   * backend times them after the fact (a simulated NIC charges a stage run's accesses when the
-   * run ends): a few stores per access instead of a call through the tiers to the timing model.
-   * Absent: every access is a `recordAccess` call.
-   */
-  readonly accessLog?: AccessLog;
-  /**
    * True when `recordAccess` only counts and nothing is timed (the inline runner's heap tiers):
    * the data path's flow-state cursors then report no record access (a call per cursor move on
    * the hot path that only bumped a counter). Absent: every access is reported.
@@ -71,42 +64,3 @@ export interface MemoryTiers {
   readonly payloadMemory?: boolean;
 }
 export const MemoryTiers = Symbol.for('flextoe.hw.MemoryTiers');
-
-/** Reads the accesses an `AccessLog` holds, oldest first (the backend's timing model). */
-export interface AccessLogReader {
-  /** Entry i is `entries[4i .. 4i+3]`: region id, key (-1: none), bytes, 1 for a write. */
-  readAccesses(entries: Int32Array, count: number): void;
-}
-
-/** Entries an `AccessLog` holds before it hands them to its reader unasked. */
-const ACCESS_LOG_CAPACITY = 256;
-
-/**
- * Accesses in the order they were made (`MemoryTiers.accessLog`), until the backend reads them
- * (`flush`), at the latest when the log is full. Nothing is allocated per access.
- */
-export class AccessLog {
-  readonly entries = new Int32Array(4 * ACCESS_LOG_CAPACITY);
-  count = 0;
-  /** Null: flushed entries are dropped (nothing times them). */
-  reader: AccessLogReader | null = null;
-
-  /** Appends one access: `bytes` of record `key` (-1 when none) of region `region` (its id). */
-  add(region: number, key: number, bytes: number, write: boolean): void {
-    if (this.count === ACCESS_LOG_CAPACITY) this.flush();
-    const i = this.count++ << 2;
-    const e = this.entries;
-    e[i] = region;
-    e[i + 1] = key;
-    e[i + 2] = bytes;
-    e[i + 3] = write ? 1 : 0;
-  }
-
-  /** Hands every entry to the reader and empties the log. */
-  flush(): void {
-    const n = this.count;
-    if (n === 0) return;
-    this.count = 0;
-    if (this.reader !== null) this.reader.readAccesses(this.entries, n);
-  }
-}

@@ -8,7 +8,7 @@
  * (and, where the memory tiers time accesses, records one bulk access, as an NFP thread reading
  * a record from CLS/EMEM), then plain accessors read words. No allocation.
  */
-import type { AccessLog, MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
+import type { MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
 import type { SeqNumber } from '../wire/seq.js';
 
 export const PROTOCOL_RECORD_BYTES = 64;
@@ -133,8 +133,6 @@ abstract class RecordCursor {
   flowId = -1;
   /** 32-bit words per record. */
   private readonly words: number;
-  /** The tiers' access log, where they keep one (`MemoryTiers.accessLog`). */
-  private readonly log: AccessLog | null;
 
   constructor(
     protected readonly region: MemoryRegion,
@@ -144,7 +142,6 @@ abstract class RecordCursor {
   ) {
     this.w = new Uint32Array(region.buffer, region.byteOffset, region.byteLength >>> 2);
     this.words = recordBytes >>> 2;
-    this.log = tiers?.accessLog ?? null;
   }
 
   /** Points the cursor at `flowId`'s record. */
@@ -156,9 +153,7 @@ abstract class RecordCursor {
 
   /** Records one bulk access to the record the cursor points at (the recording subclasses). */
   protected record(): void {
-    const log = this.log;
-    if (log !== null) log.add(this.region.id, this.flowId, this.recordBytes, this.writes);
-    else this.tiers?.recordAccess(this.region, this.recordBytes, this.writes, this.flowId);
+    this.tiers?.recordAccess(this.region, this.recordBytes, this.writes, this.flowId);
   }
 
   /** Zeroes the record (flow removal / install). */

@@ -25,7 +25,7 @@
  * Nothing here allocates after construction; a full table is a counted `tableFull`, not a throw.
  */
 
-import type { AccessLog, MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
+import type { MemoryRegion, MemoryTiers } from '../hw/memory-tiers.js';
 
 const MAGIC = 0x464c_5754; // 'FLWT'
 const HEADER_WORDS = 4;
@@ -272,15 +272,12 @@ export class FlowTable {
     if (found < 0) c.misses++;
     else c.hits++;
     // The slots walked are the memory the pre-processing stage really reads.
-    const bytes = this.probeLength * SLOT_WORDS * 4;
-    if (this.accessLog !== null) this.accessLog.add(this.accessRegion!.id, flowId, bytes, false);
-    else if (this.accessTiers !== null)
-      this.accessTiers.recordAccess(this.accessRegion!, bytes, false, flowId);
+    if (this.accessTiers !== null)
+      this.accessTiers.recordAccess(this.accessRegion!, this.probeLength * SLOT_WORDS * 4, false, flowId);
     return flowId;
   }
 
   private accessTiers: MemoryTiers | null = null;
-  private accessLog: AccessLog | null = null;
   private accessRegion: MemoryRegion | null = null;
 
   /**
@@ -289,7 +286,6 @@ export class FlowTable {
    */
   reportLookupsTo(tiers: MemoryTiers, region: MemoryRegion): void {
     this.accessTiers = tiers;
-    this.accessLog = tiers.accessLog ?? null;
     this.accessRegion = region;
   }
 

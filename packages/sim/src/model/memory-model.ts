@@ -9,14 +9,7 @@
  * keeping what it was filled with). Latencies are drawn uniformly from each tier's documented
  * [best, worst] range with the model's seeded stream, so the same seed gives the same cycles.
  */
-import {
-  AccessLog,
-  type MemoryRegion,
-  type MemoryTiers,
-  type Prng,
-  type RegionPurpose,
-  type TierInfo,
-} from '@flextoe/core';
+import type { MemoryRegion, MemoryTiers, Prng, RegionPurpose, TierInfo } from '@flextoe/core';
 import { CamLruCache, DirectMappedCache, SetAssocLruCache, type SimCache } from './caches.js';
 import type { AccessPathSpec, CacheSpec, NicModelSpec } from './spec.js';
 
@@ -74,6 +67,11 @@ export interface AccessResult {
   tier: number;
 }
 
+/** Receives every access the core reports (the timing model charges it to the running stage). */
+export interface AccessSink {
+  onAccess(region: MemoryRegion, bytes: number, write: boolean, key: number): void;
+}
+
 export class MemoryModel {
   readonly tiers: readonly TierInfo[];
   private readonly tierLo: Int32Array;
@@ -91,8 +89,6 @@ export class MemoryModel {
   readonly out: AccessResult = { cycles: 0, writeCycles: 0, flowLocked: false, tier: 0 };
   private readonly uniform = new Float64Array(UNIFORM_TABLE);
   private drawNext = UNIFORM_TABLE;
-  /** Accesses the core reported and the timing model has not charged yet (its reader). */
-  readonly accessLog = new AccessLog();
 
   constructor(
     readonly spec: NicModelSpec,
@@ -171,16 +167,16 @@ export class MemoryModel {
   }
 
   /** True for the flow table's region (a table lookup, no string compare per access). */
-  isFlowTable(regionId: number): boolean {
-    return this.flowTable[regionId] === 1;
+  isFlowTable(region: MemoryRegion): boolean {
+    return this.flowTable[region.id] === 1;
   }
 
   /**
-   * The cost of `bytes` of region `regionId`, record `key`, accessed from `core`: fills `out`. A
-   * key < 0 (the record is unknown, e.g. a flow lookup that missed) bypasses the caches.
+   * The cost of `bytes` of `region`, record `key`, accessed from `core`: fills `out`. A key < 0
+   * (the record is unknown, e.g. a flow lookup that missed) bypasses the caches.
    */
-  access(regionId: number, bytes: number, write: boolean, key: number, core: number): AccessResult {
-    const info = this.regions[regionId]!;
+  access(region: MemoryRegion, bytes: number, write: boolean, key: number, core: number): AccessResult {
+    const info = this.regions[region.id]!;
     const out = this.out;
     out.writeCycles = 0;
     const path = info.path;
@@ -193,7 +189,7 @@ export class MemoryModel {
     }
     const levels = path.levels;
     if (!path.byLine) {
-      const tag = regionId * 4294967296 + key;
+      const tag = region.id * 4294967296 + key;
       for (let l = 0; l < levels.length; l++) {
         const level = levels[l]!;
         // A miss installs the record (the levels above a hit were filled as they were walked).
@@ -298,8 +294,7 @@ export class MemoryModel {
 
 /**
  * The core's view: regions allocated in the model's tiers (plain ArrayBuffers: a simulated NIC
- * runs on one thread), capacities enforced, every reported access appended to the model's
- * access log (the timing model charges them to the stage run that made them).
+ * runs on one thread), capacities enforced, every reported access forwarded to the sink.
  */
 export class SimMemoryTiers implements MemoryTiers {
   readonly tiers: readonly TierInfo[];
@@ -308,11 +303,10 @@ export class SimMemoryTiers implements MemoryTiers {
   private nextAddress = 0;
   /** Regions by purpose, in allocation order (the sim wires the flow table's region). */
   readonly allocated: MemoryRegion[] = [];
-  readonly accessLog: AccessLog;
+  sink: AccessSink | null = null;
 
   constructor(private readonly model: MemoryModel) {
     this.tiers = model.tiers;
-    this.accessLog = model.accessLog;
   }
 
   tierFor(purpose: RegionPurpose): string {
@@ -344,7 +338,7 @@ export class SimMemoryTiers implements MemoryTiers {
   }
 
   recordAccess(region: MemoryRegion, bytes: number, write: boolean, key?: number): void {
-    this.accessLog.add(region.id, key ?? -1, bytes, write);
+    if (this.sink !== null) this.sink.onAccess(region, bytes, write, key ?? -1);
   }
 
   /** Bytes allocated per tier. */

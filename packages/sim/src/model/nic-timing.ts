@@ -22,18 +22,12 @@
  * the protocol stage takes it up; it is recognised by its flow id (the flow-table lookup the
  * pre stage made reports the id it found).
  */
-import {
-  DmaDirection,
-  type AccessLog,
-  type AccessLogReader,
-  type StageKind,
-  type StageProbe,
-} from '@flextoe/core';
+import { DmaDirection, type MemoryRegion, type StageKind, type StageProbe } from '@flextoe/core';
 import type { SimEventTarget } from '../engine/event-queue.js';
 import type { SimEngine } from '../engine/sim-engine.js';
 import { RunIo, SimCores, stageIndex } from './cores.js';
 import { LatencyHistogram } from './histogram.js';
-import type { MemoryModel } from './memory-model.js';
+import type { AccessSink, MemoryModel } from './memory-model.js';
 import type { DmaSink, PcieModel } from './pcie.js';
 import type { NicModelSpec } from './spec.js';
 
@@ -254,7 +248,7 @@ function grown<T extends Float64Array | Int32Array | Int8Array>(a: T, n: number)
   return b;
 }
 
-export class NicTiming implements StageProbe, AccessLogReader, DmaSink, SimEventTarget {
+export class NicTiming implements StageProbe, AccessSink, DmaSink, SimEventTarget {
   private readonly psc: number;
   private readonly stageCycles: Float64Array;
   /**
@@ -269,12 +263,6 @@ export class NicTiming implements StageProbe, AccessLogReader, DmaSink, SimEvent
   /** Cluster of each core (the hand-off tier). */
   private readonly clusterOf: Int32Array;
   private flowFree = new Float64Array(1024);
-  /**
-   * The accesses the core reported since the open segment began (or since the last segment
-   * ended): charged when the segment ends, in the order they were made, so the caches and the
-   * seeded latency draws see the same sequence as if each had been charged when it was made.
-   */
-  private readonly accessLog: AccessLog;
 
   // Items.
   private readonly items: Pool;
@@ -364,8 +352,6 @@ export class NicTiming implements StageProbe, AccessLogReader, DmaSink, SimEvent
     this.switchCycles = spec.cores.switchCycles;
     this.items = new Pool(256, (n) => this.growItems(n));
     this.segs = new Pool(1024, (n) => this.growSegs(n));
-    this.accessLog = mem.accessLog;
-    this.accessLog.reader = this;
     this.cmds = new Pool(256, (n) => {
       this.cDir = grown(this.cDir, n);
       this.cBytes = grown(this.cBytes, n);
@@ -424,36 +410,20 @@ export class NicTiming implements StageProbe, AccessLogReader, DmaSink, SimEvent
 
   // ---------------------------------------------------------------- accesses and DMA
 
-  /**
-   * Charges the logged accesses to the open segment (outside one: the host control plane
-   * reading NIC state). The log is flushed whenever a segment closes and before the next one
-   * opens (`closeSegment` comes first in `enter`), so every entry belongs to the segment open now.
-   */
-  readAccesses(entries: Int32Array, count: number): void {
+  onAccess(region: MemoryRegion, bytes: number, write: boolean, key: number): void {
     const sg = this.seg;
     if (sg < 0) {
-      this.controlAccesses += count;
+      this.controlAccesses++;
       return;
     }
-    const core = this.si[sg * SI + S_CORE]!;
+    const r = this.mem.access(region, bytes, write, key, this.si[sg * SI + S_CORE]!);
     const stage = this.si[sg * SI + S_STAGE]!;
-    const mem = this.mem;
-    for (let i = 0; i < count << 2; i += 4) {
-      const region = entries[i]!;
-      const key = entries[i + 1]!;
-      const r = mem.access(region, entries[i + 2]!, entries[i + 3] === 1, key, core);
-      if (stage === PRE && mem.isFlowTable(region)) this.ii[this.si[sg * SI + S_ITEM]! * II + I_FLOW] = key;
-      if (r.flowLocked && stage === PROTOCOL) {
-        this.sf[sg * SF + SF_CRIT_READ]! += r.cycles * this.psc;
-        this.sf[sg * SF + SF_CRIT_WRITE]! += r.writeCycles * this.psc;
-        if (r.cycles > this.syncCycles) this.sf[sg * SF + SF_COMPUTE]! += this.switchCycles;
-      } else this.charge(sg, r.cycles);
-    }
-  }
-
-  /** Charges the accesses reported so far (before statistics are read or reset). */
-  flushAccesses(): void {
-    this.accessLog.flush();
+    if (stage === PRE && this.mem.isFlowTable(region)) this.ii[this.cur * II + I_FLOW] = key;
+    if (r.flowLocked && stage === PROTOCOL) {
+      this.sf[sg * SF + SF_CRIT_READ]! += r.cycles * this.psc;
+      this.sf[sg * SF + SF_CRIT_WRITE]! += r.writeCycles * this.psc;
+      if (r.cycles > this.syncCycles) this.sf[sg * SF + SF_COMPUTE]! += this.switchCycles;
+    } else this.charge(sg, r.cycles);
   }
 
   onDma(direction: DmaDirection, bytes: number): void {
@@ -593,7 +563,6 @@ export class NicTiming implements StageProbe, AccessLogReader, DmaSink, SimEvent
   }
 
   private closeSegment(): void {
-    this.accessLog.flush();
     const sg = this.seg;
     if (sg < 0) return;
     this.seg = -1;

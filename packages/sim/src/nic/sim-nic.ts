@@ -206,6 +206,7 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
     const ids = this.tiers.allocated.find((r) => r.purpose === 'flow-identity')!;
     // A cursor that records nothing: the model reads the flow group, the NIC does not.
     this.identity = new IdentityRecord(ids, null);
+    this.tiers.sink = this.timing;
     this.dma.sink = this.timing;
     dp.setStageProbe(this.timing);
     this.statsSincePs = engine.nowPs;
@@ -569,13 +570,11 @@ export class SimNic implements SimParticipant, SimEventTarget, TimingHost, PortH
   // ---------------------------------------------------------------- stats and lifecycle
 
   stats(): SimStats {
-    this.timing.flushAccesses();
     return collectStats(this);
   }
 
   /** Starts a new statistics window (benches exclude their warm-up). */
   resetStats(): void {
-    this.timing.flushAccesses();
     this.statsSincePs = this.engine.nowPs;
     this.cores.resetCounters();
     this.mem.resetCounters();
