@@ -70,13 +70,7 @@ export class SimCores implements ExecutionUnits {
   readonly clusters: number;
   private readonly threads: number;
   private readonly stalls: boolean;
-  /**
-   * When each hardware thread is free, per core in ascending order from `threadHead[core]`
-   * (a ring of `threads` times): a run takes the earliest, and the time it frees its thread
-   * goes in behind every earlier one. Threads are interchangeable, so only these times matter.
-   */
   private readonly threadFree: Float64Array;
-  private readonly threadHead: Int32Array;
   private readonly aluFree: Float64Array;
   /** Busy time per core in ps (compute; whole runs when memory stalls the core). */
   readonly busyPs: Float64Array;
@@ -120,7 +114,6 @@ export class SimCores implements ExecutionUnits {
       infos.push({ id: i, cluster: Math.floor(i / clusterSize), threads, clockHz });
     this.cores = infos;
     this.threadFree = new Float64Array(count * threads);
-    this.threadHead = new Int32Array(count);
     this.aluFree = new Float64Array(count);
     this.busyPs = new Float64Array(count);
     this.runs = new Float64Array(count);
@@ -236,9 +229,9 @@ export class SimCores implements ExecutionUnits {
     const T = this.threads;
     const base = core * T;
     const tf = this.threadFree;
-    const head = this.threadHead[core]!;
-    const earliest = tf[base + head]!;
-    let s = arrivalPs > earliest ? arrivalPs : earliest;
+    let k = base;
+    for (let i = base + 1; i < base + T; i++) if (tf[i]! < tf[k]!) k = i;
+    let s = arrivalPs > tf[k]! ? arrivalPs : tf[k]!;
     if (lockFreePs > s) s = lockFreePs;
     if (this.stalls && this.aluFree[core]! > s) s = this.aluFree[core]!;
     const ready = s + critReadPs;
@@ -247,18 +240,7 @@ export class SimCores implements ExecutionUnits {
     const c1 = c0 + computePs;
     const unlock = c1 + critWritePs;
     const end = unlock + otherWaitPs;
-    // The earliest time leaves the ring's head; `end` goes in at its tail, behind every time up
-    // to it (runs mostly end after the ones before them: usually nothing moves).
-    let j = head;
-    for (let c = 1; c < T; c++) {
-      const prev = j === 0 ? T - 1 : j - 1;
-      const t = tf[base + prev]!;
-      if (t <= end) break;
-      tf[base + j] = t;
-      j = prev;
-    }
-    tf[base + j] = end;
-    this.threadHead[core] = head + 1 === T ? 0 : head + 1;
+    tf[k] = end;
     if (this.stalls) {
       this.aluFree[core] = end;
       this.busyPs[core]! += end - s;
