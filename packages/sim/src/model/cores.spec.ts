@@ -50,6 +50,19 @@ describe('SimCores', () => {
     expect(c.reserve(PRE, core, 0, 0, 0, 100, 0, 0).startPs).to.equal(1_125_000);
   });
 
+  it('NFP: a run takes the thread free earliest, in whatever order the runs before it ended', () => {
+    const c = new SimCores(NFP, 'spread');
+    c.place(FLEXTOE_AGILIO_GRAPH);
+    const core = c.coreFor(PRE, 0);
+    const waits = [7, 3, 5, 1, 8, 2, 6, 4];
+    const ends = waits.map((w) => c.reserve(PRE, core, 0, 0, 0, 100, 0, w * 100_000).endPs);
+    const sorted = [...ends].sort((a, b) => a - b);
+    // Runs without compute or waits end when the pipeline is free (1 us: eight runs' compute)
+    // and free their thread then, ahead of the three threads busy until later.
+    const starts = Array.from({ length: 6 }, () => c.reserve(PRE, core, 0, 0, 0, 0, 0, 0).startPs);
+    expect(starts).to.deep.equal([...sorted.slice(0, 5), 1_000_000]);
+  });
+
   it('ARM: a memory wait stalls the core', () => {
     const c = new SimCores(ARM, 'spread');
     c.place({ ...RUN_TO_COMPLETION_GRAPH });
