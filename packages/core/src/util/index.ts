@@ -3,3 +3,4 @@ export * from './real-time.js';
 export * from './manual-clock.js';
 export * from './copy-frame.js';
 export * from './allocation-meter.js';
+export { allocatePayloadMemory, isPayloadBuffer, wasmPayload, type WasmPayload } from './wasm-payload.js';
