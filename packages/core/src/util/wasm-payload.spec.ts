@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { copyBytes } from './copy-frame.js';
-import { allocatePayloadMemory, isPayloadBuffer, payloadModuleBytes, wasmPayload } from './wasm-payload.js';
+import {
+  allocateOwnedPayloadMemory,
+  allocatePayloadMemory,
+  isPayloadBuffer,
+  payloadMemoryUsed,
+  payloadModuleBytes,
+  releasePayloadMemory,
+  wasmPayload,
+} from './wasm-payload.js';
 import { wordsOf } from '../wire/bytes.js';
 import { foldSum, sumWords, sumWordsVia } from '../wire/checksum.js';
 
@@ -15,6 +23,7 @@ describe('wasmPayload (WebAssembly SIMD payload passes)', () => {
       // The switch the A/B measurements use: no module, no arena (callers keep JavaScript).
       expect(w).to.equal(null);
       expect(allocatePayloadMemory(64)).to.equal(null);
+      expect(allocateOwnedPayloadMemory({}, 64)).to.equal(null);
       return;
     }
     expect(w).to.not.equal(null);
@@ -43,6 +52,37 @@ describe('wasmPayload (WebAssembly SIMD payload passes)', () => {
     expect(isPayloadBuffer(a.buffer)).to.equal(true);
     expect(isPayloadBuffer(new SharedArrayBuffer(8))).to.equal(false);
     expect(new Uint8Array(a.buffer, a.byteOffset, 100).every((x) => x === 0)).to.equal(true);
+  });
+
+  it("recycles an owner's ranges once it releases them: same size first, zeroed, the arena not grown", () => {
+    const first = {};
+    const size = 3 * 4096 + 5; // a size no other spec asks for: its free list is this spec's
+    const a = allocateOwnedPayloadMemory(first, size)!;
+    const b = allocateOwnedPayloadMemory(first, 100)!;
+    new Uint8Array(a.buffer, a.byteOffset, size).fill(0xab);
+    const used = payloadMemoryUsed();
+    releasePayloadMemory(first);
+    releasePayloadMemory(first); // a second release gives nothing back twice
+    const second = {};
+    const c = allocateOwnedPayloadMemory(second, size)!;
+    expect(c.byteOffset).to.equal(a.byteOffset);
+    expect(new Uint8Array(c.buffer, c.byteOffset, size).every((x) => x === 0)).to.equal(true);
+    expect(isPayloadBuffer(c.buffer)).to.equal(true);
+    // The other size class is not handed out for this size, nor twice.
+    const d = allocateOwnedPayloadMemory(second, size)!;
+    expect([a.byteOffset, b.byteOffset]).to.not.include(d.byteOffset);
+    expect(payloadMemoryUsed()).to.equal(used + 3 * 4096 + 64);
+    releasePayloadMemory(second);
+  });
+
+  it('never hands a range that is still owned to a second owner', () => {
+    const owners = [{}, {}, {}];
+    const ranges = owners.map((o) => allocateOwnedPayloadMemory(o, 1000)!.byteOffset);
+    releasePayloadMemory(owners[1]!);
+    const again = allocateOwnedPayloadMemory({}, 1000)!.byteOffset;
+    expect(again).to.equal(ranges[1]);
+    const fresh = allocateOwnedPayloadMemory({}, 1000)!.byteOffset;
+    expect(ranges).to.not.include(fresh);
   });
 
   function fill(bytes: Uint8Array, at: number): void {
