@@ -473,12 +473,13 @@ export function payloadMemoryUsed(): number {
 // ---- Ranges one owner alone views, recycled ----
 
 /**
- * Owners take fresh memory only while the arena stays below half the maximum: their ranges are
- * a speed-up (a port's slots copied by address), the memory tiers' regions, which are never
- * freed, are what the data path's SIMD passes need; and an owner a spec suite keeps reachable
- * (a port it never detaches) gives nothing back. Past it, owners get null (plain buffers).
+ * Owners take fresh memory only while the arena stays below a quarter of the maximum: their
+ * ranges are a speed-up (a port's slots copied by address), the memory tiers' regions, which
+ * are never freed, are what the data path's SIMD passes need; and an owner a spec suite keeps
+ * reachable (a port it never detaches) gives nothing back. Past it, owners get null (plain
+ * buffers). The full suite's process: 517 MB high-water with this, 751 MB with half.
  */
-const OWNED_TOP_MAX = (MAX_PAGES * WASM_PAGE) / 2;
+const OWNED_TOP_MAX = (MAX_PAGES * WASM_PAGE) / 4;
 /** Free ranges' addresses by rounded size (owners of one kind ask for one size: a port's slots). */
 const freeBySize = new Map<number, number[]>();
 /** Each owner's ranges, as [address, rounded size] pairs. */
@@ -491,9 +492,9 @@ const collected = new FinalizationRegistry<number[]>((ranges) => recycle(ranges)
  * only the port copies in and out of), recycled once the owner is done with it:
  * `releasePayloadMemory(owner)`, or the owner being garbage-collected (nothing can view the
  * range then). A recycled range is zeroed and handed to the next request of its size before
- * the arena grows; fresh ranges come only up to half the memory's maximum (`OWNED_TOP_MAX`).
- * The rule that makes this safe: no view of the range ever leaves the owner, and the owner
- * touches none of its views after releasing it.
+ * the arena grows; fresh ranges come only up to a quarter of the memory's maximum
+ * (`OWNED_TOP_MAX`). The rule that makes this safe: no view of the range ever leaves the owner,
+ * and the owner touches none of its views after releasing it.
  */
 export function allocateOwnedPayloadMemory(owner: object, byteLength: number): PayloadRange | null {
   const w = wasmPayload();
