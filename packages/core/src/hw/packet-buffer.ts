@@ -1,3 +1,5 @@
+import { isPayloadBuffer } from '../util/wasm-payload.js';
+
 /**
  * A preallocated frame buffer (DPDK's mbuf, reduced): fixed capacity, a valid length, and a
  * receive timestamp. Pools hand them out without allocating on the packet path.
@@ -16,6 +18,11 @@ export class PacketBuffer {
    */
   readonly words: Int32Array;
   readonly wordBase: number;
+  /**
+   * `data` lies in the WebAssembly payload memory (`util/wasm-payload.ts`): `wordBase` is then
+   * its address, and a copy between two such buffers is one `memory.copy` (`copyFrameVia`).
+   */
+  readonly inPayloadMemory: boolean;
 
   constructor(capacity: number, backing?: { buffer: ArrayBufferLike; byteOffset: number }) {
     this.data = backing
@@ -24,6 +31,7 @@ export class PacketBuffer {
     const buffer = this.data.buffer;
     this.words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
     this.wordBase = this.data.byteOffset;
+    this.inPayloadMemory = isPayloadBuffer(buffer);
   }
 }
 

@@ -13,13 +13,16 @@
  * full NIC ring. The delay is one-way propagation added after serialisation.
  *
  * Per frame nothing is allocated: receive slots are preallocated per port, copies are native
- * (`copyFrame`), and times travel in Float64Arrays rather than as arguments or fields, because
+ * (`copyFrame`) or, between the WebAssembly payload memory's buffers (the slots lie there when
+ * the runtime has it, as the inline runner's and the simulated NICs' frames do), one
+ * `memory.copy` (`copyFrameVia`), and times travel in Float64Arrays rather than as arguments or fields, because
  * V8 boxes a double (fractional, or beyond 2^30 ns) that crosses a call it did not inline.
  */
 import type { Clock, Timers } from '../hw/clock.js';
 import type { NicPort, PortCapabilities, PortConfiguration, PortStats } from '../hw/nic-port.js';
 import { DEFAULT_FRAME_CAPACITY, type PacketBuffer } from '../hw/packet-buffer.js';
 import { copyFrameVia } from '../util/copy-frame.js';
+import { allocateOwnedPayloadMemory, releasePayloadMemory } from '../util/wasm-payload.js';
 import { realTime } from '../util/real-time.js';
 import { MacTable, macHi, macLo } from './mac-table.js';
 import { RxWakeup } from './rx-wakeup.js';
@@ -239,6 +242,8 @@ export class VirtualPort implements NicPort {
   /** The words of the slots' one backing buffer, and where each slot starts in it. */
   private readonly slotWords: Int32Array;
   private readonly slotBase: Int32Array;
+  /** The slots lie in the payload memory (`slotBase` are addresses there). */
+  private readonly slotsInPayloadMemory: boolean;
   private readonly rxLen: Int32Array;
   private readonly rxDue: Float64Array;
   private rxHead = 0;
@@ -280,7 +285,14 @@ export class VirtualPort implements NicPort {
     // Slots start FRAME_ALIGN bytes into whole cache lines, as the data path's packet buffers
     // do (NET_IP_ALIGN): a frame copied word by word between the two stays word-aligned.
     const stride = (net.maxFrameBytes + FRAME_ALIGN + 63) & ~63;
-    const backing = Buffer.alloc(depth * stride);
+    // The slots are the port's alone (frames are copied in and out, no view leaves it), so their
+    // payload memory is recycled when the port is detached (`disconnected`) or collected.
+    const range = allocateOwnedPayloadMemory(this, depth * stride);
+    this.slotsInPayloadMemory = range !== null;
+    const backing =
+      range !== null
+        ? Buffer.from(range.buffer, range.byteOffset, depth * stride)
+        : Buffer.alloc(depth * stride);
     this.slotWords = new Int32Array(backing.buffer, 0, backing.buffer.byteLength >>> 2);
     this.slots = new Array<Buffer>(depth);
     this.slotBase = new Int32Array(depth);
@@ -428,6 +440,7 @@ export class VirtualPort implements NicPort {
       this.slotWords,
       this.slotBase[tail]!,
       length,
+      frame.inPayloadMemory && this.slotsInPayloadMemory,
     );
     this.rxLen[tail] = length;
     this.rxDue[tail] = this.net!.frameTimes[DUE]!;
@@ -448,11 +461,15 @@ export class VirtualPort implements NicPort {
     this.macLoBits = macLo(mac);
   }
 
-  /** @internal Called by the network on detach. */
+  /**
+   * @internal Called by the network on detach. A detached port never starts again, so it never
+   * touches its slots again: their payload memory goes back for other ports.
+   */
   disconnected(): void {
     this.net = null;
     this.started = false;
     this.wakeup.dispose();
+    releasePayloadMemory(this);
   }
 
   private copyOut(slot: number, buf: PacketBuffer): boolean {
@@ -469,6 +486,7 @@ export class VirtualPort implements NicPort {
       buf.words,
       buf.wordBase,
       len,
+      this.slotsInPayloadMemory && buf.inPayloadMemory,
     );
     buf.length = len;
     buf.timestampNs = this.rxDue[slot]!;

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { allocatedBy } from './allocation-meter.js';
 import { PacketBuffer } from '../hw/packet-buffer.js';
 import { copyBytes, copyFrame, copyFrameVia } from './copy-frame.js';
+import { allocatePayloadMemory, wasmPayload } from './wasm-payload.js';
 
 describe('copyFrame', () => {
   it('copies the frame into place and never writes before it, whatever the sizes (both native paths)', () => {
@@ -51,7 +52,9 @@ describe('copyFrameVia', () => {
           const dst = new PacketBuffer(1536, { buffer: dstRegion, byteOffset: dstAt });
           src.data.set(bytes);
           const len = bytes.length;
-          copyFrameVia(src.data, src.words, src.wordBase, dst.data, dst.words, dst.wordBase, len);
+          const byAddress = src.inPayloadMemory && dst.inPayloadMemory;
+          expect(byAddress).to.equal(false);
+          copyFrameVia(src.data, src.words, src.wordBase, dst.data, dst.words, dst.wordBase, len, byAddress);
           expect(dst.data.subarray(0, len).equals(src.data.subarray(0, len))).to.equal(true);
           const all = new Uint8Array(dstRegion);
           expect(
@@ -67,6 +70,46 @@ describe('copyFrameVia', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('between two buffers of the payload memory copies by address, exactly the frame', function () {
+    if (wasmPayload() === null) this.skip();
+    const region = (): { buffer: SharedArrayBuffer; byteOffset: number } => allocatePayloadMemory(1536 + 16)!;
+    const srcRegion = region();
+    const dstRegion = region();
+    const around = new Uint8Array(dstRegion.buffer, dstRegion.byteOffset, 1536 + 16);
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 1500 }),
+        fc.nat(7),
+        fc.nat(7),
+        (bytes, srcAt, dstAt) => {
+          const src = new PacketBuffer(1536, {
+            buffer: srcRegion.buffer,
+            byteOffset: srcRegion.byteOffset + srcAt,
+          });
+          const dst = new PacketBuffer(1536, {
+            buffer: dstRegion.buffer,
+            byteOffset: dstRegion.byteOffset + dstAt,
+          });
+          expect(src.inPayloadMemory && dst.inPayloadMemory).to.equal(true);
+          around.fill(0xee);
+          src.data.set(bytes);
+          const len = bytes.length;
+          copyFrameVia(src.data, src.words, src.wordBase, dst.data, dst.words, dst.wordBase, len, true);
+          expect(dst.data.subarray(0, len).equals(src.data.subarray(0, len))).to.equal(true);
+          expect(around.subarray(0, dstAt).every((b) => b === 0xee)).to.equal(true);
+          expect(around.subarray(dstAt + len).every((b) => b === 0xee)).to.equal(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // A frame longer than either buffer is refused as on the other paths.
+    const a = new PacketBuffer(64, srcRegion);
+    const b = new PacketBuffer(64, dstRegion);
+    expect(() => copyFrameVia(a.data, a.words, a.wordBase, b.data, b.words, b.wordBase, 65, true)).to.throw(
+      RangeError,
     );
   });
 });

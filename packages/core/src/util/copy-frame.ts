@@ -12,6 +12,10 @@
  * in JavaScript over cached views (`wordsOf`).
  */
 import { doublesOf, LITTLE_ENDIAN, wordsOf } from '../wire/bytes.js';
+import { wasmPayload } from './wasm-payload.js';
+
+/** The WebAssembly payload passes (null without them: `copyFrameVia` never copies by address). */
+const WASM = wasmPayload();
 
 /** Whole-source copies are used for sources up to this size (a 1500 B MTU frame buffer fits). */
 const WHOLE_COPY_MAX = 2048;
@@ -49,8 +53,12 @@ const WORD_FRAME_MAX = 256;
 
 /**
  * `copyFrame` for a caller that holds both buffers' word views (`PacketBuffer.words`,
- * `wordsOf`) and bases (`byteOffset`): short frames (ACKs, small segments) move exactly `len`
- * bytes a word at a time, longer ones take `copyFrame`'s native path.
+ * `wordsOf`) and bases (`byteOffset`). `byAddress`: both buffers lie in the WebAssembly payload
+ * memory (`PacketBuffer.inPayloadMemory`), so the bases are addresses and one `memory.copy`
+ * moves exactly `len` bytes (1514 B ~35 ns, 66 B ~15 ns; a native `set` from or into a
+ * SharedArrayBuffer copies with relaxed atomics, ~550 ns for 1514 B). Otherwise short frames
+ * (ACKs, small segments) move exactly `len` bytes a word at a time, longer ones take
+ * `copyFrame`'s native path.
  */
 export function copyFrameVia(
   src: Uint8Array,
@@ -60,7 +68,12 @@ export function copyFrameVia(
   dstWords: Int32Array,
   dstBase: number,
   len: number,
+  byAddress: boolean,
 ): void {
+  if (byAddress && len <= src.length && len <= dst.length) {
+    if (len > 0) WASM!.copy(dstBase, srcBase, len);
+    return;
+  }
   if (len > WORD_FRAME_MAX || len > src.length || len > dst.length || !LITTLE_ENDIAN) {
     copyFrame(src, dst, len);
     return;

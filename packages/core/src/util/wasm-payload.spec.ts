@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { copyBytes } from './copy-frame.js';
-import { allocatePayloadMemory, isPayloadBuffer, payloadModuleBytes, wasmPayload } from './wasm-payload.js';
+import {
+  allocateOwnedPayloadMemory,
+  allocatePayloadMemory,
+  isPayloadBuffer,
+  payloadMemoryUsed,
+  payloadModuleBytes,
+  releasePayloadMemory,
+  wasmPayload,
+} from './wasm-payload.js';
 import { wordsOf } from '../wire/bytes.js';
 import { foldSum, sumWords, sumWordsVia } from '../wire/checksum.js';
 
@@ -15,6 +23,7 @@ describe('wasmPayload (WebAssembly SIMD payload passes)', () => {
       // The switch the A/B measurements use: no module, no arena (callers keep JavaScript).
       expect(w).to.equal(null);
       expect(allocatePayloadMemory(64)).to.equal(null);
+      expect(allocateOwnedPayloadMemory({}, 64)).to.equal(null);
       return;
     }
     expect(w).to.not.equal(null);
@@ -43,6 +52,39 @@ describe('wasmPayload (WebAssembly SIMD payload passes)', () => {
     expect(isPayloadBuffer(a.buffer)).to.equal(true);
     expect(isPayloadBuffer(new SharedArrayBuffer(8))).to.equal(false);
     expect(new Uint8Array(a.buffer, a.byteOffset, 100).every((x) => x === 0)).to.equal(true);
+  });
+
+  // Owned ranges are taken when this file loads, before any spec runs: fresh ones come only while
+  // the arena is below a quarter of its maximum, which a whole suite's ports may have passed by the
+  // time these specs run. The sizes are this file's alone, so their free lists are too.
+  const SIZE = 3 * 4096 + 5;
+  const first = {};
+  const a = allocateOwnedPayloadMemory(first, SIZE)!;
+  const b = allocateOwnedPayloadMemory(first, 100)!;
+  const owners = [{}, {}, {}];
+  const held = owners.map((o) => allocateOwnedPayloadMemory(o, 1000)!.byteOffset);
+
+  it("recycles an owner's ranges once it releases them: same size first, zeroed, the arena not grown", () => {
+    new Uint8Array(a.buffer, a.byteOffset, SIZE).fill(0xab);
+    const used = payloadMemoryUsed();
+    releasePayloadMemory(first);
+    releasePayloadMemory(first); // a second release gives nothing back twice
+    const second = {};
+    const c = allocateOwnedPayloadMemory(second, SIZE)!;
+    expect(c.byteOffset).to.equal(a.byteOffset);
+    expect(new Uint8Array(c.buffer, c.byteOffset, SIZE).every((x) => x === 0)).to.equal(true);
+    expect(isPayloadBuffer(c.buffer)).to.equal(true);
+    expect(payloadMemoryUsed()).to.equal(used);
+    // Neither the range just handed out nor the other size's is handed out again for this size.
+    const d = allocateOwnedPayloadMemory(second, SIZE);
+    expect([a.byteOffset, b.byteOffset]).to.not.include(d?.byteOffset);
+    releasePayloadMemory(second);
+  });
+
+  it('never hands a range that is still owned to a second owner', () => {
+    releasePayloadMemory(owners[1]!);
+    expect(allocateOwnedPayloadMemory({}, 1000)!.byteOffset).to.equal(held[1]);
+    expect(held).to.not.include(allocateOwnedPayloadMemory({}, 1000)?.byteOffset);
   });
 
   function fill(bytes: Uint8Array, at: number): void {

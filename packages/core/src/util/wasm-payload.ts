@@ -429,20 +429,25 @@ let arenaTop = ARENA_ALIGN;
 /** The memory's buffer objects handed out (one per size the memory had): views over them are ours. */
 const arenaBuffers = new WeakSet<ArrayBufferLike>();
 
+/** A range of the payload memory: byte `byteOffset` of `buffer` is address `byteOffset`. */
+export interface PayloadRange {
+  readonly buffer: SharedArrayBuffer;
+  readonly byteOffset: number;
+}
+
 /**
- * A zeroed range of `byteLength` bytes in the payload memory (grown as needed; never freed: the
- * memory tiers' regions live as long as their stack), or null without the module or when the
- * memory's maximum is reached (the caller allocates elsewhere and its copies take JavaScript).
- * `buffer` is the memory's buffer at this size: byte `byteOffset` of it is address `byteOffset`
- * of the functions above.
+ * A zeroed range of `byteLength` bytes in the payload memory (grown as needed), or null without
+ * the module or when the memory's maximum (1 GiB) is reached: the caller allocates elsewhere and
+ * its copies take JavaScript. Never freed: the memory tiers' regions (host rings, frame slots)
+ * are viewed by whatever the stack handed them to (a connection's rings, an application's
+ * `peek` views), which may outlive the stack, so no one can say when they are unreachable;
+ * memory only one object ever views takes `allocateOwnedPayloadMemory` instead.
  */
-export function allocatePayloadMemory(
-  byteLength: number,
-): { buffer: SharedArrayBuffer; byteOffset: number } | null {
+export function allocatePayloadMemory(byteLength: number): PayloadRange | null {
   const w = wasmPayload();
   if (w === null) return null;
   const at = arenaTop;
-  const end = at + ((byteLength + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1));
+  const end = at + roundUp(byteLength);
   const have = w.memory.buffer.byteLength;
   if (end > have) {
     try {
@@ -452,12 +457,94 @@ export function allocatePayloadMemory(
     }
   }
   arenaTop = end;
-  const buffer = w.memory.buffer;
-  arenaBuffers.add(buffer);
-  return { buffer, byteOffset: at };
+  return rangeAt(w, at);
 }
 
 /** True when `buffer` is the payload memory's (a view over it can be passed by address). */
 export function isPayloadBuffer(buffer: ArrayBufferLike): boolean {
   return arenaBuffers.has(buffer);
+}
+
+/** Bytes of the payload memory handed out so far, recycled ranges included (specs, budgets). */
+export function payloadMemoryUsed(): number {
+  return arenaTop - ARENA_ALIGN;
+}
+
+// ---- Ranges one owner alone views, recycled ----
+
+/**
+ * Owners take fresh memory only while the arena stays below a quarter of the maximum: their
+ * ranges are a speed-up (a port's slots copied by address), the memory tiers' regions, which
+ * are never freed, are what the data path's SIMD passes need; and an owner a spec suite keeps
+ * reachable (a port it never detaches) gives nothing back. Past it, owners get null (plain
+ * buffers). The full suite's process: 517 MB high-water with this, 751 MB with half.
+ */
+const OWNED_TOP_MAX = (MAX_PAGES * WASM_PAGE) / 4;
+/** Free ranges' addresses by rounded size (owners of one kind ask for one size: a port's slots). */
+const freeBySize = new Map<number, number[]>();
+/** Each owner's ranges, as [address, rounded size] pairs. */
+const ownedRanges = new WeakMap<object, number[]>();
+/** An owner collected without `releasePayloadMemory` gives its ranges back then. */
+const collected = new FinalizationRegistry<number[]>((ranges) => recycle(ranges));
+
+/**
+ * `allocatePayloadMemory` for memory that `owner` alone ever views (a port's frame slots, which
+ * only the port copies in and out of), recycled once the owner is done with it:
+ * `releasePayloadMemory(owner)`, or the owner being garbage-collected (nothing can view the
+ * range then). A recycled range is zeroed and handed to the next request of its size before
+ * the arena grows; fresh ranges come only up to a quarter of the memory's maximum
+ * (`OWNED_TOP_MAX`). The rule that makes this safe: no view of the range ever leaves the owner,
+ * and the owner touches none of its views after releasing it.
+ */
+export function allocateOwnedPayloadMemory(owner: object, byteLength: number): PayloadRange | null {
+  const w = wasmPayload();
+  if (w === null) return null;
+  const size = roundUp(byteLength);
+  const at = freeBySize.get(size)?.pop();
+  let range: PayloadRange | null;
+  if (at !== undefined) {
+    range = rangeAt(w, at);
+    new Uint8Array(range.buffer, at, size).fill(0);
+  } else {
+    if (arenaTop + size > OWNED_TOP_MAX) return null;
+    range = allocatePayloadMemory(size);
+    if (range === null) return null;
+  }
+  let ranges = ownedRanges.get(owner);
+  if (ranges === undefined) {
+    ranges = [];
+    ownedRanges.set(owner, ranges);
+    collected.register(owner, ranges, owner);
+  }
+  ranges.push(range.byteOffset, size);
+  return range;
+}
+
+/** Gives back every range `owner` took with `allocateOwnedPayloadMemory` (it views none of them again). */
+export function releasePayloadMemory(owner: object): void {
+  const ranges = ownedRanges.get(owner);
+  if (ranges === undefined) return;
+  ownedRanges.delete(owner);
+  collected.unregister(owner);
+  recycle(ranges);
+}
+
+function recycle(ranges: number[]): void {
+  for (let i = 0; i < ranges.length; i += 2) {
+    const size = ranges[i + 1]!;
+    let list = freeBySize.get(size);
+    if (list === undefined) freeBySize.set(size, (list = []));
+    list.push(ranges[i]!);
+  }
+}
+
+function roundUp(byteLength: number): number {
+  return (byteLength + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+}
+
+/** Address `at` over the memory's buffer at its current size (noted as ours). */
+function rangeAt(w: WasmPayload, at: number): PayloadRange {
+  const buffer = w.memory.buffer;
+  arenaBuffers.add(buffer);
+  return { buffer, byteOffset: at };
 }

@@ -9,7 +9,15 @@
  * keeping what it was filled with). Latencies are drawn uniformly from each tier's documented
  * [best, worst] range with the model's seeded stream, so the same seed gives the same cycles.
  */
-import type { MemoryRegion, MemoryTiers, Prng, RegionPurpose, TierInfo } from '@flextoe/core';
+import {
+  allocatePayloadMemory,
+  wasmPayload,
+  type MemoryRegion,
+  type MemoryTiers,
+  type Prng,
+  type RegionPurpose,
+  type TierInfo,
+} from '@flextoe/core';
 import { CamLruCache, DirectMappedCache, SetAssocLruCache, type SimCache } from './caches.js';
 import type { AccessPathSpec, CacheSpec, NicModelSpec } from './spec.js';
 
@@ -293,11 +301,17 @@ export class MemoryModel {
 }
 
 /**
- * The core's view: regions allocated in the model's tiers (plain ArrayBuffers: a simulated NIC
- * runs on one thread), capacities enforced, every reported access forwarded to the sink.
+ * The core's view: regions allocated in the model's tiers, capacities enforced, every reported
+ * access forwarded to the sink. The model knows a region by its id and its own address counter
+ * (`registerRegion`), never by where its bytes are, so where they are is free: host rings
+ * ('host-buffers') and the data path's frame slots ('packet-buffers') lie in the WebAssembly
+ * payload memory where the runtime has it (`payloadMemory`, as the inline runner's heap tiers:
+ * payload copies and checksums between them then run in WebAssembly SIMD); every other region
+ * is a plain ArrayBuffer (a simulated NIC runs on one thread).
  */
 export class SimMemoryTiers implements MemoryTiers {
   readonly tiers: readonly TierInfo[];
+  readonly payloadMemory = wasmPayload() !== null;
   private readonly used = new Map<string, number>();
   private nextId = 0;
   private nextAddress = 0;
@@ -316,19 +330,28 @@ export class SimMemoryTiers implements MemoryTiers {
   allocate(purpose: RegionPurpose, byteLength: number, tier = this.tierFor(purpose)): MemoryRegion {
     const t = this.model.tierIndex(tier);
     const info = this.tiers[t]!;
-    const used = (this.used.get(tier) ?? 0) + byteLength;
+    // The data path asks for its frame slots here only because the tiers offer payload memory.
+    // The model bounds the NIC's packet buffers by receive items in flight and charges their
+    // accesses per stage (`stages.intrinsic`), not as regions (MODEL.md: "packet-buffer and
+    // ring accesses the core does not allocate through MemoryTiers"): they take no capacity.
+    const counted = purpose !== 'packet-buffers';
+    const used = (this.used.get(tier) ?? 0) + (counted ? byteLength : 0);
     if (used > info.sizeBytes)
       throw new RangeError(
         `${this.model.spec.name}: memory tier "${tier}" is full: ${purpose} needs ${byteLength} B, ` +
           `${info.sizeBytes - (used - byteLength)} B of ${info.sizeBytes} B are free`,
       );
     this.used.set(tier, used);
+    const arena =
+      this.payloadMemory && (purpose === 'host-buffers' || purpose === 'packet-buffers')
+        ? allocatePayloadMemory(Math.max(8, byteLength))
+        : null;
     const region: MemoryRegion = {
       id: this.nextId++,
       tier,
       purpose,
-      buffer: new ArrayBuffer(Math.max(8, byteLength)),
-      byteOffset: 0,
+      buffer: arena !== null ? arena.buffer : new ArrayBuffer(Math.max(8, byteLength)),
+      byteOffset: arena !== null ? arena.byteOffset : 0,
       byteLength,
     };
     this.model.registerRegion(region, purpose, tier, this.nextAddress);

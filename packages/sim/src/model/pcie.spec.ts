@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DmaDirection } from '@flextoe/core';
+import { allocatePayloadMemory, DmaDirection, foldSum, sumWords } from '@flextoe/core';
 import { PcieModel, SimDma } from './pcie.js';
 
 const SPEC = {
@@ -41,5 +41,32 @@ describe('PCIe DMA model', () => {
     const out = new Uint32Array(4);
     expect(dma.poll(out, 4)).to.equal(1);
     expect(out[0]).to.equal(7);
+  });
+
+  it('SimDma sums what it copies (submitSummed), by address between payload-memory views, and reports it', () => {
+    const dma = new SimDma(SPEC);
+    expect(dma.copiesAtSubmit).to.equal(true);
+    const seen: [number, number][] = [];
+    dma.sink = { onDma: (d, n) => seen.push([d, n]) };
+    const payload = Uint8Array.from({ length: 1449 }, (_, i) => (i * 37 + 11) & 0xff);
+    const region = (): Uint8Array => {
+      const r = allocatePayloadMemory(4096);
+      return r === null ? new Uint8Array(4096) : new Uint8Array(r.buffer, r.byteOffset, 4096);
+    };
+    // Payload memory on both sides (or plain memory under FLEXTOE_NO_WASM=1), then plain memory.
+    for (const [src, dst] of [
+      [region(), region()],
+      [new Uint8Array(4096), new Uint8Array(4096)],
+    ] as const) {
+      src.set(payload, 5);
+      const sum = dma.submitSummed(DmaDirection.FromHost, src, 5, dst, 66, payload.length, 3);
+      expect(Buffer.from(dst.subarray(66, 66 + payload.length)).equals(payload)).to.equal(true);
+      expect(sum).to.equal(foldSum(sumWords(payload, 0, payload.length, 0)));
+    }
+    expect(seen).to.deep.equal([
+      [DmaDirection.FromHost, 1449],
+      [DmaDirection.FromHost, 1449],
+    ]);
+    expect(dma.poll(new Uint32Array(4), 4)).to.equal(2);
   });
 });

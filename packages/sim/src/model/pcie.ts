@@ -21,6 +21,13 @@ export class SimDma implements DmaEngine {
    * of garbage per payload copy) and take the native prefix copy for payloads.
    */
   private readonly engine: MemcpyDma;
+  /**
+   * The bytes are in place when `submit` returns (functional first); only the modelled time
+   * (`PcieModel`) says when the far side sees them. With host rings and frame slots in the
+   * payload memory (`SimMemoryTiers.payloadMemory`) the data path then copies and sums a
+   * transmit payload in one WebAssembly pass (`submitSummed`).
+   */
+  readonly copiesAtSubmit = true;
   sink: DmaSink | null = null;
 
   constructor(spec: PcieSpec) {
@@ -42,6 +49,20 @@ export class SimDma implements DmaEngine {
     if (!this.engine.submit(direction, src, srcOffset, dst, dstOffset, length, tag)) return false;
     if (this.sink !== null) this.sink.onDma(direction, length);
     return true;
+  }
+
+  submitSummed(
+    direction: DmaDirection,
+    src: Uint8Array,
+    srcOffset: number,
+    dst: Uint8Array,
+    dstOffset: number,
+    length: number,
+    tag: number,
+  ): number {
+    const sum = this.engine.submitSummed(direction, src, srcOffset, dst, dstOffset, length, tag);
+    if (sum >= 0 && this.sink !== null) this.sink.onDma(direction, length);
+    return sum;
   }
 
   poll(out: Uint32Array, max: number): number {

@@ -12,6 +12,7 @@
  *   ones before it.
  */
 import {
+  allocateOwnedPayloadMemory,
   copyFrameVia,
   ETHERNET_WIRE_OVERHEAD_BYTES,
   PacketBuffer,
@@ -19,6 +20,7 @@ import {
   type PortCapabilities,
   type PortConfiguration,
   type PortStats,
+  releasePayloadMemory,
 } from '@flextoe/core';
 import type { SimEventTarget } from '../engine/event-queue.js';
 import type { SimEngine } from '../engine/sim-engine.js';
@@ -99,12 +101,17 @@ export class SimPort implements NicPort, SimEventTarget {
     // One backing store for the egress slots (a Buffer.alloc per slot made 2048 zeroed
     // allocations per NIC, a good part of setting a NIC up). Each slot starts FRAME_ALIGN bytes
     // into whole cache lines, as the data path's frames and the virtual wire's slots do, so the
-    // word copies between them stay word-aligned.
+    // word copies between them stay word-aligned. The store lies in the WebAssembly payload
+    // memory when the runtime has it, as the data path's frames (`SimMemoryTiers`) and the
+    // virtual wire's slots do: a frame then moves by one `memory.copy`. The slots are the
+    // port's alone (the wire copies what it is handed), so the memory is recycled on `close`.
     const stride = (c.maxFrameBytes + FRAME_ALIGN + 63) & ~63;
-    const backing = new ArrayBuffer(EGRESS_FRAMES * stride);
+    const range = allocateOwnedPayloadMemory(this, EGRESS_FRAMES * stride);
+    const backing = range !== null ? range.buffer : new ArrayBuffer(EGRESS_FRAMES * stride);
+    const base = range !== null ? range.byteOffset : 0;
     for (let i = 0; i < EGRESS_FRAMES; i++)
       this.slots.push(
-        new PacketBuffer(c.maxFrameBytes, { buffer: backing, byteOffset: i * stride + FRAME_ALIGN }),
+        new PacketBuffer(c.maxFrameBytes, { buffer: backing, byteOffset: base + i * stride + FRAME_ALIGN }),
       );
     const q = inner as NicPort & { readonly rxQueued?: number };
     this.wireQueued = typeof q.rxQueued === 'number' ? () => q.rxQueued! : null;
@@ -175,6 +182,8 @@ export class SimPort implements NicPort, SimEventTarget {
     this.closed = true;
     this.count = 0;
     this.timed = 0;
+    // A closed port copies into no slot again (txBurst drops, no MAC events run).
+    releasePayloadMemory(this);
   }
 
   // ---------------------------------------------------------------- receive
@@ -256,9 +265,18 @@ export class SimPort implements NicPort, SimEventTarget {
       let tail = this.head + this.count;
       if (tail >= EGRESS_FRAMES) tail -= EGRESS_FRAMES;
       const slot = this.slots[tail]!;
-      // Short frames (ACKs) move exactly their bytes a word at a time; a whole-slot copy would
-      // move 1.5 KiB for a 66 B frame.
-      copyFrameVia(b.data, b.words, b.wordBase, slot.data, slot.words, slot.wordBase, b.length);
+      // Exactly the frame's bytes move (a whole-slot copy would move 1.5 KiB for a 66 B ACK):
+      // one memory.copy between payload-memory buffers, else a word loop for short frames.
+      copyFrameVia(
+        b.data,
+        b.words,
+        b.wordBase,
+        slot.data,
+        slot.words,
+        slot.wordBase,
+        b.length,
+        b.inPayloadMemory && slot.inPayloadMemory,
+      );
       slot.length = b.length;
       this.slotSeq[tail] = seq;
       if (seq < 0) this.readyAt[tail] = now + this.host.hostToNicPs;
