@@ -6,7 +6,7 @@
  * cursors do not report their accesses here (the flow table's and other regions' still count).
  */
 import type { MemoryRegion, MemoryTiers, RegionPurpose, TierInfo } from '../hw/memory-tiers.js';
-import { allocatePayloadMemory, wasmPayload } from '../util/wasm-payload.js';
+import { regionBacking, wasmPayload } from '../util/wasm-payload.js';
 
 const HOST_TIERS: readonly TierInfo[] = [
   { name: 'nic', sizeBytes: 4 * 2 ** 30, accessCycles: [4, 200], scope: 'nic' },
@@ -48,18 +48,13 @@ export class HeapMemoryTiers implements MemoryTiers {
     const id = this.nextId++;
     this.accesses.push(0);
     this.regionTier.push(tier);
-    const arena =
-      this.payloadMemory && (purpose === 'host-buffers' || purpose === 'packet-buffers')
-        ? allocatePayloadMemory(Math.max(8, byteLength))
-        : null;
-    return {
-      id,
-      tier,
+    const { buffer, byteOffset } = regionBacking(
       purpose,
-      buffer: arena !== null ? arena.buffer : new SharedArrayBuffer(Math.max(8, byteLength)),
-      byteOffset: arena !== null ? arena.byteOffset : 0,
       byteLength,
-    };
+      this.payloadMemory,
+      (n) => new SharedArrayBuffer(n),
+    );
+    return { id, tier, purpose, buffer, byteOffset, byteLength };
   }
 
   recordAccess(region: MemoryRegion, _bytes: number, _write: boolean): void {

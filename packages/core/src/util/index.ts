@@ -6,6 +6,7 @@ export * from './allocation-meter.js';
 export {
   allocateOwnedPayloadMemory,
   allocatePayloadMemory,
+  regionBacking,
   isPayloadBuffer,
   releasePayloadMemory,
   wasmPayload,

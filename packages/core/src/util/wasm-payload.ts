@@ -18,6 +18,7 @@
  * bytes (start, start + 1) as the JavaScript loops do; an odd final byte is the low byte of a
  * little-endian word, i.e. padded on the right as RFC 9293 3.1 prescribes.
  */
+import type { RegionPurpose } from '../hw/memory-tiers.js';
 
 // ---- A minimal WebAssembly binary encoder (the MVP binary format plus the SIMD opcodes used) ----
 
@@ -458,6 +459,26 @@ export function allocatePayloadMemory(byteLength: number): PayloadRange | null {
   }
   arenaTop = end;
   return rangeAt(w, at);
+}
+
+/**
+ * Where a memory-tiers region's bytes lie: host rings ('host-buffers') and frame slots
+ * ('packet-buffers') in the payload memory when the tiers offer it (`MemoryTiers.payloadMemory`:
+ * payload copies and sums between them then run in WebAssembly SIMD); any other region, or any
+ * region once the payload memory is full, in its own buffer from `elsewhere`. At least 8 bytes.
+ */
+export function regionBacking(
+  purpose: RegionPurpose,
+  byteLength: number,
+  payloadMemory: boolean,
+  elsewhere: (byteLength: number) => ArrayBufferLike,
+): { buffer: ArrayBufferLike; byteOffset: number } {
+  const n = Math.max(8, byteLength);
+  const range =
+    payloadMemory && (purpose === 'host-buffers' || purpose === 'packet-buffers')
+      ? allocatePayloadMemory(n)
+      : null;
+  return range ?? { buffer: elsewhere(n), byteOffset: 0 };
 }
 
 /** True when `buffer` is the payload memory's (a view over it can be passed by address). */

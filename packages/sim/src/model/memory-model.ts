@@ -10,7 +10,7 @@
  * [best, worst] range with the model's seeded stream, so the same seed gives the same cycles.
  */
 import {
-  allocatePayloadMemory,
+  regionBacking,
   wasmPayload,
   type MemoryRegion,
   type MemoryTiers,
@@ -342,18 +342,13 @@ export class SimMemoryTiers implements MemoryTiers {
           `${info.sizeBytes - (used - byteLength)} B of ${info.sizeBytes} B are free`,
       );
     this.used.set(tier, used);
-    const arena =
-      this.payloadMemory && (purpose === 'host-buffers' || purpose === 'packet-buffers')
-        ? allocatePayloadMemory(Math.max(8, byteLength))
-        : null;
-    const region: MemoryRegion = {
-      id: this.nextId++,
-      tier,
+    const { buffer, byteOffset } = regionBacking(
       purpose,
-      buffer: arena !== null ? arena.buffer : new ArrayBuffer(Math.max(8, byteLength)),
-      byteOffset: arena !== null ? arena.byteOffset : 0,
       byteLength,
-    };
+      this.payloadMemory,
+      (n) => new ArrayBuffer(n),
+    );
+    const region: MemoryRegion = { id: this.nextId++, tier, purpose, buffer, byteOffset, byteLength };
     this.model.registerRegion(region, purpose, tier, this.nextAddress);
     this.nextAddress += Math.ceil(Math.max(1, byteLength) / 4096) * 4096;
     this.allocated.push(region);
